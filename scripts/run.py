@@ -1,0 +1,232 @@
+"""`make run`: bring the whole suite up in the foreground, Ctrl-C stops it all.
+
+Steps: pick PostgreSQL and Redis (scripts/services.py: env vars, else the machine's, else embedded under
+./var/), migrate, collectstatic, ensure the `admin` superuser, load the demo data, then start gunicorn, one
+Celery worker and Celery beat as child processes and print the URL and the demo logins.
+
+Children run in their own process groups, so a Ctrl-C in the terminal reaches only this script, which then
+sends SIGTERM to each child (gunicorn and Celery shut down gracefully), waits, kills what is left, and stops
+the embedded servers. If a child dies on its own, the others are stopped too and the exit status is non-zero.
+
+Environment: PORT (default 8000), HOST (default 0.0.0.0), ITSM_ADMIN_PASSWORD (default admin),
+DATABASE_URL / REDIS_URL (use these servers), ITSM_FORCE_EMBEDDED=1 (ignore the machine's servers),
+DJANGO_SETTINGS_MODULE (default itsm.settings.dev), WEB_CONCURRENCY (gunicorn workers, default 2).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import ctypes
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from services import ROOT, select_services  # noqa: E402
+
+PYTHON = sys.executable
+MANAGE = [PYTHON, str(ROOT / "manage.py")]
+STOP_TIMEOUT = 20.0
+
+
+def say(message: str) -> None:
+    print(f"[run] {message}", flush=True)
+
+
+def die_with_parent() -> None:
+    """In the child before exec: get SIGTERM if run.py itself dies (Linux), so nothing is left orphaned."""
+    os.setsid()
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    """Run one manage.py command; on failure say so loudly and raise SystemExit with its status."""
+    say("manage.py " + " ".join(args))
+    result = subprocess.run([*MANAGE, *args], env=env, cwd=ROOT)
+    if result.returncode != 0:
+        say(f"FAILED: manage.py {' '.join(args)} exited with status {result.returncode}")
+        raise SystemExit(result.returncode or 1)
+
+
+def demo_logins(env: dict[str, str]) -> list[tuple]:
+    """DEMO_LOGINS from core/demo.py: read as a literal when possible, else imported under Django."""
+    path = ROOT / "core" / "demo.py"
+    if not path.exists():
+        return []
+    try:
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            if any(isinstance(t, ast.Name) and t.id == "DEMO_LOGINS" for t in targets) and node.value:
+                return [tuple(item) for item in ast.literal_eval(node.value)]
+    except (SyntaxError, ValueError, TypeError):
+        pass
+    code = (
+        "import json, django; django.setup(); from core.demo import DEMO_LOGINS; "
+        "print(json.dumps([list(x) for x in DEMO_LOGINS]))"
+    )
+    result = subprocess.run([PYTHON, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        return []
+    try:
+        return [tuple(item) for item in json.loads(result.stdout.strip().splitlines()[-1])]
+    except (ValueError, IndexError):
+        return []
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+class Supervisor:
+    """Starts the long-running children and stops them all, in reverse order, exactly once."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.children: list[tuple[str, subprocess.Popen]] = []
+
+    def start(self, name: str, command: list[str]) -> None:
+        say(f"starting {name}: {' '.join(command)}")
+        process = subprocess.Popen(command, env=self.env, cwd=ROOT, preexec_fn=die_with_parent)
+        self.children.append((name, process))
+
+    def dead_child(self) -> tuple[str, int] | None:
+        for name, process in self.children:
+            code = process.poll()
+            if code is not None:
+                return name, code
+        return None
+
+    def stop(self) -> None:
+        for name, process in reversed(self.children):
+            if process.poll() is None:
+                say(f"stopping {name} (pid {process.pid})")
+                _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for name, process in reversed(self.children):
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                say(f"{name} did not stop within {STOP_TIMEOUT:.0f}s, killing it")
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
+            # Anything the child left behind in its process group (pool workers) goes too.
+            _signal_group(process, signal.SIGKILL)
+        self.children.clear()
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, sig)
+
+
+def main() -> int:
+    port = int(os.environ.get("PORT") or 8000)
+    host = os.environ.get("HOST") or "0.0.0.0"  # noqa: S104 - a dev server reachable from the LAN/VM host
+    admin_password = os.environ.get("ITSM_ADMIN_PASSWORD") or "admin"
+    if not port_is_free(host, port):
+        say(f"port {port} is already in use; set PORT to another one")
+        return 1
+
+    stop_requested: list[int] = []
+
+    def request_stop(signum, frame):
+        if not stop_requested:
+            say(f"got {signal.Signals(signum).name}, stopping")
+        stop_requested.append(signum)
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGHUP, request_stop)
+
+    (ROOT / "var").mkdir(exist_ok=True)
+    services = select_services()
+    supervisor = None
+    try:
+        env = {
+            **os.environ,
+            **services.env,
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE") or "itsm.settings.dev",
+            "ITSM_ADMIN_PASSWORD": admin_password,
+            "PYTHONUNBUFFERED": "1",
+        }
+        env.setdefault("SITE_URL", f"http://localhost:{port}")
+
+        manage(env, "migrate", "--noinput")
+        manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+        manage(env, "ensure_admin")
+        manage(env, "load_demo_data")
+        if stop_requested:
+            return 0
+
+        supervisor = Supervisor(env)
+        # From here on Ctrl-C is a stop request, not an exception in the middle of a wait.
+        signal.signal(signal.SIGINT, request_stop)
+        supervisor.start(
+            "web",
+            [
+                PYTHON, "-m", "gunicorn", "itsm.wsgi",
+                "--bind", f"{host}:{port}",
+                "--workers", os.environ.get("WEB_CONCURRENCY") or "2",
+                "--access-logfile", "-",
+                "--graceful-timeout", "10",
+            ],
+        )  # fmt: skip
+        celery = [PYTHON, "-m", "celery", "-A", "itsm"]
+        supervisor.start("worker", [*celery, "worker", "-l", "info", "--concurrency", "2"])
+        schedule = str(ROOT / "var" / "celerybeat-schedule")
+        supervisor.start("beat", [*celery, "beat", "-l", "info", "--schedule", schedule])
+
+        logins = [("admin", admin_password, "admin (superuser)")]
+        logins += [tuple(str(part) for part in login) for login in demo_logins(env)]
+        lines = [
+            "",
+            "=" * 64,
+            f"  ITSM suite: http://localhost:{port}/   (admin: http://localhost:{port}/admin/)",
+            f"  {services.describe()}",
+            "  Logins (username / password / role):",
+            *[f"    {' / '.join(login)}" for login in logins],
+            "  Ctrl-C stops everything.",
+            "=" * 64,
+            "",
+        ]
+        print("\n".join(lines), flush=True)
+
+        while not stop_requested:
+            dead = supervisor.dead_child()
+            if dead:
+                name, code = dead
+                say(f"{name} exited unexpectedly with status {code}; stopping the rest")
+                return code or 1
+            time.sleep(0.5)
+        return 0
+    except KeyboardInterrupt:
+        say("interrupted, stopping")
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not abort the clean-up
+        if supervisor is not None:
+            supervisor.stop()
+        services.stop()
+        say("all stopped")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

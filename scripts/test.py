@@ -1,0 +1,152 @@
+"""`make test`: every check the project promises, against real PostgreSQL and Redis.
+
+Picks the servers like `make run` (scripts/services.py), then runs, in order:
+
+1. `ruff check .` and `ruff format --check .`
+2. `manage.py makemigrations --check --dry-run` (a model change without its migration fails)
+3. `manage.py check` and `manage.py check --deploy` with the production settings, failing on warnings
+4. `pytest -n 2 --dist loadgroup` (pytest-xdist; tests marked `@pytest.mark.xdist_group("serial")` share one
+   worker), with any extra arguments from PYTEST_ARGS or the command line.
+
+Every step runs even when an earlier one failed, so one run shows everything that is wrong; a summary follows,
+ending with pytest's own summary line. The exit status is pytest's when pytest failed, 1 when pytest collected
+no tests (its status 5), else 1 when any other step failed, else 0.
+
+`--bench` runs the benchmarks in bench/ instead (`pytest bench -s`, no xdist), and says so when there are none.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from services import ROOT, select_services  # noqa: E402
+
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+MANAGE = [PYTHON, str(ROOT / "manage.py")]
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+SUMMARY_LINE = re.compile(r"^=+ .*\b(passed|failed|error|errors|skipped|no tests ran|deselected)\b.* =+$")
+NO_TESTS_COLLECTED = 5
+
+
+def say(message: str) -> None:
+    print(f"[test] {message}", flush=True)
+
+
+def tool(name: str) -> str:
+    """A console script from this virtualenv, else from PATH."""
+    candidate = BIN / name
+    return str(candidate) if candidate.exists() else name
+
+
+def run_step(name: str, command: list[str], env: dict[str, str]) -> int:
+    say(f"--- {name}: {' '.join(command)}")
+    code = subprocess.run(command, env=env, cwd=ROOT).returncode
+    say(f"--- {name}: {'ok' if code == 0 else f'FAILED (status {code})'}")
+    return code
+
+
+def run_pytest(command: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run pytest streaming its output, and return its status and its final summary line."""
+    if sys.stdout.isatty() and not any(arg.startswith("--color") for arg in command):
+        command = [*command, "--color=yes"]  # output goes through a pipe, keep the colours of a terminal
+    say(f"--- pytest: {' '.join(command)}")
+    summary = ""
+    with subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            plain = ANSI.sub("", line).strip()
+            if SUMMARY_LINE.match(plain):
+                summary = plain
+        code = process.wait()
+    return code, summary
+
+
+def bench(env: dict[str, str], extra: list[str]) -> int:
+    bench_dir = ROOT / "bench"
+    if not bench_dir.is_dir() or not any(bench_dir.rglob("*.py")):
+        say("no benchmarks yet: bench/ is missing or has no Python files; nothing to run")
+        return 0
+    command = [
+        tool("pytest"), "bench", "-s", "-p", "no:xdist",
+        "-o", "python_files=test_*.py bench_*.py",
+        *extra,
+    ]  # fmt: skip
+    code, summary = run_pytest(command, env)
+    if code == NO_TESTS_COLLECTED:
+        say("bench/ exists but pytest collected no benchmarks there; nothing to run")
+        return 0
+    if summary:
+        print(summary, flush=True)
+    return code
+
+
+def main(argv: list[str]) -> int:
+    bench_mode = "--bench" in argv
+    extra = [arg for arg in argv if arg != "--bench"]
+    extra = shlex.split(os.environ.get("PYTEST_ARGS", "")) + extra
+
+    # A SIGTERM (CI timeout) unwinds like Ctrl-C so the embedded servers are stopped.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+    with select_services() as services:
+        env = {
+            **os.environ,
+            **services.env,
+            "DJANGO_SETTINGS_MODULE": "itsm.settings.test",
+            "PYTHONUNBUFFERED": "1",
+        }
+        if bench_mode:
+            return bench(env, extra)
+
+        deploy_env = {
+            **env,
+            "DJANGO_SETTINGS_MODULE": "itsm.settings.production",
+            "SECRET_KEY": env.get("CHECK_DEPLOY_SECRET_KEY")
+            or "check-deploy-dummy-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+            "ALLOWED_HOSTS": "itsm.example.com",
+        }
+        steps = [
+            ("ruff check", [tool("ruff"), "check", "."], env),
+            ("ruff format", [tool("ruff"), "format", "--check", "."], env),
+            ("migrations", [*MANAGE, "makemigrations", "--check", "--dry-run"], env),
+            ("django check", [*MANAGE, "check"], env),
+            (
+                "deploy check",
+                [*MANAGE, "check", "--deploy", "--settings=itsm.settings.production", "--fail-level=WARNING"],
+                deploy_env,
+            ),
+        ]
+        failed = [name for name, command, step_env in steps if run_step(name, command, step_env) != 0]
+
+        pytest_code, summary = run_pytest([tool("pytest"), "-n", "2", "--dist", "loadgroup", *extra], env)
+
+    print(flush=True)
+    say("summary")
+    for name, _, _ in steps:
+        say(f"  {name:<14} {'FAILED' if name in failed else 'ok'}")
+    if pytest_code == NO_TESTS_COLLECTED:
+        say("  pytest         FAILED: no tests were collected (status 5): a run that tests nothing fails")
+        pytest_code = 1
+    else:
+        say(f"  pytest         {'ok' if pytest_code == 0 else f'FAILED (status {pytest_code})'}")
+    print(summary or "(pytest printed no summary line)", flush=True)
+    if pytest_code != 0:
+        return pytest_code
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
