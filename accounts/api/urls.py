@@ -1,0 +1,9 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from .views import GroupViewSet, TokenView, UserViewSet
+
+router = SimpleRouter()
+router.register("users", UserViewSet, basename="user")
+router.register("groups", GroupViewSet, basename="group")
+urlpatterns = [path("auth/token/", TokenView.as_view(), name="auth-token"), *router.urls]

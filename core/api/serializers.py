@@ -1,0 +1,113 @@
+"""Serializer bases shared by every ticket resource.
+
+A ticket serializer lists users and groups by name and CIs by id (SPEC §3); `?brief=1` returns only
+`Meta.brief_fields`. Serializers validate shape only: every write goes through a service.
+"""
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from cmdb.models import ConfigurationItem
+from core.models import Activity, Attachment
+
+from .fields import GroupNameField, UsernameField
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_name", read_only=True)
+
+    class Meta:
+        model = Activity
+        fields = ["id", "kind", "actor", "created_at", "public", "body", "data"]
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="actor_name", read_only=True)
+    body = serializers.CharField(max_length=50_000, trim_whitespace=True)
+    public = serializers.BooleanField(default=True)
+
+    class Meta:
+        model = Activity
+        fields = ["id", "author", "created_at", "body", "public"]
+        read_only_fields = ["id", "author", "created_at"]
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    content_type = serializers.CharField(source="content_type_name", read_only=True)
+    uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True, default=None)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id",
+            "filename",
+            "size",
+            "content_type",
+            "uploaded_by",
+            "uploaded_at",
+            "public",
+            "download_url",
+        ]
+
+    def get_download_url(self, obj) -> str:
+        url = reverse("attachment-download", kwargs={"pk": obj.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)
+    public = serializers.BooleanField(default=True)
+
+
+class TransitionSerializer(serializers.Serializer):
+    """`{"to": state, ...fields the move needs}`; the extra fields are checked by the workflow."""
+
+    to = serializers.CharField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    """Base for every ticket kind; subclasses extend Meta.fields with their own."""
+
+    assignment_group = GroupNameField(required=False, allow_null=True)
+    assigned_to = UsernameField(required=False, allow_null=True)
+    opened_by = serializers.CharField(source="opened_by.username", read_only=True)
+    configuration_items = serializers.PrimaryKeyRelatedField(
+        many=True, required=False, queryset=ConfigurationItem.objects.all()
+    )
+    url = serializers.SerializerMethodField()
+
+    common_fields = [
+        "number",
+        "url",
+        "short_description",
+        "description",
+        "state",
+        "priority",
+        "assignment_group",
+        "assigned_to",
+        "opened_by",
+        "opened_at",
+        "updated_at",
+        "version",
+        "configuration_items",
+    ]
+    common_read_only = ["number", "state", "priority", "opened_at", "updated_at", "version"]
+
+    class Meta:
+        brief_fields = ["number", "url", "short_description", "state", "priority"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.query_params.get("brief") in ("1", "true"):
+            for name in list(self.fields):
+                if name not in self.Meta.brief_fields:
+                    self.fields.pop(name)
+
+    def get_url(self, obj) -> str:
+        url = reverse(f"api:{obj.KIND}-detail", kwargs={"number": obj.number})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url

@@ -1,0 +1,182 @@
+"""The one fat base under every ticket API: scoping, lookup by number, ETag / If-Match, the shared actions.
+
+A ticket app's viewset declares its model, serializer, filterset and create/update services; everything
+SPEC §5 asks of every ticket (`transition/`, `comments/`, `attachments/`, `timeline/`, 412 on a stale
+If-Match, 404 for what the user may not see) is implemented once here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core import selectors, services
+from core.exceptions import StaleVersion
+from core.models import TicketBase
+
+from .serializers import (
+    ActivitySerializer,
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
+    CommentSerializer,
+    TransitionSerializer,
+)
+
+
+def etag_for(record: TicketBase) -> str:
+    return f'"{record.number}-v{record.version}"'
+
+
+def expected_version(request: Request, record: TicketBase) -> int | None:
+    """The version named by If-Match, or None when the client sent none. A malformed tag is stale."""
+    header = request.headers.get("If-Match")
+    if not header or header.strip() == "*":
+        return None
+    tag = header.strip().removeprefix("W/")
+    if tag == etag_for(record):
+        return record.version
+    raise StaleVersion(record.version)
+
+
+class TicketViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Base for incidents, requests, tasks, problems and changes. Tickets are never deleted: cancel them."""
+
+    model: type[TicketBase]
+    create_service: Callable[..., TicketBase]  # the app's `<kind>_create(*, actor, ...)` service
+    lookup_field = "number"
+    lookup_value_regex = "[A-Za-z]{2,4}[0-9]+"
+    list_select_related: tuple[str, ...] = ("assignment_group", "assigned_to", "opened_by")
+    list_prefetch_related: tuple[str, ...] = ("configuration_items",)
+    search_ordering_default = "-opened_at"
+
+    def get_queryset(self):
+        queryset = selectors.visible_tickets(self.model, self.request.user)
+        return queryset.select_related(*self.list_select_related).prefetch_related(
+            *self.list_prefetch_related
+        )
+
+    def get_object(self) -> TicketBase:
+        number = self.kwargs[self.lookup_field].upper()
+        record = selectors.get_visible_ticket(self.model, self.request.user, number)
+        self.check_object_permissions(self.request, record)
+        return record
+
+    # --- create and update go through the app's services -------------------------------------------
+    def perform_create_service(self, data: dict) -> TicketBase:
+        """Open the record through the app's create service (`create_service`, keyword-only, with actor)."""
+        return type(self).create_service(actor=self.request.user, **data)
+
+    def perform_update_service(self, record: TicketBase, data: dict, version: int | None) -> TicketBase:
+        cis = data.pop("configuration_items", None)
+        return services.update_ticket(
+            record, actor=self.request.user, changes=data, expected_version=version, configuration_items=cis
+        )
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        record = self.perform_create_service(dict(serializer.validated_data))
+        output = self.get_serializer(self.get_queryset().get(pk=record.pk))
+        return Response(output.data, status=status.HTTP_201_CREATED, headers={"ETag": etag_for(record)})
+
+    def retrieve(self, request, *args, **kwargs):
+        record = self.get_object()
+        return Response(self.get_serializer(record).data, headers={"ETag": etag_for(record)})
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        record = self.get_object()
+        version = expected_version(request, record)
+        serializer = self.get_serializer(record, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        record = self.perform_update_service(record, dict(serializer.validated_data), version)
+        record = self.get_queryset().get(pk=record.pk)
+        return Response(self.get_serializer(record).data, headers={"ETag": etag_for(record)})
+
+    # --- actions every ticket has ---------------------------------------------------------------------
+    def perform_transition(self, record: TicketBase, to: str, fields: dict, note: str, version: int | None):
+        """Subclasses route to their app's transition service when moves have follow-ups."""
+        return services.transition(
+            record, to=to, actor=self.request.user, fields=fields, note=note, expected_version=version
+        )
+
+    def transition_fields(self, record: TicketBase, to: str, data: dict) -> dict:
+        """Pick and convert the fields this move may carry (subclasses convert e.g. numbers to objects)."""
+        return {name: data[name] for name in record.workflow.fields_for(to) if name in data}
+
+    @extend_schema(request=TransitionSerializer, responses={200: None})
+    @action(detail=True, methods=["post"])
+    def transition(self, request, number=None):
+        record = self.get_object()
+        version = expected_version(request, record)
+        serializer = TransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        to = serializer.validated_data["to"]
+        unknown = sorted(set(request.data) - {"to", "note"} - set(record.workflow.fields_for(to)))
+        if unknown and to in record.allowed_moves():
+            raise ValidationError({name: f"Not set by a move to {to!r}." for name in unknown})
+        fields = self.transition_fields(record, to, request.data)
+        record = self.perform_transition(record, to, fields, serializer.validated_data["note"], version)
+        record = self.get_queryset().get(pk=record.pk)
+        return Response(self.get_serializer(record).data, headers={"ETag": etag_for(record)})
+
+    @extend_schema(
+        request=CommentSerializer, responses={200: CommentSerializer(many=True), 201: CommentSerializer}
+    )
+    @action(detail=True, methods=["get", "post"])
+    def comments(self, request, number=None):
+        record = self.get_object()
+        if request.method == "GET":
+            rows = selectors.comments(record, request.user)
+            return Response(CommentSerializer(rows, many=True).data)
+        serializer = CommentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        public = serializer.validated_data["public"]
+        if not public and not selectors.is_staff_viewer(record, request.user):
+            raise ValidationError({"public": "Only agents can write work notes."})
+        activity = services.add_comment(
+            record, actor=request.user, body=serializer.validated_data["body"], public=public
+        )
+        return Response(CommentSerializer(activity).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request={"multipart/form-data": AttachmentUploadSerializer}, responses=AttachmentSerializer(many=True)
+    )
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
+    def attachments(self, request, number=None):
+        record = self.get_object()
+        context = {"request": request}
+        if request.method == "GET":
+            return Response(
+                AttachmentSerializer(
+                    selectors.attachments(record, request.user), many=True, context=context
+                ).data
+            )
+        serializer = AttachmentUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        public = serializer.validated_data["public"] or not selectors.is_staff_viewer(record, request.user)
+        attachment = services.add_attachment(
+            record, actor=request.user, uploaded_file=serializer.validated_data["file"], public=public
+        )
+        return Response(
+            AttachmentSerializer(attachment, context=context).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(responses=ActivitySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, number=None):
+        record = self.get_object()
+        return Response(ActivitySerializer(selectors.timeline(record, request.user), many=True).data)

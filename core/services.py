@@ -1,0 +1,334 @@
+"""Every write to a ticket goes through here: create, update, transition, comment, attach, watch, link CIs.
+
+Each service is keyword-only, takes the acting user explicitly (never a request), runs in one transaction,
+writes its timeline row before anything else fires, and announces an Event (see core.events) whose
+after-commit listeners send webhooks, mail and Celery tasks only once the write has landed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from . import events
+from .attachments import validate_upload
+from .choices import ActivityKind
+from .exceptions import StaleVersion
+from .models import Activity, Attachment, TicketBase
+from .numbering import next_number
+
+
+def record_activity(
+    record: models.Model,
+    *,
+    kind: str,
+    actor=None,
+    body: str = "",
+    public: bool = True,
+    data: dict | None = None,
+) -> Activity:
+    """Append one row to a record's timeline (tickets, CIs and articles alike)."""
+    return Activity.objects.create(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        kind=kind,
+        actor=actor if actor is not None and actor.pk else None,
+        actor_name=_actor_name(actor),
+        public=public,
+        body=body,
+        data=data or {},
+    )
+
+
+def _actor_name(actor) -> str:
+    if actor is None or not getattr(actor, "pk", None):
+        return "system"
+    return actor.username
+
+
+def _display(value: Any) -> Any:
+    """A JSON-safe, human-readable value for field diffs."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, models.Model):
+        return getattr(value, "username", None) or getattr(value, "number", None) or str(value)
+    return str(value)
+
+
+def validate_assignment(ticket: TicketBase) -> None:
+    """The assignee must belong to the assignment group (SPEC: agents work their group's tickets)."""
+    if not (ticket.assigned_to_id and ticket.assignment_group_id):
+        return
+    if not ticket.assignment_group.members.filter(pk=ticket.assigned_to_id).exists():
+        raise ValidationError(
+            {
+                "assigned_to": f"{ticket.assigned_to.username} is not a member of group "
+                f"{ticket.assignment_group.name}; pick a member or change the group."
+            }
+        )
+
+
+def lock(ticket: TicketBase) -> TicketBase:
+    """Re-read the ticket row under SELECT ... FOR UPDATE; every write starts here."""
+    return type(ticket).objects.select_for_update().get(pk=ticket.pk)
+
+
+@transaction.atomic
+def create_ticket(
+    model: type[TicketBase],
+    *,
+    actor,
+    fields: dict[str, Any],
+    configuration_items: Iterable = (),
+    watchers: Iterable = (),
+) -> TicketBase:
+    """Open a record of `model` in its workflow's initial state with the next number of its sequence."""
+    ticket = model(**fields)
+    ticket.number = next_number(model.NUMBER_PREFIX)
+    ticket.state = model.workflow.initial
+    ticket.opened_by = ticket.opened_by if ticket.opened_by_id else actor
+    ticket.refresh_derived_fields()
+    ticket.full_clean(exclude=["number", "search_vector", "opened_by"])
+    validate_assignment(ticket)
+    ticket.save()
+    cis = list(configuration_items)
+    if cis:
+        ticket.configuration_items.set(cis)
+    if watchers:
+        ticket.watchers.set(list(watchers))
+    record_activity(ticket, kind=ActivityKind.CREATED, actor=actor, body=ticket.short_description)
+    events.publish(f"{model.KIND}.created", record=ticket, actor=actor)
+    return ticket
+
+
+@transaction.atomic
+def update_ticket(
+    ticket: TicketBase,
+    *,
+    actor,
+    changes: dict[str, Any],
+    expected_version: int | None = None,
+    configuration_items: Iterable | None = None,
+) -> TicketBase:
+    """Write editable fields; refuse with StaleVersion when `expected_version` (If-Match) is behind.
+
+    Field diffs and assignment changes go to the timeline as one row each; an update that changes
+    nothing writes nothing and keeps the version.
+    """
+    ticket = lock(ticket)
+    if expected_version is not None and ticket.version != expected_version:
+        raise StaleVersion(ticket.version)
+    unknown = sorted(set(changes) - set(ticket.EDITABLE_FIELDS))
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+
+    before = {name: getattr(ticket, name) for name in ticket.EDITABLE_FIELDS + ("priority",)}
+    for name, value in changes.items():
+        setattr(ticket, name, value)
+    ticket.refresh_derived_fields()
+    ticket.full_clean(exclude=["number", "search_vector"])
+    validate_assignment(ticket)
+
+    diffs = [
+        {"field": name, "old": _display(old), "new": _display(getattr(ticket, name))}
+        for name, old in before.items()
+        if getattr(ticket, name) != old
+    ]
+    ci_change = _ci_change(ticket, configuration_items)
+    if not diffs and not ci_change:
+        return ticket
+
+    ticket.version += 1
+    ticket.save()
+    assignment = [d for d in diffs if d["field"] in ("assignment_group", "assigned_to")]
+    others = [d for d in diffs if d not in assignment]
+    if assignment:
+        record_activity(ticket, kind=ActivityKind.ASSIGNMENT, actor=actor, data={"changes": assignment})
+    if others:
+        record_activity(
+            ticket, kind=ActivityKind.FIELD_CHANGE, actor=actor, public=False, data={"changes": others}
+        )
+    if ci_change:
+        _apply_ci_change(ticket, actor, ci_change)
+    events.publish(
+        f"{ticket.KIND}.updated",
+        record=ticket,
+        actor=actor,
+        data={
+            "changes": diffs,
+            "assignment_changed": bool(assignment),
+            **({"cis": ci_change} if ci_change else {}),
+        },
+    )
+    return ticket
+
+
+def _ci_change(ticket: TicketBase, configuration_items: Iterable | None) -> dict | None:
+    if configuration_items is None:
+        return None
+    wanted = {ci.pk for ci in configuration_items}
+    current = set(ticket.configuration_items.values_list("pk", flat=True))
+    if wanted == current:
+        return None
+    return {"added": sorted(wanted - current), "removed": sorted(current - wanted)}
+
+
+def _apply_ci_change(ticket: TicketBase, actor, change: dict) -> None:
+    from cmdb.models import ConfigurationItem
+
+    ticket.configuration_items.add(*change["added"])
+    ticket.configuration_items.remove(*change["removed"])
+    names = dict(
+        ConfigurationItem.objects.filter(pk__in=change["added"] + change["removed"]).values_list("pk", "name")
+    )
+    record_activity(
+        ticket,
+        kind=ActivityKind.CI_LINK,
+        actor=actor,
+        data={
+            "added": [{"id": pk, "name": names.get(pk)} for pk in change["added"]],
+            "removed": [{"id": pk, "name": names.get(pk)} for pk in change["removed"]],
+        },
+    )
+
+
+@transaction.atomic
+def link_configuration_items(
+    ticket: TicketBase, *, actor, add: Iterable = (), remove: Iterable = ()
+) -> TicketBase:
+    """Link or unlink CIs, with one timeline row."""
+    ticket = lock(ticket)
+    current = set(ticket.configuration_items.values_list("pk", flat=True))
+    added = sorted({ci.pk for ci in add} - current)
+    removed = sorted({ci.pk for ci in remove} & current)
+    if added or removed:
+        ticket.version += 1
+        ticket.save(update_fields=["version", "updated_at"])
+        _apply_ci_change(ticket, actor, {"added": added, "removed": removed})
+        events.publish(
+            f"{ticket.KIND}.updated",
+            record=ticket,
+            actor=actor,
+            data={"cis": {"added": added, "removed": removed}},
+        )
+    return ticket
+
+
+@transaction.atomic
+def transition(
+    ticket: TicketBase,
+    *,
+    to: str,
+    actor,
+    fields: dict[str, Any] | None = None,
+    note: str = "",
+    expected_version: int | None = None,
+) -> TicketBase:
+    """Move a ticket to state `to` if its workflow allows it, setting the fields the move carries.
+
+    Locks the row, checks the move and its required fields, saves, writes the state_change timeline row,
+    then publishes `<kind>.state_changed` (the SLA engine pauses/stops timers in the same transaction;
+    the app's own follow-ups, such as resolving child incidents, live in the app's service).
+    """
+    fields = dict(fields or {})
+    ticket = lock(ticket)
+    if expected_version is not None and ticket.version != expected_version:
+        raise StaleVersion(ticket.version)
+    workflow = ticket.workflow
+    workflow.check(ticket.state, to, fields)
+    allowed_fields = workflow.fields_for(to)
+    extra = sorted(set(fields) - set(allowed_fields))
+    if extra:
+        raise ValidationError({name: f"Not set by a move to {to!r}." for name in extra})
+
+    previous = ticket.state
+    for name, value in fields.items():
+        setattr(ticket, name, value)
+    ticket.state = to
+    ticket.refresh_derived_fields()
+    ticket.full_clean(exclude=["number", "search_vector"])
+    ticket.version += 1
+    ticket.save()
+    record_activity(
+        ticket,
+        kind=ActivityKind.STATE_CHANGE,
+        actor=actor,
+        body=note,
+        data={"from": previous, "to": to, **{k: _display(v) for k, v in fields.items()}},
+    )
+    events.publish(
+        f"{ticket.KIND}.state_changed",
+        record=ticket,
+        actor=actor,
+        data={"from": previous, "to": to, "fields": {k: _display(v) for k, v in fields.items()}},
+    )
+    return ticket
+
+
+@transaction.atomic
+def add_comment(ticket: TicketBase, *, actor, body: str, public: bool = True) -> Activity:
+    """A public comment or (public=False) a work note; requesters may only write public ones."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": "A comment cannot be empty."})
+    if len(body) > 50_000:
+        raise ValidationError({"body": "A comment is limited to 50,000 characters."})
+    ticket = lock(ticket)
+    ticket.version += 1
+    ticket.save(update_fields=["version", "updated_at"])
+    activity = record_activity(ticket, kind=ActivityKind.COMMENT, actor=actor, body=body, public=public)
+    events.publish(
+        f"{ticket.KIND}.commented",
+        record=ticket,
+        actor=actor,
+        data={"activity_id": activity.pk, "public": public, "body": body},
+    )
+    return activity
+
+
+@transaction.atomic
+def add_attachment(record: models.Model, *, actor, uploaded_file, public: bool = True) -> Attachment:
+    """Store an uploaded file on any record after checking its size and extension."""
+    filename, content_type = validate_upload(uploaded_file)
+    attachment = Attachment(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        filename=filename,
+        size=uploaded_file.size,
+        content_type_name=content_type,
+        uploaded_by=actor if actor and actor.pk else None,
+        uploaded_at=timezone.now(),
+        public=public,
+    )
+    attachment.file.save(filename, uploaded_file, save=False)
+    attachment.save()
+    record_activity(
+        record,
+        kind=ActivityKind.ATTACHMENT,
+        actor=actor,
+        public=public,
+        data={"id": attachment.pk, "filename": filename, "size": attachment.size},
+    )
+    return attachment
+
+
+@transaction.atomic
+def set_watching(ticket: TicketBase, *, actor, user, watching: bool) -> TicketBase:
+    """Add or remove a watcher; watchers receive public updates and may see the record."""
+    is_watching = ticket.watchers.filter(pk=user.pk).exists()
+    if watching and not is_watching:
+        ticket.watchers.add(user)
+        record_activity(
+            ticket, kind=ActivityKind.WATCHER, actor=actor, public=False, data={"added": user.username}
+        )
+    elif not watching and is_watching:
+        ticket.watchers.remove(user)
+        record_activity(
+            ticket, kind=ActivityKind.WATCHER, actor=actor, public=False, data={"removed": user.username}
+        )
+    return ticket

@@ -1,0 +1,25 @@
+from core.api.viewsets import TicketViewSet
+from incidents import services
+from incidents.filtersets import IncidentFilterSet
+from incidents.models import Incident
+
+from .serializers import IncidentSerializer
+
+
+class IncidentViewSet(TicketViewSet):
+    model = Incident
+    serializer_class = IncidentSerializer
+    filterset_class = IncidentFilterSet
+    create_service = services.incident_create
+    list_select_related = (*TicketViewSet.list_select_related, "caller", "category", "parent", "problem")
+
+    def perform_update_service(self, record, data, version):
+        cis = data.pop("configuration_items", None)
+        return services.incident_update(
+            record, actor=self.request.user, changes=data, expected_version=version, configuration_items=cis
+        )
+
+    def perform_transition(self, record, to, fields, note, version):
+        return services.incident_transition(
+            record, to=to, actor=self.request.user, fields=fields, note=note, expected_version=version
+        )

@@ -1,0 +1,81 @@
+"""Incidents: an unplanned interruption or degradation of a service (SPEC §3)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from core.models import TicketBase
+
+from .choices import HoldReason, Impact, IncidentState, ResolutionCode, Urgency, priority_for
+from .workflow import INCIDENT_WORKFLOW
+
+
+class Category(models.Model):
+    """The managed list of incident categories (admins edit it)."""
+
+    name = models.SlugField(max_length=64, unique=True)
+    label = models.CharField(max_length=120)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["label"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Incident(TicketBase):
+    NUMBER_PREFIX = "INC"
+    KIND = "incident"
+    workflow = INCIDENT_WORKFLOW
+    EDITABLE_FIELDS = (
+        *TicketBase.EDITABLE_FIELDS,
+        "impact",
+        "urgency",
+        "caller",
+        "category",
+        "parent",
+        "problem",
+        "major",
+    )
+
+    impact = models.PositiveSmallIntegerField(choices=Impact.choices, default=Impact.LOW)
+    urgency = models.PositiveSmallIntegerField(choices=Urgency.choices, default=Urgency.LOW)
+    caller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    problem = models.ForeignKey(
+        "problems.Problem", null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents"
+    )
+    major = models.BooleanField(default=False)
+    hold_reason = models.CharField(max_length=32, choices=HoldReason.choices, blank=True)
+    resolution_code = models.CharField(max_length=32, choices=ResolutionCode.choices, blank=True)
+    resolution_notes = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TicketBase.Meta):
+        indexes = [
+            *TicketBase.Meta.indexes,
+            models.Index(fields=["caller", "state"], name="incident_caller_idx"),
+            models.Index(fields=["category", "state"], name="incident_category_idx"),
+            models.Index(fields=["state", "resolved_at"], name="incident_resolved_idx"),
+            models.Index(fields=["major", "state"], name="incident_major_idx", condition=Q(major=True)),
+        ]
+
+    @classmethod
+    def requester_scope(cls, user) -> Q:
+        return super().requester_scope(user) | Q(caller=user)
+
+    def refresh_derived_fields(self) -> None:
+        """Priority is computed from impact and urgency (SPEC §3 matrix) and never written directly."""
+        self.priority = priority_for(self.impact, self.urgency)
+        if self.state != IncidentState.ON_HOLD:
+            self.hold_reason = ""

@@ -1,0 +1,24 @@
+"""/api/v1/: every app's router, the auth token endpoint, the OpenAPI schema and docs."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core.api.views import ApiRootView
+
+app_name = "api"
+
+urlpatterns = [
+    path("", ApiRootView.as_view(), name="root"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", include("accounts.api.urls")),
+    path("", include("incidents.api.urls")),
+    path("", include("requests_app.api.urls")),
+    path("", include("problems.api.urls")),
+    path("", include("changes.api.urls")),
+    path("", include("cmdb.api.urls")),
+    path("", include("knowledge.api.urls")),
+    path("", include("sla.api.urls")),
+    path("", include("integrations.api.urls")),
+    path("", include("reports.api.urls")),
+]

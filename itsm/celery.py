@@ -1,0 +1,16 @@
+"""The Celery app: broker from settings, tasks discovered in every installed app."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "itsm.settings.dev")
+
+app = Celery("itsm")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "worker-heartbeat": {"task": "core.worker_heartbeat", "schedule": 30.0},
+    "incidents-auto-close": {"task": "incidents.auto_close_resolved", "schedule": 3600.0},
+}

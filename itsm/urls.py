@@ -1,0 +1,26 @@
+"""Top-level URLs: the agent workspace, the portal, the API, the admin, health."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("health/", core_views.health, name="health"),
+    path("attachments/<int:pk>/download/", core_views.attachment_download, name="attachment-download"),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("itsm.api_urls")),
+    path("portal/", include("portal.urls")),
+    path("incidents/", include("incidents.urls")),
+    path("requests/", include("requests_app.urls")),
+    path("problems/", include("problems.urls")),
+    path("changes/", include("changes.urls")),
+    path("cmdb/", include("cmdb.urls")),
+    path("kb/", include("knowledge.urls")),
+    path("sla/", include("sla.urls")),
+    path("integrations/", include("integrations.urls")),
+    path("reports/", include("reports.urls")),
+    path("", include("core.urls")),
+]

@@ -1,0 +1,34 @@
+"""The problem state machine of SPEC §3."""
+
+from django.db import models
+
+from core.workflow import Workflow
+
+
+class ProblemState(models.TextChoices):
+    NEW = "new", "New"  # logged
+    ASSESS = "assess", "Assess"  # triage: is it worth root-cause analysis?
+    ROOT_CAUSE_ANALYSIS = "root_cause_analysis", "Root cause analysis"  # investigating
+    FIX_IN_PROGRESS = "fix_in_progress", "Fix in progress"  # cause known, fix underway (often via a change)
+    RESOLVED = "resolved", "Resolved"  # fix delivered
+    CLOSED = "closed", "Closed"  # final
+    CANCELED = "canceled", "Canceled"  # final
+
+
+S = ProblemState
+PROBLEM_WORKFLOW = Workflow(
+    initial=S.NEW,
+    moves={
+        S.NEW: (S.ASSESS, S.CANCELED),
+        S.ASSESS: (S.ROOT_CAUSE_ANALYSIS, S.CANCELED),
+        S.ROOT_CAUSE_ANALYSIS: (S.FIX_IN_PROGRESS, S.CANCELED),
+        S.FIX_IN_PROGRESS: (S.RESOLVED, S.CANCELED),
+        S.RESOLVED: (S.CLOSED,),
+        S.CLOSED: (),
+        S.CANCELED: (),
+    },
+    sets={S.RESOLVED: ("root_cause",)},
+    final_states=frozenset({S.CLOSED, S.CANCELED}),
+    done_states=frozenset({S.RESOLVED}),
+    labels={value: label for value, label in S.choices},
+)
