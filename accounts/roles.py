@@ -50,3 +50,11 @@ def is_admin(user: User) -> bool:
 
 def is_workspace_user(user: User) -> bool:
     return bool(role_names(user) & WORKSPACE_ROLES)
+
+
+def ensure_role_groups() -> None:
+    """Create any missing role group (the migration creates them; a flushed test database needs them back)."""
+    from django.contrib.auth.models import Group
+
+    existing = set(Group.objects.filter(name__in=ALL_ROLES).values_list("name", flat=True))
+    Group.objects.bulk_create([Group(name=name) for name in ALL_ROLES if name not in existing])
