@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from .approvals import Approval
 from .models import Activity, Attachment
 
 
@@ -20,3 +21,9 @@ class ActivityAdmin(admin.ModelAdmin):
 class AttachmentAdmin(admin.ModelAdmin):
     list_display = ("filename", "content_type", "object_id", "size", "uploaded_by", "uploaded_at")
     readonly_fields = ("content_type", "object_id", "file", "size", "uploaded_by", "uploaded_at")
+
+
+@admin.register(Approval)
+class ApprovalAdmin(admin.ModelAdmin):
+    list_display = ("content_type", "object_id", "approver", "stage", "state", "decided_at")
+    list_filter = ("state", "content_type")

@@ -176,3 +176,6 @@ class TicketBase(models.Model):
 
     def refresh_derived_fields(self) -> None:
         """Recompute fields derived from others (an incident's priority); called by services before save."""
+
+
+from .approvals import Approval  # noqa: E402,F401  (registers the model with the core app)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include("accounts.api.urls")),
+    path("", include("core.api.urls")),
     path("", include("incidents.api.urls")),
     path("", include("requests_app.api.urls")),
     path("", include("problems.api.urls")),
