@@ -1,7 +1,10 @@
 """Configuration items and their classes (SPEC §3, CMDB)."""
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
+from django.urls import reverse
+from django.utils import timezone
 
 
 class CIStatus(models.TextChoices):
@@ -36,6 +39,8 @@ class CIClass(models.Model):
 
 
 class ConfigurationItem(models.Model):
+    """A configuration item (SPEC §3). Written only through cmdb.services, which log every change."""
+
     name = models.CharField(max_length=200)
     ci_class = models.ForeignKey(CIClass, on_delete=models.PROTECT, related_name="items")
     status = models.CharField(max_length=20, choices=CIStatus.choices, default=CIStatus.IN_SERVICE)
@@ -70,7 +75,93 @@ class ConfigurationItem(models.Model):
         indexes = [
             models.Index(fields=["ci_class", "status"], name="ci_class_status_idx"),
             models.Index(fields=["environment"], name="ci_environment_idx"),
+            # Autocomplete and the list's text filter: `name ILIKE '%q%'` uses this trigram index (pg_trgm handles
+            # ILIKE), so a search stays fast on 100,000 CIs.
+            GinIndex(OpClass("name", name="gin_trgm_ops"), name="ci_name_trgm_idx"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("ci-detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_business_service(self) -> bool:
+        return self.ci_class.name == "business_service"
+
+
+class RelationshipType(models.TextChoices):
+    """How two CIs relate; the comment says which way a failure travels (SPEC §3)."""
+
+    DEPENDS_ON = "depends_on", "Depends on"  # A depends_on B: B failing impacts A
+    RUNS_ON = "runs_on", "Runs on"  # A runs_on B: B failing impacts A
+    CONNECTED_TO = "connected_to", "Connected to"  # symmetric, carries no impact
+    CONTAINS = "contains", "Contains"  # A contains B: B (the part) failing impacts A (the whole)
+
+
+# The relationship types along which a failure of the target impacts the source.
+IMPACT_TYPES = (RelationshipType.DEPENDS_ON, RelationshipType.RUNS_ON, RelationshipType.CONTAINS)
+
+
+class Relationship(models.Model):
+    """A directed edge of the CMDB graph. Cycles are allowed in the data; every traversal is cycle-safe."""
+
+    source = models.ForeignKey(ConfigurationItem, on_delete=models.CASCADE, related_name="outgoing")
+    target = models.ForeignKey(ConfigurationItem, on_delete=models.CASCADE, related_name="incoming")
+    type = models.CharField(max_length=20, choices=RelationshipType.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["source_id", "type", "target_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target", "type"], name="rel_unique_edge"),
+            models.CheckConstraint(condition=~models.Q(source=models.F("target")), name="rel_no_self_loop"),
+        ]
+        indexes = [
+            # The recursive impact query walks edges by target (and dependencies by source, which the
+            # unique constraint's index already covers).
+            models.Index(fields=["target", "type", "source"], name="rel_target_type_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.type} {self.target_id}"
+
+
+class ChangeSource(models.TextChoices):
+    UI = "ui", "Web UI"
+    API = "api", "API"
+    IMPORT = "import", "Import"
+    SHELL = "shell", "Shell"
+
+
+class CIChange(models.Model):
+    """One field or attribute change of a CI (or a created/deleted/relationship event).
+
+    Written explicitly by cmdb.services, never by signals, so imports and shell changes are logged too.
+    `actor_name` and `ci_name` are frozen so the history survives renames and deletions.
+    """
+
+    ci = models.ForeignKey(
+        ConfigurationItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
+    )
+    ci_name = models.CharField(max_length=200)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(
+        max_length=20, default="updated"
+    )  # created, updated, deleted, related, unrelated
+    field = models.CharField(max_length=120, blank=True)  # "status", "attributes.cpu_count", "relationship"
+    old_value = models.JSONField(null=True, blank=True)
+    new_value = models.JSONField(null=True, blank=True)
+    source = models.CharField(max_length=10, choices=ChangeSource.choices, default=ChangeSource.SHELL)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["ci", "-changed_at"], name="cichange_ci_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.ci_name}: {self.action} {self.field}"

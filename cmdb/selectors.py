@@ -1,0 +1,245 @@
+"""Every permission-scoped read of the CMDB, and the graph traversals (impact, dependencies, neighbours).
+
+The traversals run in PostgreSQL as recursive CTEs. They are cycle-safe and polynomial without carrying a
+path array per row: the recursive part produces rows `(ci, depth, parent, type)` combined with UNION (not
+UNION ALL), so a row already produced is never expanded again, each level holds at most one row per edge,
+and the depth limit ends the recursion even in a cyclic graph. The shortest path of each CI is rebuilt in
+Python from the parent of its first (shallowest) row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TypedDict
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from accounts.roles import is_workspace_user
+
+from .models import IMPACT_TYPES, CIChange, ConfigurationItem, Relationship
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+# Requesters (no workspace role) may read only these classes: what they pick in the portal when they
+# report a problem ("the online shop is down"), never the servers and databases behind them.
+REQUESTER_VISIBLE_CLASSES = ("business_service", "application")
+BUSINESS_SERVICE = "business_service"
+MAX_DEPTH_LIMIT = 20
+
+
+class ImpactRow(TypedDict):
+    ci: ConfigurationItem
+    distance: int
+    path: list[int]
+    relationship_types: list[str]
+    is_business_service: bool
+
+
+def _base_queryset() -> QuerySet[ConfigurationItem]:
+    return ConfigurationItem.objects.select_related("ci_class", "owner", "support_group")
+
+
+def visible_cis(user: User) -> QuerySet[ConfigurationItem]:
+    """The CIs `user` may read: all of them with a workspace role, business services and applications
+    for a plain requester, none for an anonymous user."""
+    qs = _base_queryset()
+    if user is None or not user.is_authenticated:
+        return qs.none()
+    if is_workspace_user(user):
+        return qs
+    return qs.filter(ci_class__name__in=REQUESTER_VISIBLE_CLASSES)
+
+
+def get_visible_ci(user: User, pk) -> ConfigurationItem:
+    """The CI or Http404: a CI the user may not see does not exist for them."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(visible_cis(user), pk=pk)
+
+
+def visible_relationships(user: User) -> QuerySet[Relationship]:
+    """Relationships whose two ends the user may both see."""
+    qs = Relationship.objects.select_related("source__ci_class", "target__ci_class")
+    if user is None or not user.is_authenticated:
+        return qs.none()
+    if is_workspace_user(user):
+        return qs
+    return qs.filter(
+        source__ci_class__name__in=REQUESTER_VISIBLE_CLASSES,
+        target__ci_class__name__in=REQUESTER_VISIBLE_CLASSES,
+    )
+
+
+def _clamp_depth(max_depth: int) -> int:
+    return max(1, min(int(max_depth), MAX_DEPTH_LIMIT))
+
+
+# `{join}` walks one edge: for impact from a failing CI to what uses it (edge target = current CI, the
+# next CI is the edge's source); for dependencies the other way round.
+_WALK_SQL = """
+WITH RECURSIVE walk(ci_id, depth, parent_id, rel_type) AS (
+    SELECT %(start)s::bigint, 0, NULL::bigint, NULL::varchar
+  UNION
+    SELECT r.{next_col}, w.depth + 1, w.ci_id, r.type
+    FROM walk w
+    JOIN cmdb_relationship r ON r.{this_col} = w.ci_id
+    WHERE w.depth < %(max_depth)s AND r.type = ANY(%(types)s) AND r.{next_col} <> %(start)s
+)
+SELECT DISTINCT ON (ci_id) ci_id, depth, parent_id, rel_type
+FROM walk WHERE depth > 0
+ORDER BY ci_id, depth, parent_id, rel_type
+"""
+
+
+def _walk(
+    ci_id: int, max_depth: int, *, direction: str, user: User | None, types: Iterable[str]
+) -> list[ImpactRow]:
+    this_col, next_col = ("target_id", "source_id") if direction == "impact" else ("source_id", "target_id")
+    sql = _WALK_SQL.format(this_col=this_col, next_col=next_col)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, {"start": int(ci_id), "max_depth": _clamp_depth(max_depth), "types": [str(t) for t in types]}
+        )
+        rows = cursor.fetchall()
+    parents = {row[0]: (row[1], row[2], row[3]) for row in rows}
+    qs = visible_cis(user) if user is not None else _base_queryset()
+    cis = {ci.pk: ci for ci in qs.filter(pk__in=parents)}
+    result: list[ImpactRow] = []
+    for pk, (depth, _parent, _type) in parents.items():
+        if pk not in cis:
+            continue
+        path, types_on_path, node = [pk], [], pk
+        while node in parents:
+            _d, parent, rel_type = parents[node]
+            types_on_path.append(rel_type)
+            path.append(parent)
+            node = parent
+        path.reverse()
+        types_on_path.reverse()
+        ci = cis[pk]
+        result.append(
+            {
+                "ci": ci,
+                "distance": depth,
+                "path": path,
+                "relationship_types": types_on_path,
+                "is_business_service": ci.ci_class.name == BUSINESS_SERVICE,
+            }
+        )
+    result.sort(key=lambda row: (row["distance"], row["ci"].name, row["ci"].pk))
+    return result
+
+
+def impact(ci_id: int, max_depth: int = 6, *, user: User | None = None) -> list[ImpactRow]:
+    """Every CI a failure of `ci_id` impacts, transitively up to `max_depth` hops.
+
+    "A depends_on / runs_on / contains B" means B failing impacts A, so the walk goes from an edge's
+    target to its source; `connected_to` carries no impact. Each row has the shortest `distance`, one
+    shortest `path` of CI ids from `ci_id` to the impacted CI, and `is_business_service`. With `user`, CIs
+    the user may not see are left out.
+    """
+    return _walk(ci_id, max_depth, direction="impact", user=user, types=IMPACT_TYPES)
+
+
+def dependencies(ci_id: int, max_depth: int = 6, *, user: User | None = None) -> list[ImpactRow]:
+    """Every CI whose failure would impact `ci_id` (the other direction of `impact`)."""
+    return _walk(ci_id, max_depth, direction="dependencies", user=user, types=IMPACT_TYPES)
+
+
+_NEIGHBOUR_SQL = """
+WITH RECURSIVE walk(ci_id, depth) AS (
+    SELECT unnest(%(start)s::bigint[]), 0
+  UNION
+    SELECT n.other, w.depth + 1
+    FROM walk w
+    CROSS JOIN LATERAL (
+        SELECT r.target_id AS other FROM cmdb_relationship r WHERE r.source_id = w.ci_id
+        UNION ALL
+        SELECT r.source_id FROM cmdb_relationship r WHERE r.target_id = w.ci_id
+    ) n
+    WHERE w.depth < %(max_hops)s
+)
+SELECT ci_id, min(depth) FROM walk GROUP BY ci_id
+"""
+
+
+def neighbour_ci_ids(ci_ids: Iterable[int], max_hops: int = 2) -> dict[int, int]:
+    """CI id → hop distance for every CI within `max_hops` of any of `ci_ids`, in any direction and
+    through any relationship type (the change-conflict detector's "CIs within two hops").
+
+    The given CIs themselves are included at distance 0, so a caller can test one membership.
+    """
+    start = sorted({int(pk) for pk in ci_ids})
+    if not start:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(_NEIGHBOUR_SQL, {"start": start, "max_hops": max(0, int(max_hops))})
+        return {row[0]: row[1] for row in cursor.fetchall()}
+
+
+def neighbourhood_graph(ci: ConfigurationItem, *, user: User, max_hops: int = 1, limit: int = 150) -> dict:
+    """Nodes and edges around `ci` in cytoscape's element format, limited to what `user` may see."""
+    distances = neighbour_ci_ids([ci.pk], max_hops=max_hops)
+    nearest = sorted(distances, key=lambda pk: (distances[pk], pk))[:limit]
+    cis = {c.pk: c for c in visible_cis(user).filter(pk__in=nearest)}
+    edges = Relationship.objects.filter(source_id__in=cis, target_id__in=cis).values_list(
+        "id", "source_id", "target_id", "type"
+    )
+    nodes = [
+        {
+            "data": {
+                "id": str(pk),
+                "label": c.name,
+                "ci_class": c.ci_class.name,
+                "status": c.status,
+                "distance": distances[pk],
+                "url": c.get_absolute_url(),
+                "focus": pk == ci.pk,
+            }
+        }
+        for pk, c in cis.items()
+    ]
+    links = [
+        {"data": {"id": f"e{pk}", "source": str(s), "target": str(t), "label": rel_type}}
+        for pk, s, t, rel_type in edges
+    ]
+    return {"nodes": nodes, "edges": links}
+
+
+def ci_relationships(ci: ConfigurationItem, *, user: User) -> tuple[list[Relationship], list[Relationship]]:
+    """The CI's outgoing and incoming relationships whose other end the user may see."""
+    rels = list(visible_relationships(user).filter(Q(source=ci) | Q(target=ci)))
+    return [r for r in rels if r.source_id == ci.pk], [r for r in rels if r.target_id == ci.pk]
+
+
+def ci_history(ci: ConfigurationItem) -> QuerySet[CIChange]:
+    return CIChange.objects.filter(ci=ci).order_by("-changed_at", "-id")
+
+
+def open_tickets_for_ci(ci: ConfigurationItem, *, user: User, limit: int = 50) -> list:
+    """Open tickets of every kind (not final, not resolved) that reference `ci` and that `user` may see,
+    newest first; one query per ticket kind."""
+    from core.selectors import visible_tickets
+
+    tickets: list = []
+    for model in ticket_models():
+        closed = set(model.workflow.final_states) | set(model.workflow.done_states)
+        qs = visible_tickets(model, user).filter(configuration_items=ci).exclude(state__in=closed)
+        tickets.extend(qs.select_related("assignment_group", "assigned_to").order_by("-opened_at")[:limit])
+    tickets.sort(key=lambda t: t.opened_at, reverse=True)
+    return tickets
+
+
+def ticket_models() -> list:
+    """Every concrete TicketBase subclass that links CIs, found through ConfigurationItem's reverse M2M
+    relations, so a new ticket app needs no change here."""
+    from core.models import TicketBase
+
+    found = []
+    for rel in ConfigurationItem._meta.related_objects:
+        model = rel.related_model
+        if rel.many_to_many and isinstance(model, type) and issubclass(model, TicketBase):
+            found.append(model)
+    return found
