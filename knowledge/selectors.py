@@ -1,0 +1,179 @@
+"""Permission-scoped reads of articles, and the ranked search behind the API, the pages and suggestions.
+
+Visibility: agents and knowledge managers see every article in every state; other workspace users see
+published articles (both audiences); requesters see published articles for everyone only. Anything else
+is absent (404), never forbidden.
+
+Search uses the stored weighted tsvector (title A, body B) through `websearch_to_tsquery`, which never
+raises on user syntax, plus pg_trgm word similarity on the title for short queries, so "pritner" still
+finds "Printer". Snippets come from ts_headline with control-character markers that `highlight()` turns
+into <mark> after escaping everything else.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import (
+    SearchHeadline,
+    SearchQuery,
+    SearchRank,
+    TrigramWordSimilarity,
+)
+from django.db.models import F, FloatField, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Greatest
+from django.http import Http404
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from .choices import ArticleState, Audience
+from .models import Article, ArticleVersion
+from .permissions import can_author, is_active_user, sees_internal
+
+MAX_QUERY_CHARS = 200  # longer input is cut: nobody types more, and it keeps tsquery/trigram work bounded
+SHORT_QUERY_CHARS = 40  # at or below this, title typos are tolerated with pg_trgm
+HL_START, HL_STOP = "\x02", "\x03"
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+WORD = re.compile(r"\w{2,}", re.UNICODE)
+NUMBER = re.compile(r"^KB\d{1,10}$", re.IGNORECASE)
+
+
+def visible_articles(user) -> QuerySet[Article]:
+    """Articles `user` may read (see the module docstring for the rule)."""
+    queryset = Article.objects.all()
+    if not is_active_user(user):
+        return queryset.none()
+    if can_author(user):
+        return queryset
+    published = queryset.filter(state=ArticleState.PUBLISHED)
+    if sees_internal(user):
+        return published
+    return published.filter(audience=Audience.EVERYONE)
+
+
+def get_visible_article(user, number: str) -> Article:
+    try:
+        return visible_articles(user).select_related("category", "author").get(number=str(number).upper())
+    except Article.DoesNotExist:
+        raise Http404(f"No article {number}") from None
+
+
+def versions(article: Article) -> QuerySet[ArticleVersion]:
+    return article.versions.select_related("created_by").order_by("-number")
+
+
+def clean_query(text) -> str:
+    """Strip control characters (our highlight markers among them), surrounding space, and excess length."""
+    return CONTROL_CHARS.sub(" ", str(text or ""))[:MAX_QUERY_CHARS].strip()
+
+
+def search_articles(queryset: QuerySet[Article], text) -> QuerySet[Article]:
+    """Rank `queryset` by relevance to `text` and annotate `rank` and `snippet_raw` (see highlight()).
+
+    Empty text returns the queryset unchanged. A "KB0000042" query matches that number exactly.
+    """
+    text = clean_query(text)
+    if not text:
+        return queryset
+    if NUMBER.match(text):
+        return queryset.filter(number=text.upper()).annotate(
+            rank=Value(1.0, output_field=FloatField()), snippet_raw=F("title")
+        )
+    query = SearchQuery(text, search_type="websearch", config="english")
+    match = Q(search_vector=query)
+    rank = SearchRank(F("search_vector"), query)
+    if len(text) <= SHORT_QUERY_CHARS:
+        match |= Q(title__trigram_word_similar=text)
+        rank = Greatest(rank, TrigramWordSimilarity(text, "title") * Value(0.5), output_field=FloatField())
+    return (
+        queryset.filter(match)
+        .annotate(
+            rank=rank,
+            snippet_raw=Coalesce(
+                SearchHeadline(
+                    "body",
+                    query,
+                    config="english",
+                    start_sel=HL_START,
+                    stop_sel=HL_STOP,
+                    max_words=30,
+                    min_words=12,
+                    max_fragments=2,
+                    fragment_delimiter=" … ",
+                ),
+                Value(""),
+            ),
+        )
+        .order_by("-rank", "-published_at", "-id")
+    )
+
+
+def highlight(raw: str | None) -> SafeString:
+    """Escape a ts_headline snippet and only then turn its markers into <mark> tags."""
+    text = escape(raw or "")
+    return mark_safe(text.replace(HL_START, "<mark>").replace(HL_STOP, "</mark>"))  # noqa: S308
+
+
+def plain_snippet(raw: str | None) -> str:
+    return (raw or "").replace(HL_START, "").replace(HL_STOP, "")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    number: str
+    title: str
+    url: str
+    snippet: SafeString
+    rank: float
+
+
+def _as_suggestions(rows) -> list[Suggestion]:
+    return [
+        Suggestion(
+            number=row.number,
+            title=row.title,
+            url=row.get_absolute_url(),
+            snippet=highlight(getattr(row, "snippet_raw", "")),
+            rank=float(getattr(row, "rank", 0.0) or 0.0),
+        )
+        for row in rows
+    ]
+
+
+def suggest(user, text, limit: int = 5) -> list[Suggestion]:
+    """The best published articles the user may read for what they are typing (portal deflection)."""
+    if not clean_query(text):
+        return []
+    queryset = visible_articles(user).filter(state=ArticleState.PUBLISHED)
+    return _as_suggestions(search_articles(queryset, text)[:limit])
+
+
+def suggest_for_record(record, user, limit: int = 5) -> list[Suggestion]:
+    """Published articles relevant to a ticket: any of the words of its description and its CIs' names.
+
+    Words are OR-ed (a ticket's text rarely contains every word of an article) and ranked, so the
+    articles sharing the most, and the rarest, words come first.
+    """
+    parts = [getattr(record, "short_description", ""), getattr(record, "description", "")]
+    if getattr(record, "pk", None) and hasattr(record, "configuration_items"):
+        parts.extend(record.configuration_items.values_list("name", flat=True)[:10])
+    words: list[str] = []
+    for word in WORD.findall(" ".join(p or "" for p in parts)[:4000].lower()):
+        if word not in words and not word.isdigit():
+            words.append(word)
+    if not words:
+        return []
+    query = SearchQuery(" or ".join(words[:24]), search_type="websearch", config="english")
+    rows = (
+        visible_articles(user)
+        .filter(state=ArticleState.PUBLISHED, search_vector=query)
+        .annotate(
+            rank=SearchRank(F("search_vector"), query),
+            snippet_raw=SearchHeadline(
+                "body", query, config="english", start_sel=HL_START, stop_sel=HL_STOP, max_words=25
+            ),
+        )
+        .order_by("-rank", "-id")[:limit]
+    )
+    return _as_suggestions(rows)
