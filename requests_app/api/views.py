@@ -1,0 +1,97 @@
+"""`/api/v1/catalog/items/`, `/api/v1/requests/`, `/api/v1/tasks/` (SPEC §3, §5)."""
+
+from django.db.models import Prefetch
+from rest_framework import permissions, serializers, viewsets
+from rest_framework.exceptions import MethodNotAllowed
+
+from accounts.roles import is_admin
+from core.api.viewsets import TicketViewSet
+from requests_app import services
+from requests_app.filtersets import RequestFilterSet, TaskFilterSet
+from requests_app.models import CatalogItem, CatalogTaskTemplate, CatalogVariable, Request, Task
+
+from .serializers import CatalogItemSerializer, RequestSerializer, TaskSerializer
+
+
+class AdminWritesOrReadOnly(permissions.BasePermission):
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return bool(request.user and request.user.is_authenticated)
+        return is_admin(request.user)
+
+
+class CatalogItemViewSet(viewsets.ModelViewSet):
+    """Everyone signed in reads the orderable items; admins (catalog managers) write them."""
+
+    serializer_class = CatalogItemSerializer
+    permission_classes = [AdminWritesOrReadOnly]
+    filterset_fields = ["category__name", "approval", "active"]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def get_queryset(self):
+        queryset = CatalogItem.objects.select_related("category", "approval_group").prefetch_related(
+            Prefetch("variables", queryset=CatalogVariable.objects.order_by("order", "id")),
+            Prefetch(
+                "task_templates",
+                queryset=CatalogTaskTemplate.objects.select_related("assignment_group").order_by(
+                    "order", "id"
+                ),
+            ),
+        )
+        if not is_admin(self.request.user):
+            queryset = queryset.filter(active=True, category__active=True)
+        return queryset.order_by("order", "name")
+
+
+class RequestViewSet(TicketViewSet):
+    model = Request
+    serializer_class = RequestSerializer
+    filterset_class = RequestFilterSet
+    create_service = services.request_create
+    list_select_related = (*TicketViewSet.list_select_related, "catalog_item", "requested_for")
+    list_prefetch_related = (
+        *TicketViewSet.list_prefetch_related,
+        Prefetch("tasks", queryset=Task.objects.select_related("assignment_group").order_by("order", "id")),
+    )
+
+    def perform_create_service(self, data):
+        try:
+            return services.request_create(
+                actor=self.request.user,
+                catalog_item=data["catalog_item"],
+                variables=data.get("variables") or {},
+                requested_for=data.get("requested_for"),
+                short_description=data.get("short_description", ""),
+                description=data.get("description", ""),
+                configuration_items=data.get("configuration_items", ()),
+            )
+        except services.VariablesInvalid as exc:
+            raise serializers.ValidationError({"variables": exc.message_dict}) from None
+
+    def perform_update_service(self, record, data, version):
+        cis = data.pop("configuration_items", None)
+        return services.request_update(
+            record, actor=self.request.user, changes=data, expected_version=version, configuration_items=cis
+        )
+
+    def perform_transition(self, record, to, fields, note, version):
+        return services.request_transition(
+            record, to=to, actor=self.request.user, fields=fields, note=note, expected_version=version
+        )
+
+
+class TaskViewSet(TicketViewSet):
+    """Tasks come from approved requests; they are read, edited and moved here, never created."""
+
+    model = Task
+    serializer_class = TaskSerializer
+    filterset_class = TaskFilterSet
+    list_select_related = (*TicketViewSet.list_select_related, "request")
+
+    def create(self, request, *args, **kwargs):
+        raise MethodNotAllowed("POST", detail="Tasks are created when their request is approved.")
+
+    def perform_transition(self, record, to, fields, note, version):
+        return services.task_transition(
+            record, to=to, actor=self.request.user, fields=fields, note=note, expected_version=version
+        )

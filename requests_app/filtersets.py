@@ -1,0 +1,22 @@
+"""Request and task FilterSets: used by the agent list pages and the API alike."""
+
+from core.filtersets import CharInFilter, NumberInFilter, TicketFilterSet
+
+from .models import Request, Task
+
+
+class RequestFilterSet(TicketFilterSet):
+    catalog_item = NumberInFilter(field_name="catalog_item_id")
+    requested_for = CharInFilter(field_name="requested_for__username")
+
+    class Meta:
+        model = Request
+        fields: list[str] = []
+
+
+class TaskFilterSet(TicketFilterSet):
+    request = CharInFilter(field_name="request__number")
+
+    class Meta:
+        model = Task
+        fields: list[str] = []
