@@ -232,6 +232,18 @@ def open_tickets_for_ci(ci: ConfigurationItem, *, user: User, limit: int = 50) -
     return tickets
 
 
+def open_tickets_for_ci_any_user(ci: ConfigurationItem) -> list:
+    """Every ticket of any kind in a non-final state (a resolved one may reopen) that references `ci`,
+    unscoped: the delete guard."""
+    tickets: list = []
+    for model in ticket_models():
+        final = set(model.workflow.final_states)
+        tickets.extend(
+            model.objects.filter(configuration_items=ci).exclude(state__in=final).order_by("number")
+        )
+    return tickets
+
+
 def ticket_models() -> list:
     """Every concrete TicketBase subclass that links CIs, found through ConfigurationItem's reverse M2M
     relations, so a new ticket app needs no change here."""

@@ -1,0 +1,54 @@
+"""The CI and relationship filters; the CI list page and the API use the same FilterSet."""
+
+import django_filters as filters
+from django.db.models import Q, QuerySet
+
+from core.filtersets import CharInFilter, MultiValueMixin, NumberInFilter
+
+from .models import CIStatus, ConfigurationItem, Environment, Relationship, RelationshipType
+
+
+def text_search(queryset: QuerySet, value: str) -> QuerySet:
+    """Name (trigram-indexed ILIKE) or exact serial number; an all-digit text also matches the id."""
+    text = (value or "").strip()[:200]
+    if not text:
+        return queryset
+    condition = Q(name__icontains=text) | Q(serial_number=text)
+    if text.isdigit():
+        condition |= Q(pk=int(text))
+    return queryset.filter(condition)
+
+
+class CIFilterSet(MultiValueMixin, filters.FilterSet):
+    ci_class = CharInFilter(field_name="ci_class__name", label="Class")
+    status = filters.MultipleChoiceFilter(choices=CIStatus.choices)
+    environment = filters.MultipleChoiceFilter(choices=Environment.choices)
+    support_group = CharInFilter(field_name="support_group__name", label="Support group")
+    owner = CharInFilter(field_name="owner__username")
+    serial_number = filters.CharFilter()
+    q = filters.CharFilter(method="filter_text", label="Search")
+    search = filters.CharFilter(method="filter_text", label="Search")
+    ordering = filters.OrderingFilter(
+        fields=(("name", "name"), ("updated_at", "updated_at"), ("id", "id"), ("status", "status"))
+    )
+
+    class Meta:
+        model = ConfigurationItem
+        fields = ["ci_class", "status", "environment", "support_group", "owner", "serial_number"]
+
+    def filter_text(self, queryset, name, value):
+        return text_search(queryset, value)
+
+
+class RelationshipFilterSet(MultiValueMixin, filters.FilterSet):
+    ci = NumberInFilter(method="filter_ci", label="Either end")
+    source = NumberInFilter(field_name="source_id")
+    target = NumberInFilter(field_name="target_id")
+    type = filters.MultipleChoiceFilter(choices=RelationshipType.choices)
+
+    class Meta:
+        model = Relationship
+        fields = ["source", "target", "type"]
+
+    def filter_ci(self, queryset, name, value):
+        return queryset.filter(Q(source_id__in=value) | Q(target_id__in=value)) if value else queryset
