@@ -1,3 +1,14 @@
-from django.urls import path  # noqa: F401
+"""Incident pages of the agent workspace, mounted at /incidents/."""
 
-urlpatterns: list = []
+from core.ticket_views import ticket_urlpatterns
+
+from .models import Incident
+from .views import IncidentCreateView, IncidentDetailView, IncidentEditView, IncidentListView
+
+urlpatterns = ticket_urlpatterns(
+    Incident,
+    list_view=IncidentListView,
+    detail_view=IncidentDetailView,
+    create_view=IncidentCreateView,
+    edit_view=IncidentEditView,
+)

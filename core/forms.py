@@ -1,0 +1,224 @@
+"""Forms shared by every ticket kind's web pages (see core.ticket_views).
+
+Forms validate shape only; the services (core.services and each app's services.py) decide what is allowed
+and raise ValidationErrors naming the field, which the views attach next to that field.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from accounts.models import AssignmentGroup
+from accounts.roles import AGENT
+
+from .models import TicketBase
+
+VISIBILITY_CHOICES = [("public", "Public comment"), ("internal", "Work note (internal)")]
+
+
+def agent_users():
+    """Users who can be assigned work: active agents (admins included through their role groups)."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[AGENT, "admin"])
+        .distinct()
+        .order_by("username")
+    )
+
+
+class UsernameFormField(forms.CharField):
+    """A user addressed by username (callers can be any of thousands of users, so no <select>)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 150)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        user = get_user_model().objects.filter(username=value.strip(), is_active=True).first()
+        if user is None:
+            raise ValidationError(f"No active user named {value.strip()!r}.")
+        return user
+
+
+class ConfigurationItemsField(forms.CharField):
+    """CIs by id, comma or space separated ("12, 40"): a <select> of 100,000 CIs is not usable."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", "CI ids, separated by commas.")
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple | set) or hasattr(value, "all"):
+            items = value.all() if hasattr(value, "all") else value
+            return ", ".join(str(getattr(item, "pk", item)) for item in items)
+        return value
+
+    def clean(self, value):
+        from cmdb.models import ConfigurationItem
+
+        value = super().clean(value)
+        tokens = [t for t in re.split(r"[\s,]+", value or "") if t]
+        bad = [t for t in tokens if not t.isdigit()]
+        if bad:
+            raise ValidationError(f"CI ids are numbers; not understood: {', '.join(bad)}.")
+        ids = sorted({int(t) for t in tokens})
+        found = {ci.pk: ci for ci in ConfigurationItem.objects.filter(pk__in=ids)}
+        missing = [str(pk) for pk in ids if pk not in found]
+        if missing:
+            raise ValidationError(f"Unknown configuration item(s): {', '.join(missing)}.")
+        return [found[pk] for pk in ids]
+
+
+class VersionedFormMixin(forms.Form):
+    """A hidden `version`: the record's version when the form was rendered (the web If-Match).
+
+    The view passes it to the service as `expected_version`; a mismatch raises StaleVersion and the page
+    says the record was changed by someone else instead of silently overwriting their change.
+    """
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label="Comment", max_length=50_000, widget=forms.Textarea(attrs={"rows": 3}), strip=True
+    )
+    visibility = forms.ChoiceField(
+        choices=VISIBILITY_CHOICES, initial="internal", widget=forms.RadioSelect, label="Visibility"
+    )
+
+    def __init__(self, *args, staff: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not staff:
+            # Requesters only ever write public comments.
+            del self.fields["visibility"]
+
+    @property
+    def is_public(self) -> bool:
+        return self.cleaned_data.get("visibility", "public") == "public"
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label="File")
+    public = forms.BooleanField(
+        required=False, initial=True, label="Visible to the caller", help_text="Unchecked: agents only."
+    )
+
+
+class TransitionForm(VersionedFormMixin):
+    """The fields one move needs, built from the model's Workflow: `fields_for(to)` with model form fields.
+
+    Fields the workflow *requires* for the move are required here too; the rest (`sets`) are optional.
+    `move_fields()` returns what to hand to the transition service.
+    """
+
+    note = forms.CharField(
+        label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=10_000
+    )
+
+    def __init__(self, *args, record: TicketBase, to: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.record = record
+        self.to = to
+        workflow = record.workflow
+        required = set(workflow.requires.get(to, ()))
+        for name in workflow.fields_for(to):
+            model_field = record._meta.get_field(name)
+            form_field = model_field.formfield()
+            if form_field is None:
+                continue
+            form_field.required = name in required
+            if isinstance(form_field, forms.TypedChoiceField) and form_field.required:
+                form_field.choices = [c for c in form_field.choices if c[0] != ""]
+                form_field.choices = [("", "---------"), *form_field.choices]
+            self.fields[name] = form_field
+        # The note goes last, after the move's own fields.
+        self.fields["note"] = self.fields.pop("note")
+        if not self.is_bound:
+            self.initial.setdefault("version", record.version)
+
+    @property
+    def to_label(self) -> str:
+        return self.record.workflow.label(self.to)
+
+    def move_fields(self) -> dict[str, Any]:
+        names = self.record.workflow.fields_for(self.to)
+        return {
+            name: self.cleaned_data[name] for name in names if self.cleaned_data.get(name) not in (None, "")
+        }
+
+
+class BulkActionForm(forms.Form):
+    """One action applied to the selected records: assign, change state (with that move's fields), or an
+    app-specific action. `extra_fields` lets a list view add what its own actions need (a problem number).
+
+    The state move's fields are the union of every move's `fields_for`, all optional here: the workflow
+    check in the service names any that a particular move requires.
+    """
+
+    selected = forms.MultipleChoiceField(choices=(), label="Records")
+    action = forms.ChoiceField(choices=())
+    assignment_group = forms.ModelChoiceField(
+        queryset=AssignmentGroup.objects.filter(active=True),
+        required=False,
+        to_field_name="name",
+        label="Assignment group",
+    )
+    assigned_to = forms.ModelChoiceField(
+        queryset=None, required=False, to_field_name="username", label="Assigned to"
+    )
+    to = forms.ChoiceField(choices=(), required=False, label="New state")
+    note = forms.CharField(required=False, max_length=10_000, label="Note")
+
+    def __init__(
+        self,
+        *args,
+        model: type[TicketBase],
+        actions: list[tuple[str, str]],
+        extra_fields: dict[str, forms.Field] | None = None,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.model = model
+        self.fields["action"].choices = actions
+        self.fields["assigned_to"].queryset = agent_users()
+        workflow = model.workflow
+        self.fields["to"].choices = [("", "---------")] + [(s, workflow.label(s)) for s in workflow.states]
+        self.move_field_names: list[str] = []
+        for state in workflow.states:
+            for name in workflow.fields_for(state):
+                if name in self.fields or name in self.move_field_names:
+                    continue
+                form_field = model._meta.get_field(name).formfield()
+                if form_field is None:
+                    continue
+                form_field.required = False
+                self.fields[name] = form_field
+                self.move_field_names.append(name)
+        for name, field in (extra_fields or {}).items():
+            self.fields[name] = field
+        # Selected numbers are checked against the user's visible records by the view, not here.
+        data = self.data.getlist("selected") if hasattr(self.data, "getlist") else []
+        self.fields["selected"].choices = [(n, n) for n in data]
+
+    def clean(self):
+        cleaned = super().clean()
+        action = cleaned.get("action")
+        if action == "assign" and not cleaned.get("assignment_group") and not cleaned.get("assigned_to"):
+            self.add_error("assignment_group", "Pick a group, an assignee, or both.")
+        if action == "transition" and not cleaned.get("to"):
+            self.add_error("to", "Pick the state to move the records to.")
+        return cleaned
+
+    def move_fields(self, to: str) -> dict[str, Any]:
+        names = self.model.workflow.fields_for(to)
+        return {n: self.cleaned_data[n] for n in names if self.cleaned_data.get(n) not in (None, "")}

@@ -1,0 +1,739 @@
+"""Generic web pages for every ticket kind: list, detail, create, edit, transition, comment, attach, watch.
+
+A ticket app plugs in by subclassing and wiring the URLs with `ticket_urlpatterns`:
+
+    # problems/views.py
+    class ProblemListView(TicketListView):
+        model = Problem
+        filterset_class = ProblemFilterSet
+        columns = [*TicketListView.columns, Column("known_error", "Known error", sort=None)]
+
+    class ProblemDetailView(TicketDetailView):
+        model = Problem
+        transition_service = staticmethod(services.problem_transition)   # optional; core's by default
+        detail_extra_template = "problems/_detail_extra.html"            # optional side panel
+
+    class ProblemCreateView(TicketCreateView):
+        model = Problem
+        form_class = ProblemForm                 # a ModelForm; cleaned_data goes to create_service
+        create_service = staticmethod(services.problem_create)
+
+    class ProblemEditView(TicketEditView):
+        model = Problem
+        form_class = ProblemForm
+        update_service = staticmethod(services.problem_update)
+
+    # problems/urls.py
+    urlpatterns = ticket_urlpatterns(
+        Problem, list_view=ProblemListView, detail_view=ProblemDetailView,
+        create_view=ProblemCreateView, edit_view=ProblemEditView,
+    )
+
+That yields the URL names `<kind>-list`, `-create`, `-detail`, `-edit`, `-transition`, `-comment`,
+`-attach`, `-watch` (kind = `Model.KIND`). Every page reads through core.selectors (404 for hidden records)
+and writes through services; the transition page also serves an htmx partial, comments are posted in place.
+List pages run a fixed number of queries whatever the page size: columns render from `select_related`
+fields only (list them in `list_select_related`), saved-view counts are one query each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.views import View
+
+from accounts.models import AssignmentGroup
+from accounts.roles import is_workspace_user
+from core.templatetags.itsm_ui import priority_badge, state_badge
+
+from . import selectors, services
+from .choices import Priority
+from .exceptions import IllegalTransition, StaleVersion
+from .forms import AttachmentForm, BulkActionForm, CommentForm, TransitionForm, agent_users
+from .models import TicketBase
+
+STALE_MESSAGE = (
+    "This record was changed by someone else since you opened it (now version {version}). "
+    "Nothing was saved: reload the page to see their change, then apply yours again."
+)
+
+
+def is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def apply_service_error(form: django_forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError next to the fields it names (or on top of the form)."""
+    if hasattr(error, "error_dict"):
+        for name, messages_ in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
+
+
+# --------------------------------------------------------------------------------------------- columns
+@dataclass
+class Column:
+    """One list column. `accessor` is an attribute path ("assigned_to.username") or a callable(record);
+    `sort` is the FilterSet ordering key (None: not sortable); `render` picks the cell format."""
+
+    name: str
+    label: str
+    sort: str | None = None
+    accessor: str | Callable[[Any], Any] | None = None
+    render: str = "text"  # text | link | state | priority | datetime | bool
+
+    def value(self, record) -> Any:
+        if callable(self.accessor):
+            return self.accessor(record)
+        value: Any = record
+        for part in (self.accessor or self.name).split("."):
+            value = getattr(value, part, None) if value is not None else None
+        return value
+
+    def cell(self, record) -> str:
+        value = self.value(record)
+        if self.render == "link":
+            return format_html('<a href="{}" class="fw-medium">{}</a>', record.get_absolute_url(), value)
+        if self.render == "state":
+            return state_badge(value, record.workflow.label(value))
+        if self.render == "priority":
+            return priority_badge(value)
+        if self.render == "datetime":
+            if value is None:
+                return ""
+            return format_html(
+                '<time datetime="{}">{}</time>', value.isoformat(), value.strftime("%Y-%m-%d %H:%M")
+            )
+        if self.render == "bool":
+            return format_html('<i class="ti ti-check text-danger" aria-label="yes"></i>') if value else ""
+        return format_html("{}", "" if value is None else value)
+
+
+DEFAULT_COLUMNS = [
+    Column("number", "Number", sort="number", render="link"),
+    Column("short_description", "Short description", sort="short_description"),
+    Column("priority", "Priority", sort="priority", render="priority"),
+    Column("state", "State", sort="state", render="state"),
+    Column("assignment_group", "Group", accessor="assignment_group.name"),
+    Column("assigned_to", "Assigned to", accessor="assigned_to.username"),
+    Column("opened_at", "Opened", sort="opened_at", render="datetime"),
+]
+
+
+# ----------------------------------------------------------------------------------------- saved views
+@dataclass
+class SavedView:
+    """A named, counted slice of the list ("My work"). `filter(queryset, user)` narrows the visible
+    records; `ordering` is the default sort inside the view; `counted=False` skips the badge count (for
+    views whose count would scan the whole table)."""
+
+    slug: str
+    label: str
+    filter: Callable[[QuerySet, Any], QuerySet]
+    ordering: tuple[str, ...] = ("-opened_at", "-id")
+    counted: bool = True
+    help_text: str = ""
+
+
+def open_states(model: type[TicketBase]) -> list[str]:
+    workflow = model.workflow
+    return [s for s in workflow.states if s not in workflow.final_states | workflow.done_states]
+
+
+def default_saved_views(model: type[TicketBase]) -> list[SavedView]:
+    """The views every ticket kind has; apps add their own (see incidents.views)."""
+    states = open_states(model)
+    return [
+        SavedView("open", "All open", lambda qs, user: qs.filter(state__in=states)),
+        SavedView(
+            "my_work",
+            "My work",
+            lambda qs, user: qs.filter(assigned_to=user, state__in=states),
+            ordering=("priority", "-opened_at", "-id"),
+        ),
+        SavedView(
+            "unassigned",
+            "Unassigned in my groups",
+            lambda qs, user: qs.filter(
+                assigned_to__isnull=True,
+                state__in=states,
+                assignment_group__in=AssignmentGroup.objects.filter(members=user).values("pk"),
+            ),
+            ordering=("priority", "opened_at", "id"),
+        ),
+        SavedView("all", "All", lambda qs, user: qs, counted=False),
+    ]
+
+
+# ------------------------------------------------------------------------------------------ base mixin
+class TicketViewMixin(LoginRequiredMixin):
+    """Model wiring shared by every generic ticket page; workspace users only (requesters use the portal)."""
+
+    model: ClassVar[type[TicketBase]]
+    detail_select_related: ClassVar[tuple[str, ...]] = ("assignment_group", "assigned_to", "opened_by")
+    # Services: defaults are core's; apps with follow-ups (resolve children...) point at their own.
+    create_service: ClassVar[Callable[..., TicketBase] | None] = None
+    update_service: ClassVar[Callable[..., TicketBase]] = staticmethod(services.update_ticket)
+    transition_service: ClassVar[Callable[..., TicketBase]] = staticmethod(services.transition)
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not is_workspace_user(request.user):
+            return redirect("portal:home")
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def kind(self) -> str:
+        return self.model.KIND
+
+    def url(self, name: str, **kwargs) -> str:
+        return reverse(f"{self.kind}-{name}", kwargs=kwargs or None)
+
+    def get_record(self, number: str) -> TicketBase:
+        record = selectors.get_visible_ticket(self.model, self.request.user, number)
+        # Re-read with the related rows the page shows, still through the visible queryset.
+        return (
+            selectors.visible_tickets(self.model, self.request.user)
+            .select_related(*self.detail_select_related)
+            .get(pk=record.pk)
+        )
+
+    def base_context(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "kind_label": self.model._meta.verbose_name,
+            "kind_label_plural": self.model._meta.verbose_name_plural,
+            "list_url": self.url("list"),
+            "create_url": self.url("create") if self.has_url("create") else None,
+        }
+
+    def has_url(self, name: str) -> bool:
+        try:
+            reverse(f"{self.kind}-{name}")
+        except Exception:
+            return False
+        return True
+
+
+# ---------------------------------------------------------------------------------------------- list
+class TicketListView(TicketViewMixin, View):
+    """The agent list: saved views with counts, the shared FilterSet, sortable columns, server-side
+    pagination and bulk actions (POST to the same URL)."""
+
+    filterset_class: ClassVar[type]
+    columns: ClassVar[list[Column]] = DEFAULT_COLUMNS
+    list_select_related: ClassVar[tuple[str, ...]] = ("assignment_group", "assigned_to")
+    page_sizes: ClassVar[tuple[int, ...]] = (25, 50, 100)
+    default_view: ClassVar[str] = "open"
+    template_name: ClassVar[str] = "core/ticket_list.html"
+    # (name, label); each has a `bulk_<name>(records, form)` method. Apps append their own.
+    bulk_actions: ClassVar[list[tuple[str, str]]] = [("assign", "Assign"), ("transition", "Change state")]
+    bulk_limit: ClassVar[int] = 500
+
+    # --- hooks ---------------------------------------------------------------------------------------
+    def get_saved_views(self) -> list[SavedView]:
+        return default_saved_views(self.model)
+
+    def filter_controls(self, params) -> list[dict[str, Any]]:
+        """The filter bar: each control is a dict the template renders (select, text or date)."""
+        workflow = self.model.workflow
+        return [
+            {"name": "search", "label": "Search", "type": "text", "placeholder": "Number or words"},
+            {"name": "state", "label": "State", "type": "select", "choices": [(s, workflow.label(s)) for s in workflow.states]},
+            {"name": "priority", "label": "Priority", "type": "select", "choices": [(str(v), label) for v, label in Priority.choices]},
+            {"name": "assignment_group", "label": "Group", "type": "select", "choices": [(g, g) for g in AssignmentGroup.objects.filter(active=True).values_list("name", flat=True)]},
+            {"name": "assigned_to", "label": "Assigned to", "type": "text", "placeholder": "username"},
+            {"name": "opened_after", "label": "Opened from", "type": "date"},
+            {"name": "opened_before", "label": "Opened before", "type": "date"},
+        ]  # fmt: skip
+
+    def bulk_extra_fields(self) -> dict[str, django_forms.Field]:
+        return {}
+
+    # --- reading -------------------------------------------------------------------------------------
+    def visible(self) -> QuerySet:
+        return selectors.visible_tickets(self.model, self.request.user)
+
+    def current_view(self, saved_views: list[SavedView]) -> SavedView:
+        slug = self.request.GET.get("view") or self.default_view
+        for view in saved_views:
+            if view.slug == slug:
+                return view
+        raise Http404(f"No saved view {slug!r}")
+
+    def page_size(self) -> int:
+        try:
+            size = int(self.request.GET.get("page_size", self.page_sizes[0]))
+        except ValueError:
+            size = self.page_sizes[0]
+        return max(1, min(size, 100))
+
+    def get(self, request, *args, **kwargs):
+        return self.render_list(request)
+
+    def render_list(self, request, bulk_form: BulkActionForm | None = None, status: int = 200):
+        saved_views = self.get_saved_views()
+        view = self.current_view(saved_views)
+        base = self.visible()
+        params = request.GET.copy()
+        params.pop("view", None)
+        params.pop("page", None)
+        params.pop("page_size", None)
+        filterset = self.filterset_class(params, queryset=view.filter(base, request.user))
+        queryset = filterset.qs if filterset.is_valid() else view.filter(base, request.user).none()
+        if not params.get("ordering"):
+            queryset = queryset.order_by(*view.ordering)
+        queryset = queryset.select_related(*self.list_select_related)
+        paginator = Paginator(queryset, self.page_size())
+        page_obj = paginator.get_page(request.GET.get("page"))
+        rows = [(record, [column.cell(record) for column in self.columns]) for record in page_obj.object_list]
+        view_tabs = [
+            {
+                "slug": v.slug,
+                "label": v.label,
+                "help": v.help_text,
+                "active": v.slug == view.slug,
+                "count": v.filter(base, request.user).count() if v.counted else None,
+            }
+            for v in saved_views
+        ]
+        ordering = params.get("ordering", "")
+        headers = []
+        for column in self.columns:
+            header = {"label": column.label, "sort": column.sort, "direction": None, "next": None}
+            if column.sort:
+                if ordering == column.sort:
+                    header["direction"], header["next"] = "asc", f"-{column.sort}"
+                elif ordering == f"-{column.sort}":
+                    header["direction"], header["next"] = "desc", column.sort
+                else:
+                    header["next"] = column.sort
+            headers.append(header)
+        controls = self.filter_controls(params)
+        filter_errors = filterset.errors if filterset.is_bound else {}
+        for control in controls:
+            control["value"] = params.get(control["name"], "")
+            control["errors"] = filter_errors.get(control["name"], [])
+        context = {
+            **self.base_context(),
+            "saved_views": view_tabs,
+            "current_view": view,
+            "filterset": filterset,
+            "controls": controls,
+            "active_filters": any(params.get(c["name"]) for c in controls),
+            "headers": headers,
+            "rows": rows,
+            "page_obj": page_obj,
+            "page_sizes": self.page_sizes,
+            "page_size": self.page_size(),
+            "bulk_form": bulk_form or self.make_bulk_form(None),
+            "bulk_actions": self.bulk_actions,
+            "noun": self.model._meta.verbose_name_plural,
+        }
+        return render(request, self.template_name, context, status=status)
+
+    # --- bulk actions --------------------------------------------------------------------------------
+    def make_bulk_form(self, data) -> BulkActionForm:
+        return BulkActionForm(
+            data, model=self.model, actions=self.bulk_actions, extra_fields=self.bulk_extra_fields()
+        )
+
+    def post(self, request, *args, **kwargs):
+        """Apply one action to the selected records, all or nothing: a failure on any record rolls back
+        every change and names the record and the field."""
+        form = self.make_bulk_form(request.POST)
+        if not form.is_valid():
+            return self.render_list(request, bulk_form=form, status=400)
+        numbers = form.cleaned_data["selected"][: self.bulk_limit]
+        records = list(self.visible().filter(number__in=numbers).order_by("number"))
+        if len(records) != len(set(numbers)):
+            form.add_error("selected", "Some selected records do not exist or are not visible to you.")
+            return self.render_list(request, bulk_form=form, status=400)
+        handler = getattr(self, f"bulk_{form.cleaned_data['action']}")
+        try:
+            with transaction.atomic():
+                for record in records:
+                    try:
+                        handler(record, form)
+                    except ValidationError as error:
+                        error.record_number = record.number
+                        raise
+        except ValidationError as error:
+            number = getattr(error, "record_number", "")
+            if hasattr(error, "error_dict"):
+                for name, msgs in error.message_dict.items():
+                    target = name if name in form.fields else None
+                    form.add_error(target, [f"{number}: {m}" for m in msgs])
+            else:
+                form.add_error(None, [f"{number}: {m}" for m in error.messages])
+            messages.error(request, f"Nothing was changed: {number} could not be updated.")
+            return self.render_list(request, bulk_form=form, status=400)
+        label = dict(self.bulk_actions)[form.cleaned_data["action"]]
+        messages.success(request, f"{label}: {len(records)} {self.model._meta.verbose_name_plural} updated.")
+        return HttpResponseRedirect(request.get_full_path())
+
+    def bulk_assign(self, record: TicketBase, form: BulkActionForm) -> None:
+        changes = {}
+        if form.cleaned_data.get("assignment_group"):
+            changes["assignment_group"] = form.cleaned_data["assignment_group"]
+        if form.cleaned_data.get("assigned_to"):
+            changes["assigned_to"] = form.cleaned_data["assigned_to"]
+        type(self).update_service(record, actor=self.request.user, changes=changes)
+
+    def bulk_transition(self, record: TicketBase, form: BulkActionForm) -> None:
+        to = form.cleaned_data["to"]
+        type(self).transition_service(
+            record,
+            to=to,
+            actor=self.request.user,
+            fields=form.move_fields(to),
+            note=form.cleaned_data.get("note", ""),
+        )
+
+
+# -------------------------------------------------------------------------------------------- detail
+class TicketDetailView(TicketViewMixin, View):
+    """The record page: fields, allowed moves, timeline with the comment box, attachments, watchers.
+
+    `detail_extra_template` is included in the side column (linked records, CIs); `get_extra_context`
+    feeds it.
+    """
+
+    template_name: ClassVar[str] = "core/ticket_detail.html"
+    detail_extra_template: ClassVar[str | None] = None
+    detail_fields: ClassVar[list[tuple[str, str]]] = [
+        ("Assignment group", "assignment_group"),
+        ("Assigned to", "assigned_to"),
+        ("Opened by", "opened_by"),
+        ("Opened", "opened_at"),
+        ("Updated", "updated_at"),
+    ]
+
+    def get_extra_context(self, record: TicketBase) -> dict[str, Any]:
+        return {}
+
+    def get(self, request, number: str):
+        record = self.get_record(number)
+        return render(request, self.template_name, self.detail_context(record))
+
+    def detail_context(self, record: TicketBase, **overrides) -> dict[str, Any]:
+        user = self.request.user
+        staff = selectors.is_staff_viewer(record, user)
+        moves = [
+            {
+                "to": to,
+                "label": record.workflow.label(to),
+                "url": self.url("transition", number=record.number, to=to),
+                "needs_fields": bool(record.workflow.fields_for(to)),
+            }
+            for to in record.allowed_moves()
+        ]
+        fields = [(label, getattr(record, name)) for label, name in self.detail_fields]
+        context = {
+            **self.base_context(),
+            "record": record,
+            "state_label": record.workflow.label(record.state),
+            "fields": fields,
+            "moves": moves,
+            "activities": selectors.timeline(record, user),
+            "attachments": selectors.attachments(record, user).select_related("uploaded_by"),
+            "watchers": list(record.watchers.order_by("username")),
+            "is_watching": record.watchers.filter(pk=user.pk).exists(),
+            "comment_form": CommentForm(staff=staff),
+            "attachment_form": AttachmentForm(),
+            "staff": staff,
+            "edit_url": self.url("edit", number=record.number) if self.has_url_kw("edit") else None,
+            "comment_url": self.url("comment", number=record.number),
+            "attach_url": self.url("attach", number=record.number),
+            "watch_url": self.url("watch", number=record.number),
+            "detail_extra_template": self.detail_extra_template,
+            **self.get_extra_context(record),
+        }
+        context.update(overrides)
+        return context
+
+    def has_url_kw(self, name: str) -> bool:
+        try:
+            reverse(f"{self.kind}-{name}", kwargs={"number": "X"})
+        except Exception:
+            return False
+        return True
+
+
+class TicketCommentView(TicketDetailView):
+    """POST a public comment or a work note; with htmx the activity panel is swapped in place."""
+
+    def get(self, request, number: str):
+        return redirect(self.url("detail", number=number.upper()))
+
+    def post(self, request, number: str):
+        record = self.get_record(number)
+        staff = selectors.is_staff_viewer(record, request.user)
+        form = CommentForm(request.POST, staff=staff)
+        if form.is_valid():
+            try:
+                services.add_comment(
+                    record,
+                    actor=request.user,
+                    body=form.cleaned_data["body"],
+                    public=form.is_public or not staff,
+                )
+            except ValidationError as error:
+                apply_service_error(form, error)
+        if form.errors:
+            if is_htmx(request):
+                context = self.detail_context(record, comment_form=form)
+                return render(request, "core/partials/ticket_activity.html", context, status=400)
+            return render(
+                request, self.template_name, self.detail_context(record, comment_form=form), status=400
+            )
+        if is_htmx(request):
+            record = self.get_record(number)
+            return render(request, "core/partials/ticket_activity.html", self.detail_context(record))
+        messages.success(request, "Comment added." if form.is_public else "Work note added.")
+        return redirect(record.get_absolute_url())
+
+
+class TicketAttachView(TicketDetailView):
+    """POST an attachment (multipart); the list and the timeline show it."""
+
+    def get(self, request, number: str):
+        return redirect(self.url("detail", number=number.upper()))
+
+    def post(self, request, number: str):
+        record = self.get_record(number)
+        staff = selectors.is_staff_viewer(record, request.user)
+        form = AttachmentForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                services.add_attachment(
+                    record,
+                    actor=request.user,
+                    uploaded_file=form.cleaned_data["file"],
+                    public=form.cleaned_data["public"] or not staff,
+                )
+            except ValidationError as error:
+                apply_service_error(form, error)
+        if form.errors:
+            return render(
+                request, self.template_name, self.detail_context(record, attachment_form=form), status=400
+            )
+        messages.success(request, f"Attached {form.cleaned_data['file'].name}.")
+        return redirect(record.get_absolute_url())
+
+
+class TicketWatchView(TicketDetailView):
+    """POST `watching=1|0`: start or stop watching the record yourself."""
+
+    def get(self, request, number: str):
+        return redirect(self.url("detail", number=number.upper()))
+
+    def post(self, request, number: str):
+        record = self.get_record(number)
+        watching = request.POST.get("watching") == "1"
+        services.set_watching(record, actor=request.user, user=request.user, watching=watching)
+        messages.success(request, "You are watching this record." if watching else "You stopped watching.")
+        return redirect(record.get_absolute_url())
+
+
+class TicketTransitionView(TicketDetailView):
+    """GET: the small form for one move (an htmx partial, or a page without htmx). POST: apply it."""
+
+    form_template_name: ClassVar[str] = "core/partials/transition_form.html"
+    page_template_name: ClassVar[str] = "core/ticket_transition.html"
+
+    def respond(self, request, record, form, status=200):
+        context = {
+            **self.base_context(),
+            "record": record,
+            "form": form,
+            "action_url": self.url("transition", number=record.number, to=form.to),
+        }
+        template = self.form_template_name if is_htmx(request) else self.page_template_name
+        return render(request, template, context, status=status)
+
+    def check_move(self, record, to: str) -> None:
+        if to not in record.allowed_moves():
+            raise Http404(f"{record.number} cannot move to {to}")
+
+    def get(self, request, number: str, to: str):
+        record = self.get_record(number)
+        self.check_move(record, to)
+        return self.respond(request, record, TransitionForm(record=record, to=to))
+
+    def post(self, request, number: str, to: str):
+        record = self.get_record(number)
+        form = TransitionForm(request.POST, record=record, to=to)
+        if form.is_valid():
+            try:
+                type(self).transition_service(
+                    record,
+                    to=to,
+                    actor=request.user,
+                    fields=form.move_fields(),
+                    note=form.cleaned_data.get("note") or "",
+                    expected_version=form.cleaned_data.get("version"),
+                )
+            except StaleVersion as error:
+                form.add_error(None, STALE_MESSAGE.format(version=error.current_version))
+            except IllegalTransition as error:
+                form.add_error(None, error.message_dict["to"])
+            except ValidationError as error:
+                apply_service_error(form, error)
+        if form.errors:
+            # A full page even for htmx: the modal swap would hide the error otherwise.
+            response = self.respond(request, record, form, status=400)
+            return response
+        label = record.workflow.label(to)
+        messages.success(request, f"{record.number} moved to {label}.")
+        if is_htmx(request):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = record.get_absolute_url()
+            return response
+        return redirect(record.get_absolute_url())
+
+
+# ---------------------------------------------------------------------------------------- create/edit
+class TicketFormViewBase(TicketViewMixin, View):
+    form_class: ClassVar[type[django_forms.Form]]
+    template_name: ClassVar[str] = "core/ticket_form.html"
+
+    def form_kwargs(self) -> dict[str, Any]:
+        """Extra keyword arguments for the form (subclasses pass e.g. the user)."""
+        return {}
+
+    def render_form(self, form, record=None, status=200):
+        context = {**self.base_context(), "form": form, "record": record}
+        return render(self.request, self.template_name, context, status=status)
+
+
+class TicketCreateView(TicketFormViewBase):
+    """Open a record through `create_service(actor=..., **form.cleaned_data)`."""
+
+    def get(self, request):
+        return self.render_form(self.form_class(**self.form_kwargs()))
+
+    def post(self, request):
+        form = self.form_class(request.POST, **self.form_kwargs())
+        if form.is_valid():
+            try:
+                record = type(self).create_service(actor=request.user, **self.service_data(form))
+            except ValidationError as error:
+                apply_service_error(form, error)
+            else:
+                messages.success(request, f"{record.number} created.")
+                return redirect(record.get_absolute_url())
+        return self.render_form(form, status=400)
+
+    def service_data(self, form) -> dict[str, Any]:
+        return {k: v for k, v in form.cleaned_data.items() if k != "version"}
+
+
+class TicketEditView(TicketFormViewBase):
+    """Edit through `update_service(record, actor, changes, expected_version, configuration_items)`; the
+    form's hidden `version` makes a concurrent edit fail loudly instead of overwriting."""
+
+    def get(self, request, number: str):
+        record = self.get_record(number)
+        form = self.form_class(instance=record, initial={"version": record.version}, **self.form_kwargs())
+        return self.render_form(form, record)
+
+    def post(self, request, number: str):
+        record = self.get_record(number)
+        # Bind to a throw-away copy: ModelForm validation writes into its instance.
+        form = self.form_class(request.POST, instance=self.get_record(number), **self.form_kwargs())
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+            cis = data.pop("configuration_items", None)
+            try:
+                type(self).update_service(
+                    record,
+                    actor=request.user,
+                    changes=data,
+                    expected_version=form.cleaned_data.get("version"),
+                    configuration_items=cis,
+                )
+            except StaleVersion as error:
+                form.add_error(None, STALE_MESSAGE.format(version=error.current_version))
+            except ValidationError as error:
+                apply_service_error(form, error)
+            else:
+                messages.success(request, f"{record.number} saved.")
+                return redirect(record.get_absolute_url())
+        return self.render_form(form, record, status=400)
+
+
+# ---------------------------------------------------------------------------------------------- urls
+def ticket_urlpatterns(
+    model: type[TicketBase],
+    *,
+    list_view: type[TicketListView],
+    detail_view: type[TicketDetailView],
+    create_view: type[TicketCreateView] | None = None,
+    edit_view: type[TicketEditView] | None = None,
+) -> list:
+    """The standard URLs of a ticket kind, named `<kind>-list`, `<kind>-detail`, ... (see module doc)."""
+    kind = model.KIND
+    attrs = {
+        "model": model,
+        "transition_service": detail_view.transition_service,
+        "detail_select_related": detail_view.detail_select_related,
+    }
+    number = "<str:number>"
+    patterns = [
+        path("", list_view.as_view(), name=f"{kind}-list"),
+        path(f"{number}/", detail_view.as_view(), name=f"{kind}-detail"),
+        path(
+            f"{number}/transition/<slug:to>/",
+            type(f"{model.__name__}TransitionView", (TicketTransitionView, detail_view), attrs).as_view(),
+            name=f"{kind}-transition",
+        ),
+        path(
+            f"{number}/comment/",
+            type(f"{model.__name__}CommentView", (TicketCommentView, detail_view), attrs).as_view(),
+            name=f"{kind}-comment",
+        ),
+        path(
+            f"{number}/attachments/",
+            type(f"{model.__name__}AttachView", (TicketAttachView, detail_view), attrs).as_view(),
+            name=f"{kind}-attach",
+        ),
+        path(
+            f"{number}/watch/",
+            type(f"{model.__name__}WatchView", (TicketWatchView, detail_view), attrs).as_view(),
+            name=f"{kind}-watch",
+        ),
+    ]
+    if create_view is not None:
+        patterns.insert(1, path("new/", create_view.as_view(), name=f"{kind}-create"))
+    if edit_view is not None:
+        patterns.append(path(f"{number}/edit/", edit_view.as_view(), name=f"{kind}-edit"))
+    return patterns
+
+
+__all__ = [
+    "Column",
+    "DEFAULT_COLUMNS",
+    "SavedView",
+    "TicketCreateView",
+    "TicketDetailView",
+    "TicketEditView",
+    "TicketListView",
+    "agent_users",
+    "default_saved_views",
+    "open_states",
+    "ticket_urlpatterns",
+]

@@ -1,0 +1,200 @@
+"""The incident pages of the agent workspace: thin subclasses of the generic ticket views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.urls import NoReverseMatch, reverse
+
+from core.ticket_views import (
+    DEFAULT_COLUMNS,
+    Column,
+    SavedView,
+    TicketCreateView,
+    TicketDetailView,
+    TicketEditView,
+    TicketListView,
+    default_saved_views,
+    open_states,
+)
+from problems.models import Problem
+
+from . import services
+from .filtersets import IncidentFilterSet
+from .forms import IncidentForm, NumberField
+from .models import Category, Incident
+
+OPEN_STATES = open_states(Incident)
+
+
+def breaching_soon(queryset, user):
+    """Open priority 1–2 incidents, oldest first.
+
+    The SLA app does not expose timers yet, so "breaching soon" is approximated by what breaches first
+    under any priority-based SLA: the oldest open P1/P2 incidents. Swap this for the timers' due_at once
+    sla timers exist.
+    """
+    return queryset.filter(state__in=OPEN_STATES, priority__in=[1, 2])
+
+
+def incident_saved_views() -> list[SavedView]:
+    views = default_saved_views(Incident)
+    all_view = views.pop()  # "All" stays last
+    views += [
+        SavedView(
+            "breaching_soon",
+            "Breaching soon",
+            breaching_soon,
+            ordering=("opened_at", "id"),
+            help_text="Open P1/P2 incidents, oldest first (approximation until SLA timers are available).",
+        ),
+        SavedView(
+            "major",
+            "Major incidents",
+            lambda qs, user: qs.filter(major=True, state__in=OPEN_STATES),
+            ordering=("priority", "-opened_at", "-id"),
+        ),
+        all_view,
+    ]
+    return views
+
+
+class IncidentListView(TicketListView):
+    model = Incident
+    filterset_class = IncidentFilterSet
+    columns = [
+        *DEFAULT_COLUMNS[:2],
+        Column("caller", "Caller", accessor="caller.username"),
+        Column("category", "Category", accessor="category.label"),
+        *DEFAULT_COLUMNS[2:],
+        Column("major", "Major", render="bool"),
+    ]
+    list_select_related = ("assignment_group", "assigned_to", "caller", "category")
+    update_service = staticmethod(services.incident_update)
+    transition_service = staticmethod(services.incident_transition)
+    bulk_actions = [*TicketListView.bulk_actions, ("add_to_problem", "Add to problem")]
+
+    def get_saved_views(self):
+        return incident_saved_views()
+
+    def filter_controls(self, params):
+        controls = super().filter_controls(params)
+        controls[5:5] = [
+            {"name": "caller", "label": "Caller", "type": "text", "placeholder": "username"},
+            {
+                "name": "category",
+                "label": "Category",
+                "type": "select",
+                "choices": list(Category.objects.filter(active=True).values_list("name", "label")),
+            },
+            {"name": "ci", "label": "CI id", "type": "text", "placeholder": "e.g. 12"},
+            {
+                "name": "major",
+                "label": "Major",
+                "type": "select",
+                "choices": [("true", "Yes"), ("false", "No")],
+            },
+        ]
+        return controls
+
+    def bulk_extra_fields(self):
+        return {
+            "problem": NumberField(
+                model=Problem, label="Problem", help_text="For “Add to problem”: e.g. PRB0000007"
+            )
+        }
+
+    def bulk_add_to_problem(self, record: Incident, form) -> None:
+        problem = form.cleaned_data.get("problem")
+        if problem is None:
+            raise ValidationError({"problem": "Give the problem number to add the incidents to."})
+        services.incident_update(record, actor=self.request.user, changes={"problem": problem})
+
+
+class IncidentDetailView(TicketDetailView):
+    model = Incident
+    detail_select_related = (
+        "assignment_group",
+        "assigned_to",
+        "opened_by",
+        "caller",
+        "category",
+        "parent",
+        "problem",
+    )
+    transition_service = staticmethod(services.incident_transition)
+    detail_extra_template = "incidents/_detail_extra.html"
+    detail_fields = [
+        ("Caller", "caller"),
+        ("Category", "category"),
+        ("Impact", "get_impact_display"),
+        ("Urgency", "get_urgency_display"),
+        ("Major incident", "major"),
+        ("Assignment group", "assignment_group"),
+        ("Assigned to", "assigned_to"),
+        ("Hold reason", "get_hold_reason_display"),
+        ("Resolution code", "get_resolution_code_display"),
+        ("Resolution notes", "resolution_notes"),
+        ("Opened by", "opened_by"),
+        ("Opened", "opened_at"),
+        ("Resolved", "resolved_at"),
+        ("Closed", "closed_at"),
+    ]
+
+    def detail_context(self, record, **overrides):
+        context = super().detail_context(record, **overrides)
+        context["fields"] = [
+            (label, value() if callable(value) else value) for label, value in context["fields"]
+        ]
+        return context
+
+    def get_extra_context(self, record: Incident) -> dict[str, Any]:
+        from cmdb import selectors as cmdb_selectors
+
+        user = self.request.user
+        cis = []
+        for ci in record.configuration_items.select_related("ci_class").order_by("name")[:20]:
+            impacted = cmdb_selectors.impact(ci.pk, max_depth=4, user=user)
+            cis.append(
+                {
+                    "ci": ci,
+                    "url": _ci_url(ci.pk),
+                    "impact_count": len(impacted),
+                    "services": [row["ci"] for row in impacted if row["is_business_service"]][:5],
+                }
+            )
+        children = record.children.select_related("assigned_to").order_by("number")
+        return {
+            "problem_url": _url("problem-detail", number=record.problem.number)
+            if record.problem_id
+            else None,
+            "linked_cis": cis,
+            "children": list(children[:50]),
+            "children_count": children.count(),
+            "children_open": children.filter(state__in=OPEN_STATES).count(),
+        }
+
+
+def _url(name: str, **kwargs) -> str | None:
+    """A link to another app's page, or None while that app has no such page yet."""
+    try:
+        return reverse(name, kwargs=kwargs)
+    except NoReverseMatch:
+        return None
+
+
+def _ci_url(pk: int) -> str | None:
+    return _url("ci-detail", pk=pk)
+
+
+class IncidentCreateView(TicketCreateView):
+    model = Incident
+    form_class = IncidentForm
+    create_service = staticmethod(services.incident_create)
+
+
+class IncidentEditView(TicketEditView):
+    model = Incident
+    form_class = IncidentForm
+    update_service = staticmethod(services.incident_update)
