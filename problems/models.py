@@ -8,16 +8,26 @@ from .workflow import PROBLEM_WORKFLOW
 
 
 class Problem(TicketBase):
+    """A problem links the incidents it causes (`incident.problem`) and the changes that fix it
+    (`change.problem`). A known error has a documented workaround that can be published as an article;
+    `known_error_article` keeps the article's number so the page links to it and it is not published twice."""
+
     NUMBER_PREFIX = "PRB"
     KIND = "problem"
     workflow = PROBLEM_WORKFLOW
-    EDITABLE_FIELDS = (*TicketBase.EDITABLE_FIELDS, "root_cause", "workaround", "known_error")
+    EDITABLE_FIELDS = (*TicketBase.EDITABLE_FIELDS, "priority", "root_cause", "workaround", "known_error")
 
     root_cause = models.TextField(blank=True)
     workaround = models.TextField(blank=True)
     known_error = models.BooleanField(default=False)
+    known_error_article = models.CharField(
+        max_length=16, blank=True, help_text="Number of the knowledge article the workaround was published as"
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TicketBase.Meta):
-        pass
+        indexes = [
+            *TicketBase.Meta.indexes,
+            models.Index(fields=["known_error", "state"], name="problem_known_error_idx"),
+        ]

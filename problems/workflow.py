@@ -27,7 +27,9 @@ PROBLEM_WORKFLOW = Workflow(
         S.CLOSED: (),
         S.CANCELED: (),
     },
-    sets={S.RESOLVED: ("root_cause",)},
+    # `resolve_incidents` is not a field: problems.services.problem_transition takes it off the move and
+    # resolves the linked open incidents in the same transaction.
+    sets={S.RESOLVED: ("root_cause", "resolve_incidents")},
     final_states=frozenset({S.CLOSED, S.CANCELED}),
     done_states=frozenset({S.RESOLVED}),
     labels={value: label for value, label in S.choices},

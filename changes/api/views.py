@@ -1,0 +1,115 @@
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.response import Response
+
+from accounts.roles import AGENT, CAB_MEMBER, CHANGE_MANAGER, has_role
+from changes import services
+from changes.conflicts import detect_conflicts
+from changes.filtersets import BlackoutWindowFilterSet, ChangeFilterSet
+from changes.models import BlackoutWindow, Change, ChangeTemplate
+from core.api.viewsets import TicketViewSet
+from core.approvals import Approval
+
+from .serializers import BlackoutWindowSerializer, ChangeSerializer, ChangeTemplateSerializer
+
+
+class ChangeViewSet(TicketViewSet):
+    model = Change
+    serializer_class = ChangeSerializer
+    filterset_class = ChangeFilterSet
+    create_service = services.change_create
+    list_select_related = (*TicketViewSet.list_select_related, "problem", "template")
+    list_prefetch_related = (
+        *TicketViewSet.list_prefetch_related,
+        "cab_approvers",
+        Prefetch("approvals", queryset=Approval.objects.select_related("approver")),
+    )
+
+    def perform_update_service(self, record, data, version):
+        cis = data.pop("configuration_items", None)
+        approvers = data.pop("cab_approvers", None)
+        return services.change_update(
+            record,
+            actor=self.request.user,
+            changes=data,
+            expected_version=version,
+            configuration_items=cis,
+            cab_approvers=approvers,
+        )
+
+    def perform_transition(self, record, to, fields, note, version):
+        return services.change_transition(
+            record, to=to, actor=self.request.user, fields=fields, note=note, expected_version=version
+        )
+
+    @extend_schema(
+        responses=inline_serializer(
+            "ChangeConflicts", {"conflicts": serializers.ListField(child=serializers.DictField())}
+        )
+    )
+    @action(detail=True, methods=["get"])
+    def conflicts(self, request, number=None):
+        """Conflicts of the change's planned window: changes, blackout windows, P1–P2 incidents."""
+        return Response({"conflicts": detect_conflicts(self.get_object())})
+
+
+class IsChangeStaff(BasePermission):
+    """Read: agents, change managers and CAB members; write: change managers."""
+
+    def has_permission(self, request, view):
+        if request.method in SAFE_METHODS:
+            return has_role(request.user, AGENT, CHANGE_MANAGER, CAB_MEMBER)
+        return has_role(request.user, CHANGE_MANAGER)
+
+
+class ChangeTemplateViewSet(viewsets.ModelViewSet):
+    """Pre-approved standard change templates (`/api/v1/changes/templates/`)."""
+
+    serializer_class = ChangeTemplateSerializer
+    permission_classes = [IsChangeStaff]
+    filterset_fields = ["active", "risk"]
+
+    def get_queryset(self):
+        return ChangeTemplate.objects.select_related("assignment_group").order_by("name")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.template_save(actor=self.request.user, data=serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.template_save(
+            actor=self.request.user, template=serializer.instance, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.template_save(actor=self.request.user, template=instance, data={"active": False})
+
+
+class BlackoutWindowViewSet(viewsets.ModelViewSet):
+    """Blackout windows (`/api/v1/changes/blackouts/`), managed by change managers."""
+
+    serializer_class = BlackoutWindowSerializer
+    permission_classes = [IsChangeStaff]
+    filterset_class = BlackoutWindowFilterSet
+
+    def get_queryset(self):
+        return BlackoutWindow.objects.select_related("created_by").prefetch_related("configuration_items")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        cis = data.pop("configuration_items", [])
+        serializer.instance = services.blackout_create(
+            actor=self.request.user, configuration_items=cis, **data
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        cis = data.pop("configuration_items", None)
+        serializer.instance = services.blackout_update(
+            serializer.instance, actor=self.request.user, changes=data, configuration_items=cis
+        )
+
+    def perform_destroy(self, instance):
+        services.blackout_delete(instance, actor=self.request.user)

@@ -1,0 +1,29 @@
+"""Change and blackout FilterSets: used by the list and calendar pages and the API alike."""
+
+import django_filters as filters
+
+from core.filtersets import CharInFilter, MultiValueMixin, NumberInFilter, TicketFilterSet
+
+from .models import BlackoutWindow, Change
+
+
+class ChangeFilterSet(TicketFilterSet):
+    type = CharInFilter(field_name="type")
+    risk = CharInFilter(field_name="risk")
+    problem = CharInFilter(field_name="problem__number")
+    template = NumberInFilter(field_name="template_id")
+    planned_after = filters.IsoDateTimeFilter(field_name="planned_end", lookup_expr="gt")
+    planned_before = filters.IsoDateTimeFilter(field_name="planned_start", lookup_expr="lt")
+
+    class Meta:
+        model = Change
+        fields: list[str] = []
+
+
+class BlackoutWindowFilterSet(MultiValueMixin, filters.FilterSet):
+    after = filters.IsoDateTimeFilter(field_name="end", lookup_expr="gt")
+    before = filters.IsoDateTimeFilter(field_name="start", lookup_expr="lt")
+
+    class Meta:
+        model = BlackoutWindow
+        fields: list[str] = []

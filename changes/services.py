@@ -1,0 +1,424 @@
+"""Every write to a change, a change template or a blackout window.
+
+Type rules live here (the workflow lists every move any type may make; see changes.workflow): standard
+changes skip assess and authorize; normal changes go new → assess → authorize; emergency changes may go
+new → authorize directly and are authorized by the first CAB approval. Authorization asks every CAB
+approver through core.approvals (one round = one approval stage), and the decision comes back through
+Change.on_approval_decided → approval_decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.roles import AGENT, CAB_MEMBER, CHANGE_MANAGER, has_role
+from core import approvals as core_approvals
+from core import services as core_services
+from core.choices import ActivityKind
+from core.exceptions import IllegalTransition
+
+from . import risk as risk_questionnaire
+from .choices import ChangeState as S
+from .choices import ChangeType
+from .conflicts import detect_conflicts
+from .models import BlackoutWindow, Change, ChangeTemplate
+
+PLAN_FIELDS = ("short_description", "description", "implementation_plan", "backout_plan", "test_plan")
+
+
+def _require_writer(actor) -> None:
+    if actor is not None and not has_role(actor, CHANGE_MANAGER, AGENT):
+        raise PermissionDenied("Only change managers and agents raise and move changes.")
+
+
+def _require_manager(actor) -> None:
+    if actor is not None and not has_role(actor, CHANGE_MANAGER):
+        raise PermissionDenied("Only change managers manage blackout windows and templates.")
+
+
+def _check_window(start, end) -> None:
+    if start is not None and end is not None and end <= start:
+        raise ValidationError({"planned_end": "The planned end must be after the planned start."})
+
+
+def _check_risk(answers, override, reason) -> dict:
+    answers = risk_questionnaire.validate_answers(answers)
+    if override and not (reason or "").strip():
+        raise ValidationError({"risk_override_reason": "Give a reason for overriding the assessed risk."})
+    return answers
+
+
+def _check_approvers(approvers: list) -> None:
+    not_cab = sorted(u.username for u in approvers if not has_role(u, CAB_MEMBER))
+    if not_cab:
+        raise ValidationError({"cab_approvers": f"Not CAB members: {', '.join(not_cab)}."})
+
+
+@transaction.atomic
+def change_create(
+    *,
+    actor,
+    short_description: str = "",
+    type: str = ChangeType.NORMAL,
+    template: ChangeTemplate | None = None,
+    description: str = "",
+    priority: int = 4,
+    assignment_group=None,
+    assigned_to=None,
+    planned_start=None,
+    planned_end=None,
+    implementation_plan: str = "",
+    backout_plan: str = "",
+    test_plan: str = "",
+    risk_answers: dict | None = None,
+    risk_override: str = "",
+    risk_override_reason: str = "",
+    cab_approvers: Iterable = (),
+    problem=None,
+    configuration_items: Iterable = (),
+) -> Change:
+    """Raise a change. With `template` it is a standard change whose empty plan fields come from the
+    template; a standard change without a template is refused (only templates are pre-approved)."""
+    _require_writer(actor)
+    if template is not None:
+        if not template.active:
+            raise ValidationError({"template": f"Template {template.name!r} is retired."})
+        type = ChangeType.STANDARD
+    elif type == ChangeType.STANDARD:
+        raise ValidationError({"template": "A standard change must be created from a pre-approved template."})
+    fields: dict[str, Any] = {
+        "short_description": short_description,
+        "description": description,
+        "implementation_plan": implementation_plan,
+        "backout_plan": backout_plan,
+        "test_plan": test_plan,
+    }
+    if template is not None:
+        for name in PLAN_FIELDS:
+            if not (fields[name] or "").strip():
+                fields[name] = getattr(template, name)
+        if not risk_override and not risk_answers:
+            risk_override, risk_override_reason = template.risk, f"Pre-assessed by template {template.name}"
+        assignment_group = assignment_group or template.assignment_group
+    if not (fields["short_description"] or "").strip():
+        raise ValidationError({"short_description": "This field is required."})
+    _check_window(planned_start, planned_end)
+    answers = _check_risk(risk_answers, risk_override, risk_override_reason)
+    approvers = list(cab_approvers)
+    _check_approvers(approvers)
+    fields.update(
+        type=type,
+        template=template,
+        priority=priority,
+        assignment_group=assignment_group,
+        assigned_to=assigned_to,
+        planned_start=planned_start,
+        planned_end=planned_end,
+        risk_answers=answers,
+        risk_override=risk_override or "",
+        risk_override_reason=risk_override_reason or "",
+        problem=problem,
+    )
+    change = core_services.create_ticket(
+        Change, actor=actor, fields=fields, configuration_items=configuration_items
+    )
+    if approvers:
+        change.cab_approvers.set(approvers)
+    if problem is not None:
+        core_services.record_activity(
+            problem,
+            kind=ActivityKind.LINK,
+            actor=actor,
+            body=f"Change {change.number} raised for this problem",
+            data={"kind": "change", "action": "linked", "number": change.number},
+        )
+    return change
+
+
+@transaction.atomic
+def change_update(
+    change: Change,
+    *,
+    actor,
+    changes: dict[str, Any],
+    expected_version: int | None = None,
+    configuration_items: Iterable | None = None,
+    cab_approvers: Iterable | None = None,
+) -> Change:
+    """Edit a change's fields, window, risk answers, CIs and CAB approvers (not while authorization is
+    under way: send it back to new first, so every approver decides on the same plan)."""
+    _require_writer(actor)
+    start = changes.get("planned_start", change.planned_start)
+    end = changes.get("planned_end", change.planned_end)
+    _check_window(start, end)
+    if {"risk_answers", "risk_override", "risk_override_reason"} & set(changes):
+        changes["risk_answers"] = _check_risk(
+            changes.get("risk_answers", change.risk_answers),
+            changes.get("risk_override", change.risk_override),
+            changes.get("risk_override_reason", change.risk_override_reason),
+        )
+    if changes.get("risk_override") == "":
+        changes.setdefault("risk_override_reason", "")
+    change = core_services.update_ticket(
+        change,
+        actor=actor,
+        changes=changes,
+        expected_version=expected_version,
+        configuration_items=configuration_items,
+    )
+    if cab_approvers is not None:
+        approvers = list(cab_approvers)
+        current = set(change.cab_approvers.values_list("username", flat=True))
+        wanted = {u.username for u in approvers}
+        if current != wanted:
+            if change.state == S.AUTHORIZE:
+                raise ValidationError(
+                    {
+                        "cab_approvers": "Authorization is under way; send the change back to new to change its approvers."
+                    }
+                )
+            _check_approvers(approvers)
+            change.cab_approvers.set(approvers)
+            core_services.record_activity(
+                change,
+                kind=ActivityKind.FIELD_CHANGE,
+                actor=actor,
+                public=False,
+                data={
+                    "changes": [
+                        {
+                            "field": "cab_approvers",
+                            "old": ", ".join(sorted(current)),
+                            "new": ", ".join(sorted(wanted)),
+                        }
+                    ]
+                },
+            )
+    return change
+
+
+def _type_refusal(change: Change, to: str) -> str | None:
+    """A clear sentence when `to` is a workflow move the change's type does not allow, else None."""
+    if change.type == ChangeType.STANDARD and to in (S.ASSESS, S.AUTHORIZE):
+        return "A standard change is pre-approved and skips authorization: move it to 'scheduled'."
+    if to == S.SCHEDULED and change.type != ChangeType.STANDARD and change.state != S.AUTHORIZE:
+        return f"A {change.type} change must be authorized by the CAB first: move it to 'authorize'."
+    if to == S.AUTHORIZE and change.type == ChangeType.NORMAL and change.state == S.NEW:
+        return "A normal change is assessed first: move it to 'assess'."
+    return None
+
+
+@transaction.atomic
+def change_transition(
+    change: Change,
+    *,
+    to: str,
+    actor,
+    fields: dict[str, Any] | None = None,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Change:
+    """Move a change, applying the type rules, the authorization round and the conflict check.
+
+    - to `authorize`: needs CAB approvers and a planned window; asks every approver (a new round).
+    - to `scheduled`: needs a planned window, a finished authorization (unless standard), and, when
+      conflicts exist, `override_conflicts: true` with an `override_reason` (change managers only);
+      the override and the conflicts are recorded on the timeline.
+    - back to `new` or to `canceled`: pending approvals are withdrawn.
+    """
+    _require_writer(actor)
+    fields = dict(fields or {})
+    override = _as_bool(fields.pop("override_conflicts", False))
+    override_reason = (fields.pop("override_reason", "") or "").strip()
+    change = core_services.lock(change)
+    if expected_version is not None and change.version != expected_version:
+        from core.exceptions import StaleVersion
+
+        raise StaleVersion(change.version)
+    refusal = _type_refusal(change, to)
+    if refusal:
+        raise ValidationError({"to": refusal})
+    if to not in change.allowed_moves():
+        raise IllegalTransition(change.state, to, change.allowed_moves())
+
+    conflicts: list = []
+    if to in (S.AUTHORIZE, S.SCHEDULED):
+        missing = {
+            name: f"Required to move to {to!r}."
+            for name in ("planned_start", "planned_end")
+            if not getattr(change, name)
+        }
+        if missing:
+            raise ValidationError(missing)
+    if to == S.AUTHORIZE and not change.cab_approvers.exists():
+        raise ValidationError(
+            {"cab_approvers": "Name at least one CAB approver before asking for authorization."}
+        )
+    if to == S.SCHEDULED:
+        if change.state == S.AUTHORIZE and _authorization_outcome(change) != "approved":
+            raise ValidationError(
+                {"to": "The CAB has not approved this change yet: every approver must approve."}
+            )
+        conflicts = detect_conflicts(change)
+        if conflicts:
+            if not override:
+                raise ValidationError(
+                    {
+                        "override_conflicts": f"{len(conflicts)} conflict(s): "
+                        + " ".join(c["reason"] for c in conflicts[:5])
+                        + " Schedule with override_conflicts: true and an override_reason to proceed."
+                    }
+                )
+            if not has_role(actor, CHANGE_MANAGER):
+                raise ValidationError({"override_conflicts": "Only change managers may override conflicts."})
+            if not override_reason:
+                raise ValidationError({"override_reason": "Say why the conflicts are acceptable."})
+
+    previous = change.state
+    change = core_services.transition(change, to=to, actor=actor, fields=fields, note=note)
+    _after_move(change, previous=previous, to=to, actor=actor)
+    if conflicts:
+        core_services.record_activity(
+            change,
+            kind=ActivityKind.SYSTEM,
+            actor=actor,
+            body=f"Scheduled despite {len(conflicts)} conflict(s): {override_reason}",
+            data={"override_conflicts": True, "reason": override_reason, "conflicts": conflicts},
+        )
+    return change
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def _after_move(change: Change, *, previous: str, to: str, actor) -> None:
+    """Follow-ups of a move: approval rounds, withdrawals and the implemented/closed stamps."""
+    if to == S.AUTHORIZE:
+        change.approval_round += 1
+        Change.objects.filter(pk=change.pk).update(approval_round=change.approval_round)
+        core_approvals.request_approvals(
+            change,
+            approvers=list(change.cab_approvers.order_by("username")),
+            stage=change.approval_round,
+            actor=actor,
+        )
+    elif to in (S.NEW, S.CANCELED) and previous == S.AUTHORIZE:
+        core_approvals.withdraw_pending(change, stage=change.approval_round)
+    stamp: dict[str, Any] = {}
+    if to == S.REVIEW:
+        stamp["implemented_at"] = timezone.now()
+    elif to == S.CLOSED:
+        stamp["closed_at"] = timezone.now()
+    if stamp:
+        Change.objects.filter(pk=change.pk).update(**stamp)
+        for name, value in stamp.items():
+            setattr(change, name, value)
+
+
+def _authorization_outcome(change: Change) -> str:
+    """approved / rejected / pending for the current round; an emergency change needs one approval."""
+    if change.type == ChangeType.EMERGENCY:
+        states = set(
+            core_approvals.approvals_for(change)
+            .filter(stage=change.approval_round)
+            .values_list("state", flat=True)
+        )
+        if "rejected" in states:
+            return "rejected"
+        return "approved" if "approved" in states else "pending"
+    return core_approvals.stage_outcome(change, change.approval_round)
+
+
+def approval_decided(change: Change, approval, *, actor) -> None:
+    """A CAB decision landed (core.approvals.decide already wrote it, with its comment, on the timeline).
+
+    A rejection sends the change back to `new` (pending approvals withdrawn). The approval that completes
+    the round schedules the change when it has no conflicts; otherwise it waits in `authorize` with a
+    timeline row listing the conflicts until a change manager schedules it with an override.
+    """
+    if change.state != S.AUTHORIZE or approval.stage != change.approval_round:
+        return
+    outcome = _authorization_outcome(change)
+    if outcome == "rejected":
+        comment = f": {approval.comment}" if approval.comment else ""
+        core_services.transition(
+            change, to=S.NEW, actor=actor, note=f"Authorization rejected by {actor.username}{comment}"
+        )
+        core_approvals.withdraw_pending(change, stage=approval.stage)
+        return
+    if outcome != "approved":
+        return
+    core_approvals.withdraw_pending(change, stage=approval.stage)  # emergency: the others are not needed
+    conflicts = detect_conflicts(change)
+    if conflicts:
+        core_services.record_activity(
+            change,
+            kind=ActivityKind.SYSTEM,
+            actor=None,
+            body=f"Authorized, but {len(conflicts)} conflict(s) stop automatic scheduling: "
+            + " ".join(c["reason"] for c in conflicts[:5])
+            + " A change manager must schedule it with an override.",
+            data={"conflicts": conflicts},
+        )
+        return
+    core_services.transition(
+        change,
+        to=S.SCHEDULED,
+        actor=actor,
+        note="Authorized by the CAB; scheduled automatically (no conflicts).",
+    )
+
+
+# --- blackout windows and templates (change managers) -------------------------------------------------
+@transaction.atomic
+def blackout_create(*, actor, name: str, start, end, reason: str = "", configuration_items: Iterable = ()):
+    _require_manager(actor)
+    if start is not None and end is not None and end <= start:
+        raise ValidationError({"end": "The end must be after the start."})
+    window = BlackoutWindow(name=name, start=start, end=end, reason=reason, created_by=actor)
+    window.full_clean()
+    window.save()
+    window.configuration_items.set(list(configuration_items))
+    return window
+
+
+@transaction.atomic
+def blackout_update(window: BlackoutWindow, *, actor, changes: dict[str, Any], configuration_items=None):
+    _require_manager(actor)
+    for name, value in changes.items():
+        if name not in ("name", "start", "end", "reason"):
+            raise ValidationError({name: "This field cannot be changed here."})
+        setattr(window, name, value)
+    if window.end <= window.start:
+        raise ValidationError({"end": "The end must be after the start."})
+    window.full_clean()
+    window.save()
+    if configuration_items is not None:
+        window.configuration_items.set(list(configuration_items))
+    return window
+
+
+@transaction.atomic
+def blackout_delete(window: BlackoutWindow, *, actor) -> None:
+    _require_manager(actor)
+    window.delete()
+
+
+@transaction.atomic
+def template_save(*, actor, template: ChangeTemplate | None = None, data: dict[str, Any]) -> ChangeTemplate:
+    """Create or edit a pre-approved standard change template."""
+    _require_manager(actor)
+    template = template or ChangeTemplate()
+    for name, value in data.items():
+        setattr(template, name, value)
+    template.full_clean()
+    template.save()
+    return template

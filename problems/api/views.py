@@ -1,0 +1,90 @@
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from changes.models import Change
+from core import selectors
+from core.api.viewsets import TicketViewSet, etag_for
+from incidents.models import Incident
+from problems import services
+from problems.filtersets import ProblemFilterSet
+from problems.models import Problem
+
+from .serializers import IncidentNumbersSerializer, ProblemSerializer
+
+
+class ProblemViewSet(TicketViewSet):
+    model = Problem
+    serializer_class = ProblemSerializer
+    filterset_class = ProblemFilterSet
+    create_service = services.problem_create
+    list_prefetch_related = (
+        *TicketViewSet.list_prefetch_related,
+        Prefetch(
+            "incidents", queryset=Incident.objects.only("id", "number", "problem_id").order_by("number")
+        ),
+        Prefetch("changes", queryset=Change.objects.only("id", "number", "problem_id").order_by("number")),
+    )
+
+    def perform_update_service(self, record, data, version):
+        cis = data.pop("configuration_items", None)
+        return services.problem_update(
+            record, actor=self.request.user, changes=data, expected_version=version, configuration_items=cis
+        )
+
+    def perform_transition(self, record, to, fields, note, version):
+        return services.problem_transition(
+            record, to=to, actor=self.request.user, fields=fields, note=note, expected_version=version
+        )
+
+    def _incidents(self, request) -> list:
+        data = IncidentNumbersSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        numbers = [n.upper() for n in data.validated_data["incidents"]]
+        found = {
+            i.number: i for i in selectors.visible_tickets(Incident, request.user).filter(number__in=numbers)
+        }
+        missing = [n for n in numbers if n not in found]
+        if missing:
+            raise ValidationError({"incidents": f"No such incident: {', '.join(missing)}."})
+        return [found[n] for n in numbers]
+
+    def _respond(self, record):
+        record = self.get_queryset().get(pk=record.pk)
+        return Response(self.get_serializer(record).data, headers={"ETag": etag_for(record)})
+
+    @extend_schema(request=IncidentNumbersSerializer, responses=ProblemSerializer)
+    @action(detail=True, methods=["post"])
+    def link_incidents(self, request, number=None):
+        record = self.get_object()
+        services.link_incidents(record, self._incidents(request), actor=request.user)
+        return self._respond(record)
+
+    @extend_schema(request=IncidentNumbersSerializer, responses=ProblemSerializer)
+    @action(detail=True, methods=["post"])
+    def unlink_incidents(self, request, number=None):
+        record = self.get_object()
+        services.unlink_incidents(record, self._incidents(request), actor=request.user)
+        return self._respond(record)
+
+    @extend_schema(request=None, responses={201: dict})
+    @action(detail=True, methods=["post"])
+    def publish_known_error(self, request, number=None):
+        """Publish the workaround as a knowledge article and answer with the article."""
+        record = self.get_object()
+        article = services.publish_known_error(record, actor=request.user)
+        try:
+            from knowledge.api.serializers import ArticleSerializer
+
+            data = ArticleSerializer(article, context={"request": request}).data
+        except ImportError:
+            data = {
+                "number": article.number,
+                "title": article.title,
+                "body": article.body,
+                "state": article.state,
+            }
+        return Response(data, status=status.HTTP_201_CREATED)
