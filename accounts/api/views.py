@@ -31,6 +31,10 @@ class TokenView(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
 
+    def get_authenticate_header(self, request):
+        # A failed sign-in is a 401 (with a challenge), not a 403, even though this view authenticates nobody.
+        return 'Token realm="api"'
+
     @extend_schema(request=TokenRequestSerializer, responses=TokenResponseSerializer)
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)

@@ -1,0 +1,186 @@
+"""API plumbing: tokens, JSON errors, pagination, attachments, health; bad input changes nothing."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from core.models import Attachment
+from incidents.models import Incident
+from incidents.services import incident_create
+
+pytestmark = pytest.mark.django_db
+
+
+def test_token_endpoint_issues_a_working_token(agent):
+    client = APIClient()
+    response = client.post(
+        "/api/v1/auth/token/", {"username": agent.username, "password": "pw"}, format="json"
+    )
+    assert response.status_code == 200
+    client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    assert client.get("/api/v1/incidents/").status_code == 200
+
+
+def test_wrong_password_is_a_clear_401_and_issues_nothing(agent):
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": agent.username, "password": "nope"}, format="json"
+    )
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid username or password."}
+    assert not Token.objects.exists()
+
+
+def test_expired_token_says_it_expired(agent, settings):
+    token = Token.objects.create(user=agent)
+    Token.objects.filter(pk=token.pk).update(
+        created=timezone.now() - timedelta(days=settings.API_TOKEN_TTL_DAYS + 1)
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = client.get("/api/v1/incidents/")
+    assert response.status_code == 401
+    assert "expired" in response.json()["detail"]
+
+
+def test_malformed_json_is_a_400_and_creates_nothing(api_client, agent):
+    response = api_client(agent).post(
+        "/api/v1/incidents/", data='{"short_description": ', content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "JSON parse error" in response.json()["detail"]
+    assert Incident.objects.count() == 0
+
+
+def test_validation_errors_name_the_field(api_client, agent):
+    response = api_client(agent).post("/api/v1/incidents/", {"impact": 9}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) >= {"short_description", "impact"}
+
+
+def test_state_and_priority_cannot_be_written_directly(api_client, agent):
+    response = api_client(agent).post(
+        "/api/v1/incidents/", {"short_description": "x", "state": "closed", "priority": 1}, format="json"
+    )
+    assert response.status_code == 201
+    assert response.json()["state"] == "new"
+    assert response.json()["priority"] == 5
+
+
+def test_page_size_is_capped_at_500(api_client, agent):
+    incident_create(actor=agent, short_description="one")
+    response = api_client(agent).get("/api/v1/incidents/?page_size=100000")
+    assert response.status_code == 200
+    assert set(response.json()) == {"count", "next", "previous", "results"}
+
+
+@override_settings(ATTACHMENT_MAX_BYTES=1024)
+def test_oversized_attachment_is_refused(api_client, agent):
+    incident = incident_create(actor=agent, short_description="logs")
+    upload = SimpleUploadedFile("big.log", b"x" * 2048, content_type="text/plain")
+    response = api_client(agent).post(
+        f"/api/v1/incidents/{incident.number}/attachments/", {"file": upload}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert "too large" in response.json()["file"][0]
+    assert not Attachment.objects.exists()
+
+
+def test_disallowed_attachment_type_is_refused(api_client, agent):
+    incident = incident_create(actor=agent, short_description="logs")
+    upload = SimpleUploadedFile("run.exe", b"MZ", content_type="application/octet-stream")
+    response = api_client(agent).post(
+        f"/api/v1/incidents/{incident.number}/attachments/", {"file": upload}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert "not allowed" in response.json()["file"][0]
+    assert not Attachment.objects.exists()
+
+
+def test_attachment_downloads_as_attachment_with_nosniff_and_only_for_viewers(
+    api_client, agent, requester, other_requester, client
+):
+    incident = incident_create(actor=requester, short_description="screenshot")
+    upload = SimpleUploadedFile("../../evil.html.txt", b"<script>alert(1)</script>", content_type="text/html")
+    response = api_client(requester).post(
+        f"/api/v1/incidents/{incident.number}/attachments/", {"file": upload}, format="multipart"
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["filename"] == "evil.html.txt"
+    assert body["content_type"] == "text/plain"
+    client.force_login(requester)
+    download = client.get(body["download_url"])
+    assert download.status_code == 200
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert download["Content-Disposition"].startswith("attachment")
+    client.force_login(other_requester)
+    assert client.get(body["download_url"]).status_code == 404
+
+
+def test_requester_gets_404_for_someone_elses_incident(api_client, requester, other_requester):
+    incident = incident_create(actor=requester, short_description="mine")
+    client = api_client(other_requester)
+    assert client.get(f"/api/v1/incidents/{incident.number}/").status_code == 404
+    assert client.get(f"/api/v1/incidents/{incident.number}/timeline/").status_code == 404
+    assert (
+        client.post(
+            f"/api/v1/incidents/{incident.number}/comments/", {"body": "hi"}, format="json"
+        ).status_code
+        == 404
+    )
+    assert client.get("/api/v1/incidents/").json()["count"] == 0
+
+
+def test_requester_cannot_write_work_notes_or_see_them(api_client, agent, requester):
+    incident = incident_create(actor=requester, short_description="mine")
+    assert (
+        api_client(agent)
+        .post(
+            f"/api/v1/incidents/{incident.number}/comments/",
+            {"body": "internal", "public": False},
+            format="json",
+        )
+        .status_code
+        == 201
+    )
+    client = api_client(requester)
+    assert client.get(f"/api/v1/incidents/{incident.number}/comments/").json() == []
+    response = client.post(
+        f"/api/v1/incidents/{incident.number}/comments/", {"body": "x", "public": False}, format="json"
+    )
+    assert response.status_code == 400 and "public" in response.json()
+
+
+def test_users_api_is_admin_only_and_never_shows_passwords(api_client, agent, admin_user):
+    assert api_client(agent).get("/api/v1/users/").status_code == 403
+    response = api_client(admin_user).get("/api/v1/users/")
+    assert response.status_code == 200
+    assert all("password" not in row for row in response.json()["results"])
+
+
+def test_admin_sets_roles_through_the_users_api(api_client, admin_user):
+    response = api_client(admin_user).post(
+        "/api/v1/users/",
+        {"username": "newbie", "password": "A-long-passphrase-42", "roles": ["agent"]},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert "agent" in response.json()["roles"]
+
+
+def test_health_reports_database_and_redis(client):
+    response = client.get("/health/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["database"] == "ok" and body["redis"] == "ok" and body["worker"] in {"ok", "stale"}
+
+
+def test_openapi_schema_renders(api_client, agent):
+    response = api_client(agent).get("/api/v1/schema/")
+    assert response.status_code == 200
+    assert b"/api/v1/incidents/" in response.content
