@@ -173,3 +173,23 @@ def test_django_settings_accept_the_embedded_database_url(tmp_path, embedded_pos
     assert config["NAME"] == "itsm"
     assert config["OPTIONS"]["host"] == str(embedded_postgres.pgdata)
     assert os.path.exists(os.path.join(config["OPTIONS"]["host"], ".s.PGSQL.5432"))
+
+
+def test_embedded_postgres_offers_every_extension_the_migrations_create(embedded_postgres):
+    """`make run` on a machine without PostgreSQL migrates the embedded server, so it must have each extension.
+
+    pgserver ships only plpgsql and pgvector (no contrib: no pg_trgm, no btree_gist, no citext...), so a
+    migration that creates another extension breaks `make run` on a fresh machine (SPEC section 1).
+    """
+    from django.contrib.postgres.operations import CreateExtension
+    from django.db.migrations.loader import MigrationLoader
+
+    wanted = {}
+    for (app, name), migration in MigrationLoader(None, ignore_no_migrations=True).disk_migrations.items():
+        for operation in migration.operations:
+            if isinstance(operation, CreateExtension):
+                wanted.setdefault(operation.name, []).append(f"{app}.{name}")
+    with psycopg.connect(embedded_postgres.url, connect_timeout=5) as conn:
+        available = {row[0] for row in conn.execute("SELECT name FROM pg_available_extensions")}
+    missing = {extension: where for extension, where in wanted.items() if extension not in available}
+    assert not missing, f"extensions the embedded PostgreSQL (pgserver) lacks, created by: {missing}"
