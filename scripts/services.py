@@ -216,8 +216,9 @@ class EmbeddedRedis:
             "redis.log",
             "--daemonize",
             "no",
-            "--save",
-            "60 1",
+            "--save",  # snapshot to redis.db after a minute with changes, and at shutdown
+            "60",
+            "1",
             "--appendonly",
             "no",
         ]

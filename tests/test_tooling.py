@@ -193,3 +193,20 @@ def test_embedded_postgres_offers_every_extension_the_migrations_create(embedded
         available = {row[0] for row in conn.execute("SELECT name FROM pg_available_extensions")}
     missing = {extension: where for extension, where in wanted.items() if extension not in available}
     assert not missing, f"extensions the embedded PostgreSQL (pgserver) lacks, created by: {missing}"
+
+
+def test_embedded_redis_keeps_its_data_in_redis_db(tmp_path):
+    server = services.EmbeddedRedis(tmp_path)
+    client = redis.Redis.from_url(server.start())
+    try:
+        client.set("kept", "yes")
+    finally:
+        client.close()
+        server.stop()
+    assert (tmp_path / "redis.db").exists()
+    client = redis.Redis.from_url(server.start())
+    try:
+        assert client.get("kept") == b"yes"
+    finally:
+        client.close()
+        server.stop()
