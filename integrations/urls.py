@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+"""Integrations pages (admins), mounted at /integrations/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="integration-home"),
+    path("inbound/<int:pk>/", views.inbound_detail, name="integration-inbound-detail"),
+    path("inbound/<int:pk>/raw/", views.inbound_raw, name="integration-inbound-raw"),
+]

@@ -1,0 +1,235 @@
+"""Monitoring alerts (Prometheus Alertmanager webhook, version 4) → one incident per alert fingerprint.
+
+Firing opens an incident, or annotates the open one, or reopens a resolved one; resolved resolves it
+(resolution "solved", notes from the alert). Dedup holds under concurrency because every alert first
+takes its AlertLink row (unique fingerprint) with get_or_create + SELECT ... FOR UPDATE inside the
+transaction that creates the incident: two workers receiving the same alert serialise on that row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import AssignmentGroup
+from incidents.choices import IncidentState as S
+from incidents.models import Incident
+from incidents.services import incident_comment, incident_create, incident_transition
+
+from . import conf
+from .models import AlertLink
+
+OPEN_STATES = (S.NEW, S.IN_PROGRESS, S.ON_HOLD)
+
+
+@dataclass
+class Alert:
+    status: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    fingerprint: str
+    starts_at: str = ""
+    ends_at: str = ""
+    generator_url: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.labels.get("alertname", "") or "alert"
+
+
+@dataclass
+class Outcome:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    ignored: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "resolved": self.resolved,
+            "ignored": self.ignored,
+        }
+
+
+def fingerprint_of(labels: dict[str, str]) -> str:
+    """Alertmanager's own fingerprint is used when present; otherwise a stable hash of the labels."""
+    return hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _string_map(value: Any, path: str, errors: dict[str, str]) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        errors[path] = "Must be an object of string values."
+        return {}
+    return value
+
+
+def parse_payload(data: Any) -> list[Alert]:
+    """Validate an Alertmanager webhook body; ValidationError names every bad field."""
+    if not isinstance(data, dict):
+        raise ValidationError(
+            {"non_field_errors": "The body must be a JSON object (an Alertmanager webhook)."}
+        )
+    errors: dict[str, str] = {}
+    if str(data.get("version", "")) != "4":
+        errors["version"] = (
+            f'Only Alertmanager webhook version "4" is supported, got {data.get("version")!r}.'
+        )
+    raw_alerts = data.get("alerts")
+    if not isinstance(raw_alerts, list) or not raw_alerts:
+        errors["alerts"] = "Must be a non-empty list of alerts."
+        raise ValidationError(errors)
+    if len(raw_alerts) > 1000:
+        raise ValidationError({"alerts": "At most 1000 alerts per request."})
+    alerts = []
+    for index, raw in enumerate(raw_alerts):
+        path = f"alerts[{index}]"
+        if not isinstance(raw, dict):
+            errors[path] = "Must be an object."
+            continue
+        status = raw.get("status")
+        if status not in ("firing", "resolved"):
+            errors[f"{path}.status"] = f'Must be "firing" or "resolved", got {status!r}.'
+        labels = _string_map(raw.get("labels"), f"{path}.labels", errors)
+        if not labels and f"{path}.labels" not in errors:
+            errors[f"{path}.labels"] = "An alert needs labels (at least alertname)."
+        annotations = _string_map(raw.get("annotations"), f"{path}.annotations", errors)
+        fingerprint = raw.get("fingerprint") or (fingerprint_of(labels) if labels else "")
+        if not isinstance(fingerprint, str) or len(fingerprint) > 128:
+            errors[f"{path}.fingerprint"] = "Must be a string of at most 128 characters."
+        alerts.append(
+            Alert(
+                status=status or "",
+                labels=labels,
+                annotations=annotations,
+                fingerprint=str(fingerprint),
+                starts_at=str(raw.get("startsAt", "")),
+                ends_at=str(raw.get("endsAt", "")),
+                generator_url=str(raw.get("generatorURL", "")),
+            )
+        )
+    if errors:
+        raise ValidationError(errors)
+    return alerts
+
+
+def _impact_urgency(alert: Alert) -> tuple[int, int]:
+    mapping = conf.get("ALERT_SEVERITY_MAP")
+    impact, urgency = mapping.get(
+        alert.labels.get("severity", "").lower(), conf.get("ALERT_DEFAULT_IMPACT_URGENCY")
+    )
+    return int(impact), int(urgency)
+
+
+def _group(alert: Alert):
+    for label in conf.get("ALERT_GROUP_LABELS"):
+        if alert.labels.get(label):
+            group = AssignmentGroup.objects.filter(name=alert.labels[label], active=True).first()
+            if group is not None:
+                return group
+    return None
+
+
+def _cis(alert: Alert) -> list:
+    from cmdb.models import ConfigurationItem
+
+    names = []
+    for label in conf.get("ALERT_CI_LABELS"):
+        value = alert.labels.get(label, "")
+        if value:
+            names += [value, value.rsplit(":", 1)[0]]  # "db1:9100" → also "db1"
+    if not names:
+        return []
+    return list(ConfigurationItem.objects.filter(name__in=names).exclude(status="retired")[:5])
+
+
+def _describe(alert: Alert) -> str:
+    lines = [alert.annotations.get("description", "")]
+    lines += [f"{key}: {value}" for key, value in sorted(alert.annotations.items()) if key != "description"]
+    lines += ["", "Labels:"] + [f"  {key}={value}" for key, value in sorted(alert.labels.items())]
+    lines += [
+        f"Started: {alert.starts_at}",
+        f"Source: {alert.generator_url}",
+        f"Fingerprint: {alert.fingerprint}",
+    ]
+    return "\n".join(lines).strip()
+
+
+def _title(alert: Alert) -> str:
+    summary = alert.annotations.get("summary", "")
+    return (f"[{alert.name}] {summary}" if summary else f"[{alert.name}] alert firing")[:200]
+
+
+def process_alert(alert: Alert, *, actor, outcome: Outcome) -> None:
+    with transaction.atomic():
+        link, _created = AlertLink.objects.select_for_update().get_or_create(
+            fingerprint=alert.fingerprint, defaults={"alertname": alert.name[:200], "labels": alert.labels}
+        )
+        link.notifications += 1
+        link.last_seen = timezone.now()
+        link.labels = alert.labels
+        incident = Incident.objects.filter(pk=link.incident_id).first() if link.incident_id else None
+        if alert.status == "firing":
+            if incident is not None and incident.state in OPEN_STATES:
+                incident_comment(
+                    incident,
+                    actor=actor,
+                    body=f"Alert {alert.name} still firing (notification {link.notifications}).",
+                    public=False,
+                )
+                outcome.updated.append(incident.number)
+            elif incident is not None and incident.state == S.RESOLVED:
+                incident_transition(
+                    incident, to=S.IN_PROGRESS, actor=actor, note=f"Alert {alert.name} is firing again."
+                )
+                outcome.updated.append(incident.number)
+            else:
+                impact, urgency = _impact_urgency(alert)
+                incident = incident_create(
+                    actor=actor,
+                    short_description=_title(alert),
+                    description=_describe(alert),
+                    impact=impact,
+                    urgency=urgency,
+                    assignment_group=_group(alert),
+                    configuration_items=_cis(alert),
+                )
+                link.incident = incident
+                outcome.created.append(incident.number)
+        elif incident is not None and incident.state in OPEN_STATES:
+            notes = alert.annotations.get("summary") or alert.annotations.get("description") or ""
+            incident_transition(
+                incident,
+                to=S.RESOLVED,
+                actor=actor,
+                fields={
+                    "resolution_code": "solved",
+                    "resolution_notes": f"Alert {alert.name} resolved at {alert.ends_at or 'an unknown time'}."
+                    + (f" {notes}" if notes else ""),
+                },
+            )
+            outcome.resolved.append(incident.number)
+        else:
+            outcome.ignored += 1
+        link.status = alert.status
+        link.save()
+
+
+def receive_alertmanager(data: Any, *, actor) -> Outcome:
+    """Validate the whole payload first (400 changes nothing), then handle each alert in its own transaction."""
+    alerts = parse_payload(data)
+    outcome = Outcome()
+    for alert in alerts:
+        process_alert(alert, actor=actor, outcome=outcome)
+    return outcome
