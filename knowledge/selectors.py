@@ -5,8 +5,8 @@ published articles (both audiences); requesters see published articles for every
 is absent (404), never forbidden.
 
 Search uses the stored weighted tsvector (title A, body B) through `websearch_to_tsquery`, which never
-raises on user syntax, plus pg_trgm word similarity on the title for short queries, so "pritner" still
-finds "Printer". Snippets come from ts_headline with control-character markers that `highlight()` turns
+raises on user syntax; when a short query matches nothing as typed, titles with a similar word (pg_trgm
+`%>`, served by the trigram index) are returned instead, so "pritner" still finds "Printer". Snippets come from ts_headline with control-character markers that `highlight()` turns
 into <mark> after escaping everything else.
 """
 
@@ -21,11 +21,13 @@ from django.contrib.postgres.search import (
     SearchRank,
     TrigramWordSimilarity,
 )
-from django.db.models import F, FloatField, Q, QuerySet, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import F, FloatField, Q, QuerySet, TextField, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from core.numbering import format_number
 
 from .choices import ArticleState, Audience
 from .models import Article, ArticleVersion
@@ -36,7 +38,7 @@ SHORT_QUERY_CHARS = 40  # at or below this, title typos are tolerated with pg_tr
 HL_START, HL_STOP = "\x02", "\x03"
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 WORD = re.compile(r"\w{2,}", re.UNICODE)
-NUMBER = re.compile(r"^KB\d{1,10}$", re.IGNORECASE)
+NUMBER = re.compile(r"^KB0*(\d{1,10})$", re.IGNORECASE)
 
 
 def visible_articles(user) -> QuerySet[Article]:
@@ -76,16 +78,18 @@ def search_articles(queryset: QuerySet[Article], text) -> QuerySet[Article]:
     text = clean_query(text)
     if not text:
         return queryset
-    if NUMBER.match(text):
-        return queryset.filter(number=text.upper()).annotate(
+    number = NUMBER.match(text)
+    if number:
+        return queryset.filter(number=format_number("KB", int(number.group(1)))).annotate(
             rank=Value(1.0, output_field=FloatField()), snippet_raw=F("title")
         )
     query = SearchQuery(text, search_type="websearch", config="english")
     match = Q(search_vector=query)
     rank = SearchRank(F("search_vector"), query)
-    if len(text) <= SHORT_QUERY_CHARS:
-        match |= Q(title__trigram_word_similar=text)
-        rank = Greatest(rank, TrigramWordSimilarity(text, "title") * Value(0.5), output_field=FloatField())
+    if len(text) <= SHORT_QUERY_CHARS and not queryset.filter(match).exists():
+        # Nothing matches the words as typed: fall back to titles with a similar word ("pritner").
+        match = Q(title__trigram_word_similar=text)
+        rank = TrigramWordSimilarity(text, "title")
     return (
         queryset.filter(match)
         .annotate(
@@ -103,6 +107,7 @@ def search_articles(queryset: QuerySet[Article], text) -> QuerySet[Article]:
                     fragment_delimiter=" … ",
                 ),
                 Value(""),
+                output_field=TextField(),
             ),
         )
         .order_by("-rank", "-published_at", "-id")

@@ -313,3 +313,22 @@ def linked_articles(record) -> models.QuerySet[ArticleLink]:
     return ArticleLink.objects.filter(
         content_type=ContentType.objects.get_for_model(record), object_id=record.pk
     ).select_related("article")
+
+
+@transaction.atomic
+def resolve_incident_with_article(incident, article: Article, *, actor, note: str = ""):
+    """Resolve an incident with an article as its resolution: "this solved it" link plus the incident's
+    own resolve move (code `solved`, notes naming the article), so its follow-ups (children) run too."""
+    from incidents.services import incident_transition
+
+    link_article(incident, article, actor=actor, solved=True)
+    notes = f"Resolved with knowledge article {article.number}: {article.title}"
+    if note:
+        notes = f"{notes}\n\n{note}"
+    return incident_transition(
+        incident,
+        to="resolved",
+        actor=actor,
+        fields={"resolution_code": "solved", "resolution_notes": notes},
+        note=f"Resolved with {article.number}",
+    )

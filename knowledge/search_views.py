@@ -1,0 +1,17 @@
+"""/search/: the agents' top-bar search across every kind (knowledge.search); requesters go to the
+portal's knowledge search instead, since tickets they can see are few and listed there."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from .search import search_everything
+from .selectors import clean_query
+
+
+@login_required
+def search(request):
+    query = clean_query(request.GET.get("q", ""))
+    groups = search_everything(request.user, query)
+    return render(request, "knowledge/search.html", {"query": query, "groups": groups})
