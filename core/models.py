@@ -140,6 +140,8 @@ class TicketBase(models.Model):
     )
     activities = GenericRelation(Activity)
     attachments = GenericRelation(Attachment)
+    # The ticket's SLA timers (sla.Timer); read-only here, written by the SLA engine.
+    sla_timers = GenericRelation("sla.Timer")
 
     class Meta:
         abstract = True

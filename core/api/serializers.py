@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from cmdb.models import ConfigurationItem
 from core.models import Activity, Attachment
+from sla.api.serializers import TimerSerializer
 
 from .fields import GroupNameField, UsernameField
 
@@ -78,6 +79,7 @@ class TicketSerializer(serializers.ModelSerializer):
         many=True, required=False, queryset=ConfigurationItem.objects.all()
     )
     url = serializers.SerializerMethodField()
+    sla_timers = TimerSerializer(many=True, read_only=True)
 
     common_fields = [
         "number",
@@ -93,6 +95,7 @@ class TicketSerializer(serializers.ModelSerializer):
         "updated_at",
         "version",
         "configuration_items",
+        "sla_timers",
     ]
     common_read_only = ["number", "state", "priority", "opened_at", "updated_at", "version"]
 

@@ -59,7 +59,11 @@ class TicketViewSet(
     lookup_field = "number"
     lookup_value_regex = "[A-Za-z]{2,4}[0-9]+"
     list_select_related: tuple[str, ...] = ("assignment_group", "assigned_to", "opened_by")
-    list_prefetch_related: tuple[str, ...] = ("configuration_items",)
+    list_prefetch_related: tuple[str, ...] = (
+        "configuration_items",
+        "sla_timers__definition__calendar__hours",
+        "sla_timers__definition__calendar__holidays",
+    )
     search_ordering_default = "-opened_at"
 
     def get_queryset(self):

@@ -1,0 +1,265 @@
+"""Breaching and escalating: what Celery runs at due times and warning thresholds.
+
+- `breach_due_timers` marks every overdue running timer breached in one statement (UPDATE ... RETURNING,
+  skipping rows a ticket write holds locked), logging the breach event in the same statement.
+- `fire_stage` runs one stage (a warning threshold, or 100 for the breach) of one timer exactly once:
+  the `Escalation(timer, stage)` row is inserted in the same transaction as the stage's actions, under a
+  unique constraint, so a retry, a redelivered task or the sweep finding the same stage does nothing.
+  A worker killed mid-stage rolls the whole transaction back, row included, and the stage runs again.
+- Actions go through the same services agents use (`core.services.update_ticket`), so reassignments
+  and priority raises are validated, versioned, on the timeline and announced like any other edit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from accounts.models import AssignmentGroup
+from core import events as core_events
+from core import services as core_services
+from core.choices import ActivityKind
+from core.models import TicketBase
+
+from .engine import pending_instants, recompute
+from .models import BREACH_STAGE, Escalation, EscalationAction, Timer, TimerState
+
+logger = logging.getLogger(__name__)
+
+# Test-only hook (tests/sla/test_celery_worker.py): while this file exists, a stage stops after its actions,
+# before committing, so the test can SIGKILL the worker mid-escalation.
+PAUSE_FILE_ENV = "SLA_TEST_ESCALATION_PAUSE_FILE"
+
+BREACH_SQL = """
+WITH due AS (
+    SELECT id FROM sla_timer
+    WHERE state = 'running' AND due_at <= %(now)s {extra}
+    ORDER BY id
+    FOR UPDATE SKIP LOCKED
+), breached AS (
+    UPDATE sla_timer t
+    SET state = 'breached', breached_at = t.due_at, next_check_at = NULL
+    FROM due WHERE t.id = due.id
+    RETURNING t.id, t.due_at
+)
+INSERT INTO sla_timerevent (timer_id, kind, at, data)
+SELECT id, 'breach', due_at, '{{}}'::jsonb FROM breached
+RETURNING timer_id
+"""
+
+
+def breach_due_timers(now: datetime | None = None, *, timer_ids: list[int] | None = None) -> list[int]:
+    """Mark running timers whose due time has passed as breached; returns their ids. Bulk: one statement
+    whatever the count (100,000 overdue timers take a few seconds, not a task each)."""
+    now = now or timezone.now()
+    extra = "AND id = ANY(%(ids)s)" if timer_ids is not None else ""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(BREACH_SQL.format(extra=extra), {"now": now, "ids": timer_ids or []})
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _lock_record(timer: Timer) -> TicketBase:
+    model = timer.content_type.model_class()
+    return model.objects.select_for_update().get(pk=timer.object_id)
+
+
+def fire_stage(timer_id: int, stage: int, *, now: datetime | None = None) -> bool:
+    """Run one stage once. Returns False when it already ran or is not due. Lock order is ticket, then
+    timer, the same as a ticket write (whose SLA listener locks the timers), so the two never deadlock."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        timer = Timer.objects.select_related("definition", "content_type").filter(pk=timer_id).first()
+        if timer is None:
+            return False
+        record = _lock_record(timer)
+        timer = Timer.objects.select_for_update().select_related("definition").get(pk=timer_id)
+        if stage == BREACH_STAGE:
+            if timer.state != TimerState.BREACHED:
+                return False
+        elif timer.state != TimerState.RUNNING or timer.percent(now) < stage:
+            return False
+        definition = timer.definition
+        actions = definition.actions_for(stage)
+        try:
+            with transaction.atomic():
+                Escalation.objects.create(timer=timer, stage=stage, actions=actions, done_at=now)
+        except IntegrityError:
+            return False
+        done = [run_action(record, timer, stage, action) for action in actions]
+        label = "breached" if stage == BREACH_STAGE else f"reached {stage}% (warning)"
+        core_services.record_activity(
+            record,
+            kind=ActivityKind.SLA,
+            public=False,
+            body=f"SLA {definition.name!r} ({timer.target}) {label}."
+            + (f" Escalation: {'; '.join(done)}." if done else ""),
+            data={
+                "event": "breach" if stage == BREACH_STAGE else "warning",
+                "stage": stage,
+                "timer": timer.pk,
+                "definition": definition.name,
+                "target": timer.target,
+                "due_at": timer.due_at.isoformat() if timer.due_at else None,
+                "actions": done,
+            },
+        )
+        core_events.publish(
+            "sla.breached" if stage == BREACH_STAGE else "sla.warning",
+            record=record,
+            data={
+                "number": record.number,
+                "kind": record.KIND,
+                "definition": definition.name,
+                "target": timer.target,
+                "stage": stage,
+                "due_at": timer.due_at.isoformat() if timer.due_at else None,
+                "percent": timer.percent(now),
+            },
+        )
+        if timer.state == TimerState.RUNNING:
+            Timer.objects.filter(pk=timer.pk).update(next_check_at=min(pending_instants(timer), default=None))
+        _test_pause()
+    return True
+
+
+def _test_pause() -> None:
+    path = os.environ.get(PAUSE_FILE_ENV)
+    if not path or not Path(path).exists():
+        return
+    Path(path + ".reached").touch()
+    deadline = time.monotonic() + 60
+    while Path(path).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+# --- actions ------------------------------------------------------------------------------------------
+def run_action(record: TicketBase, timer: Timer, stage: int, action: dict) -> str:
+    """Perform one escalation action as the system; returns what was done, for the timeline."""
+    kind = action.get("action")
+    if kind in (
+        EscalationAction.NOTIFY_ASSIGNEE,
+        EscalationAction.NOTIFY_GROUP,
+        EscalationAction.NOTIFY_MANAGER,
+    ):
+        recipients = _recipients(record, kind)
+        if recipients:
+            _mail_on_commit(record, timer, stage, recipients)
+            return f"notified {', '.join(sorted(recipients))}"
+        return f"{kind}: nobody to notify"
+    if kind == EscalationAction.REASSIGN:
+        group = AssignmentGroup.objects.filter(name=action.get("group")).first()
+        if group is None or record.assignment_group_id == group.pk:
+            return f"reassign: already with {action.get('group')}" if group else "reassign: group gone"
+        core_services.update_ticket(
+            record, actor=None, changes={"assignment_group": group, "assigned_to": None}
+        )
+        return f"reassigned to {group.name}"
+    if kind == EscalationAction.RAISE_PRIORITY:
+        return _raise_priority(record)
+    return f"unknown action {kind}"
+
+
+def _raise_priority(record: TicketBase) -> str:
+    """Raise the priority one step through the agent's update service. Incidents derive priority from
+    impact and urgency (SPEC §3), so for them urgency is raised first, then impact, each step raising the
+    priority by exactly one; kinds with an editable priority get it directly."""
+    editable = set(record.EDITABLE_FIELDS)
+    before = record.priority
+    for field in ("urgency", "impact", "priority"):
+        value = getattr(record, field, None)
+        if field in editable and isinstance(value, int) and value > 1:
+            updated = core_services.update_ticket(record, actor=None, changes={field: value - 1})
+            return f"raised priority {before} → {updated.priority} ({field} {value} → {value - 1})"
+    return f"priority already highest ({before})"
+
+
+def _recipients(record: TicketBase, kind: str) -> set[str]:
+    group = record.assignment_group
+    if kind == EscalationAction.NOTIFY_ASSIGNEE:
+        users = [record.assigned_to] if record.assigned_to_id else []
+    elif kind == EscalationAction.NOTIFY_MANAGER:
+        users = [group.manager] if group and group.manager_id else []
+    else:
+        if group and group.email:
+            return {group.email}
+        users = list(group.members.filter(is_active=True)) if group else []
+    return {u.email for u in users if u and u.email}
+
+
+def _mail_on_commit(record: TicketBase, timer: Timer, stage: int, recipients: set[str]) -> None:
+    what = "breached" if stage == BREACH_STAGE else f"at {stage}%"
+    subject = f"[SLA {what}] {record.number}: {record.short_description}"
+    url = settings.SITE_URL.rstrip("/") + record.get_absolute_url()
+    due = timer.due_at.isoformat() if timer.due_at else "n/a"
+    body = (
+        f"The {timer.target} SLA {timer.definition.name!r} of {record.number} is {what}.\n"
+        f"Due: {due}\nPriority: {record.priority}\nState: {record.state}\n\n{url}\n"
+    )
+
+    def send() -> None:
+        try:
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, sorted(recipients))
+        except Exception:
+            logger.exception("SLA notification for %s failed", record.number)
+
+    transaction.on_commit(send)
+
+
+# --- per-timer check and the sweep --------------------------------------------------------------------
+def process_timer(timer_id: int, *, now: datetime | None = None) -> None:
+    """What a scheduled check does: breach if due, fire the warnings that are due, update next_check_at."""
+    now = now or timezone.now()
+    breach_due_timers(now, timer_ids=[timer_id])
+    timer = Timer.objects.select_related("definition").filter(pk=timer_id).first()
+    if timer is None:
+        return
+    if timer.state == TimerState.RUNNING:
+        fired = set(timer.escalations.values_list("stage", flat=True))
+        percent = timer.percent(now)
+        for threshold in sorted(timer.definition.warning_thresholds or []):
+            if threshold not in fired and percent >= threshold:
+                fire_stage(timer_id, threshold, now=now)
+        with transaction.atomic():
+            timer = Timer.objects.select_for_update().select_related("definition").get(pk=timer_id)
+            if timer.state == TimerState.RUNNING:
+                Timer.objects.filter(pk=timer_id).update(
+                    next_check_at=min(pending_instants(timer), default=None)
+                )
+    elif timer.state == TimerState.BREACHED:
+        fire_stage(timer_id, BREACH_STAGE, now=now)
+
+
+def unescalated_breaches(now: datetime, *, grace_seconds: int = 8, limit: int = 1000) -> list[int]:
+    """Breached timers whose breach stage has not run (its task was lost: broker down, worker killed)."""
+    return list(
+        Timer.objects.filter(
+            state=TimerState.BREACHED, breached_at__lte=now - timedelta(seconds=grace_seconds)
+        )
+        .exclude(escalations__stage=BREACH_STAGE)
+        .order_by("breached_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def due_checks(now: datetime, *, limit: int = 1000) -> list[int]:
+    """Running timers with a warning (or due time) at or before now."""
+    return list(
+        Timer.objects.filter(state=TimerState.RUNNING, next_check_at__lte=now)
+        .order_by("next_check_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def rebuild(timer_id: int) -> None:
+    """Replay one timer from its events (used by the admin action)."""
+    with transaction.atomic():
+        timer = Timer.objects.select_for_update().select_related("definition").get(pk=timer_id)
+        recompute(timer)
