@@ -311,11 +311,14 @@ def history_events(record: TicketBase, definition: SLADefinition) -> list[tuple[
         .order_by("created_at", "id")
     )
     responded = False
-    if definition.target == Target.RESPONSE and record.assigned_to_id:
-        # Assigned, with no assignment on the timeline: it was opened already assigned.
-        if not any(_is_agent_response(r, record) for r in rows if r.kind == ActivityKind.ASSIGNMENT):
-            out.append((TimerEvent.Kind.STOP, record.opened_at))
-            status, responded = "stopped", True
+    # Assigned, with no assignment on the timeline: it was opened already assigned.
+    if (
+        definition.target == Target.RESPONSE
+        and record.assigned_to_id
+        and not any(_is_agent_response(r, record) for r in rows if r.kind == ActivityKind.ASSIGNMENT)
+    ):
+        out.append((TimerEvent.Kind.STOP, record.opened_at))
+        status, responded = "stopped", True
     for row in rows:
         if definition.target == Target.RESPONSE and not responded and _is_agent_response(row, record):
             responded = True
