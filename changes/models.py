@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 
 from accounts.roles import AGENT, CAB_MEMBER, CHANGE_MANAGER
 from core.approvals import Approval
@@ -140,9 +139,22 @@ class Change(TicketBase):
             moves = [m for m in moves if m != ChangeState.AUTHORIZE]
         return moves
 
-    @property
-    def calendar_url(self) -> str:
-        return reverse("change-calendar")
+    @classmethod
+    def move_form_field(cls, name: str):
+        """Form fields for the scheduling override (core.forms.TransitionForm hook): not model fields,
+        the service records them on the timeline."""
+        from django import forms
+
+        if name == "override_conflicts":
+            return forms.BooleanField(required=False, label="Schedule despite the conflicts")
+        if name == "override_reason":
+            return forms.CharField(
+                required=False,
+                max_length=2000,
+                label="Why the conflicts are acceptable",
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+        return None
 
     def on_approval_decided(self, approval, actor) -> None:
         """Called by core.approvals.decide inside its transaction (see changes.services)."""

@@ -153,6 +153,9 @@ def change_update(
     """Edit a change's fields, window, risk answers, CIs and CAB approvers (not while authorization is
     under way: send it back to new first, so every approver decides on the same plan)."""
     _require_writer(actor)
+    changes = dict(changes)
+    if "cab_approvers" in changes:  # the web form sends them with the other fields
+        cab_approvers = changes.pop("cab_approvers")
     start = changes.get("planned_start", change.planned_start)
     end = changes.get("planned_end", change.planned_end)
     _check_window(start, end)

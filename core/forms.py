@@ -132,8 +132,7 @@ class TransitionForm(VersionedFormMixin):
         workflow = record.workflow
         required = set(workflow.requires.get(to, ()))
         for name in workflow.fields_for(to):
-            model_field = record._meta.get_field(name)
-            form_field = model_field.formfield()
+            form_field = self.move_form_field(record, name)
             if form_field is None:
                 continue
             form_field.required = name in required
@@ -145,6 +144,17 @@ class TransitionForm(VersionedFormMixin):
         self.fields["note"] = self.fields.pop("note")
         if not self.is_bound:
             self.initial.setdefault("version", record.version)
+
+    @staticmethod
+    def move_form_field(record: TicketBase | type[TicketBase], name: str):
+        """The form field for one move field: the record's `move_form_field(name)` hook when it offers
+        one (options that are not model fields, such as a problem's `resolve_incidents`), else the model
+        field's own form field."""
+        hook = getattr(record, "move_form_field", None)
+        form_field = hook(name) if hook is not None else None
+        if form_field is not None:
+            return form_field
+        return record._meta.get_field(name).formfield()
 
     @property
     def to_label(self) -> str:
@@ -198,7 +208,7 @@ class BulkActionForm(forms.Form):
             for name in workflow.fields_for(state):
                 if name in self.fields or name in self.move_field_names:
                     continue
-                form_field = model._meta.get_field(name).formfield()
+                form_field = TransitionForm.move_form_field(model, name)
                 if form_field is None:
                     continue
                 form_field.required = False

@@ -31,3 +31,14 @@ class Problem(TicketBase):
             *TicketBase.Meta.indexes,
             models.Index(fields=["known_error", "state"], name="problem_known_error_idx"),
         ]
+
+    @classmethod
+    def move_form_field(cls, name: str):
+        """Form field for the move option that is not a model field (core.forms.TransitionForm hook)."""
+        if name == "resolve_incidents":
+            from django import forms
+
+            return forms.BooleanField(
+                required=False, label="Also resolve the linked open incidents", initial=True
+            )
+        return None

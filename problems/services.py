@@ -100,7 +100,11 @@ def problem_transition(
     _require_agent(actor)
     fields = dict(fields or {})
     resolve_incidents = _as_bool(fields.pop("resolve_incidents", False))
-    if to == S.RESOLVED and not (fields.get("root_cause") or problem.root_cause).strip():
+    if (
+        to == S.RESOLVED
+        and to in problem.allowed_moves()
+        and not (fields.get("root_cause") or problem.root_cause).strip()
+    ):
         raise ValidationError({"root_cause": "Record the root cause before resolving the problem."})
     problem = core_services.transition(
         problem, to=to, actor=actor, fields=fields, note=note, expected_version=expected_version

@@ -1,0 +1,58 @@
+"""Problem forms for the agent workspace; rules beyond shape live in problems.services."""
+
+import re
+
+from django import forms
+
+from accounts.models import AssignmentGroup
+from core.forms import ConfigurationItemsField, VersionedFormMixin, agent_users
+
+from .models import Problem
+
+
+class ProblemForm(VersionedFormMixin, forms.ModelForm):
+    assignment_group = forms.ModelChoiceField(
+        queryset=AssignmentGroup.objects.filter(active=True), required=False
+    )
+    assigned_to = forms.ModelChoiceField(
+        queryset=agent_users(), required=False, help_text="Must be a member of the assignment group."
+    )
+    configuration_items = ConfigurationItemsField(label="Affected configuration items")
+
+    class Meta:
+        model = Problem
+        fields = [
+            "short_description",
+            "priority",
+            "assignment_group",
+            "assigned_to",
+            "configuration_items",
+            "description",
+            "root_cause",
+            "workaround",
+            "known_error",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "root_cause": forms.Textarea(attrs={"rows": 3}),
+            "workaround": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["configuration_items"] = self.instance.configuration_items.all()
+
+
+class LinkIncidentsForm(forms.Form):
+    """Incident numbers, separated by commas or spaces (INC0000001, INC0000002)."""
+
+    incidents = forms.CharField(
+        max_length=5000, label="Incident numbers", help_text="e.g. INC0000001, INC0000002"
+    )
+
+    def clean_incidents(self) -> list[str]:
+        tokens = [t.upper() for t in re.split(r"[\s,]+", self.cleaned_data["incidents"]) if t]
+        if not tokens:
+            raise forms.ValidationError("Give at least one incident number.")
+        return list(dict.fromkeys(tokens))

@@ -1,0 +1,153 @@
+"""The problem pages: thin subclasses of the generic ticket views, plus link and publish actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+
+from core import selectors
+from core.ticket_views import (
+    DEFAULT_COLUMNS,
+    Column,
+    TicketCreateView,
+    TicketDetailView,
+    TicketEditView,
+    TicketListView,
+    default_saved_views,
+    open_states,
+)
+from core.ticket_views import SavedView as View_
+from incidents.models import Incident
+
+from . import services
+from .filtersets import ProblemFilterSet
+from .forms import LinkIncidentsForm, ProblemForm
+from .models import Problem
+
+OPEN_STATES = open_states(Problem)
+
+
+class ProblemListView(TicketListView):
+    model = Problem
+    filterset_class = ProblemFilterSet
+    columns = [*DEFAULT_COLUMNS, Column("known_error", "Known error", render="bool")]
+    update_service = staticmethod(services.problem_update)
+    transition_service = staticmethod(services.problem_transition)
+
+    def get_saved_views(self):
+        views = default_saved_views(Problem)
+        all_view = views.pop()
+        views += [
+            View_(
+                "known_errors",
+                "Known errors",
+                lambda qs, user: qs.filter(known_error=True, state__in=OPEN_STATES),
+                ordering=("priority", "-opened_at", "-id"),
+            ),
+            all_view,
+        ]
+        return views
+
+    def filter_controls(self, params):
+        controls = super().filter_controls(params)
+        controls.insert(
+            5,
+            {
+                "name": "known_error",
+                "label": "Known error",
+                "type": "select",
+                "choices": [("true", "Yes"), ("false", "No")],
+            },
+        )
+        return controls
+
+
+class ProblemDetailView(TicketDetailView):
+    model = Problem
+    transition_service = staticmethod(services.problem_transition)
+    detail_extra_template = "problems/_detail_extra.html"
+    detail_fields = [
+        ("Known error", "known_error"),
+        ("Assignment group", "assignment_group"),
+        ("Assigned to", "assigned_to"),
+        ("Opened by", "opened_by"),
+        ("Opened", "opened_at"),
+        ("Resolved", "resolved_at"),
+        ("Closed", "closed_at"),
+    ]
+
+    def get_extra_context(self, record: Problem, link_form=None) -> dict[str, Any]:
+        incidents = selectors.visible_tickets(Incident, self.request.user).filter(problem=record)
+        return {
+            "linked_incidents": list(incidents.select_related("assigned_to").order_by("number")[:100]),
+            "linked_changes": list(record.changes.order_by("number")[:50]),
+            "link_form": link_form or LinkIncidentsForm(),
+            "can_publish": record.known_error
+            and bool(record.workaround.strip())
+            and not record.known_error_article,
+        }
+
+
+class ProblemLinkIncidentsView(ProblemDetailView):
+    """POST incident numbers to link them to the problem."""
+
+    def post(self, request, number: str):
+        record = self.get_record(number)
+        form = LinkIncidentsForm(request.POST)
+        if form.is_valid():
+            numbers = form.cleaned_data["incidents"]
+            found = {
+                i.number: i
+                for i in selectors.visible_tickets(Incident, request.user).filter(number__in=numbers)
+            }
+            missing = [n for n in numbers if n not in found]
+            if missing:
+                form.add_error("incidents", f"No such incident: {', '.join(missing)}.")
+            else:
+                try:
+                    linked = services.link_incidents(record, [found[n] for n in numbers], actor=request.user)
+                except ValidationError as error:
+                    form.add_error("incidents", error.messages)
+                else:
+                    messages.success(
+                        request, f"Linked {len(linked)} incident{'s' if len(linked) != 1 else ''}."
+                    )
+                    return redirect(record.get_absolute_url())
+        context = self.detail_context(record, **self.get_extra_context(record, link_form=form))
+        return render(request, self.template_name, context, status=400)
+
+    def get(self, request, number: str):
+        return redirect("problem-detail", number=number.upper())
+
+
+class ProblemPublishView(ProblemDetailView):
+    """POST: publish the known error's workaround as a knowledge article."""
+
+    def post(self, request, number: str):
+        record = self.get_record(number)
+        try:
+            article = services.publish_known_error(record, actor=request.user)
+        except (ValidationError, PermissionDenied) as error:
+            text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+            messages.error(request, f"Not published: {text}")
+        else:
+            messages.success(request, f"Workaround published as knowledge article {article.number}.")
+        return redirect(record.get_absolute_url())
+
+    def get(self, request, number: str):
+        return redirect("problem-detail", number=number.upper())
+
+
+class ProblemCreateView(TicketCreateView):
+    model = Problem
+    form_class = ProblemForm
+    create_service = staticmethod(services.problem_create)
+
+
+class ProblemEditView(TicketEditView):
+    model = Problem
+    form_class = ProblemForm
+    update_service = staticmethod(services.problem_update)
