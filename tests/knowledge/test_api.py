@@ -52,7 +52,9 @@ def test_requester_scoping(api_client, requester, agent, publish, knowledge_mana
     assert client.post(LIST, {"title": "x", "body": "y"}).status_code == 404
     suggested = [row["number"] for row in client.get("/api/v1/kb/suggest/", {"q": "wifi"}).json()["results"]]
     assert suggested == [public.number]
-    agent_numbers = {row["number"] for row in api_client(agent).get(LIST, {"search": "wifi"}).json()["results"]}
+    agent_numbers = {
+        row["number"] for row in api_client(agent).get(LIST, {"search": "wifi"}).json()["results"]
+    }
     assert agent_numbers == {public.number, internal.number, draft.number}
 
 
@@ -105,9 +107,13 @@ def test_votes_and_link_to_ticket(api_client, agent, requester, publish):
     client.post(f"{LIST}{article.number}/vote/", {"helpful": True})
     response = client.post(f"{LIST}{article.number}/vote/", {"helpful": True})
     assert response.json()["helpful"] == 1
-    incident = Incident.objects.create(number="INC0999001", short_description="wifi down", opened_by=agent, state="new")
+    incident = Incident.objects.create(
+        number="INC0999001", short_description="wifi down", opened_by=agent, state="new"
+    )
     assert client.post(f"{LIST}{article.number}/link/", {"record": incident.number}).status_code == 404
-    response = api_client(agent).post(f"{LIST}{article.number}/link/", {"record": "inc999001", "solved": True})
+    response = api_client(agent).post(
+        f"{LIST}{article.number}/link/", {"record": "inc999001", "solved": True}
+    )
     assert response.status_code == 201, response.content
     assert ArticleLink.objects.get().solved
     article.refresh_from_db()
