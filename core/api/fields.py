@@ -18,3 +18,22 @@ class GroupNameField(serializers.SlugRelatedField):
         kwargs.setdefault("slug_field", "name")
         kwargs.setdefault("queryset", AssignmentGroup.objects.filter(active=True))
         super().__init__(**kwargs)
+
+
+class VisibleTicketField(serializers.SlugRelatedField):
+    """A reference to another ticket by number, resolved only among the records the caller may see, so a
+    hidden record cannot be linked (it reads as "does not exist", like a 404)."""
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        kwargs.setdefault("slug_field", "number")
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        from core.selectors import visible_tickets
+
+        request = self.context.get("request")
+        return visible_tickets(self.model, request.user if request else None)
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(str(data).upper())

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from cmdb.models import ConfigurationItem
 from core.models import Activity, Attachment
+from core.selectors import can_see_all
 from sla.api.serializers import TimerSerializer
 
 from .fields import GroupNameField, UsernameField
@@ -101,6 +102,8 @@ class TicketSerializer(serializers.ModelSerializer):
 
     class Meta:
         brief_fields = ["number", "url", "short_description", "state", "priority"]
+        # What a requester (no see-all role) may write; anything else they send is refused by name.
+        requester_writable_fields = ["short_description", "description", "configuration_items"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -109,6 +112,15 @@ class TicketSerializer(serializers.ModelSerializer):
             for name in list(self.fields):
                 if name not in self.Meta.brief_fields:
                     self.fields.pop(name)
+
+    def validate(self, attrs):
+        request = self.context.get("request")
+        model = self.Meta.model
+        if request is not None and not can_see_all(model, request.user):
+            refused = sorted(set(self.initial_data or {}) & set(attrs) - set(self.Meta.requester_writable_fields))
+            if refused:
+                raise serializers.ValidationError({name: "Only agents can set this field." for name in refused})
+        return super().validate(attrs)
 
     def get_url(self, obj) -> str:
         url = reverse(f"api:{obj.KIND}-detail", kwargs={"number": obj.number})

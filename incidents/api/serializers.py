@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from core.api.fields import UsernameField
+from core.api.fields import UsernameField, VisibleTicketField
 from core.api.serializers import TicketSerializer
 from incidents.models import Category, Incident
 from problems.models import Problem
@@ -11,15 +11,17 @@ class IncidentSerializer(TicketSerializer):
     category = serializers.SlugRelatedField(
         slug_field="name", queryset=Category.objects.filter(active=True), required=False, allow_null=True
     )
-    parent = serializers.SlugRelatedField(
-        slug_field="number", queryset=Incident.objects.all(), required=False, allow_null=True
-    )
-    problem = serializers.SlugRelatedField(
-        slug_field="number", queryset=Problem.objects.all(), required=False, allow_null=True
-    )
+    parent = VisibleTicketField(Incident, required=False, allow_null=True)
+    problem = VisibleTicketField(Problem, required=False, allow_null=True)
 
     class Meta(TicketSerializer.Meta):
         model = Incident
+        requester_writable_fields = [
+            *TicketSerializer.Meta.requester_writable_fields,
+            "impact",
+            "urgency",
+            "category",
+        ]
         fields = [
             *TicketSerializer.common_fields,
             "impact",
