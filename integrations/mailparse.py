@@ -98,7 +98,7 @@ def _header(msg: EmailMessage, name: str) -> str:
 _QUOTE_STARTS = [
     re.compile(r"^-{2,}\s*Original Message\s*-{2,}", re.IGNORECASE),
     re.compile(r"^On\b.{0,300}\bwrote:\s*$", re.IGNORECASE),
-    re.compile(r"^(Le|Am|El|Il|Op)\b.{0,300}(a écrit|schrieb|escribió|ha scritto|schreef)\s*:?\s*$"),
+    re.compile(r"^(Le|Am|El|Il|Op)\b.{0,300}\b(a écrit|schrieb|escribió|ha scritto|schreef)\b.{0,200}:\s*$"),
     re.compile(r"^_{10,}\s*$"),
 ]
 

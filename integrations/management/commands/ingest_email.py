@@ -14,7 +14,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", help="A .eml file, a folder of .eml files, or - for stdin")
 
-    def handle(self, *paths, **options):
+    def handle(self, *args, **options):
+        paths = options["paths"]
         sources: list[tuple[str, Path | None]] = []
         for raw_path in paths:
             if raw_path == "-":
