@@ -21,6 +21,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
+from django.urls import NoReverseMatch
 from django.utils import timezone
 
 from accounts.models import AssignmentGroup
@@ -124,6 +125,7 @@ def fire_stage(timer_id: int, stage: int, *, now: datetime | None = None) -> boo
                 "percent": timer.percent(now),
             },
         )
+        timer.refresh_from_db()  # an action (raised priority) may have recomputed or canceled it
         if timer.state == TimerState.RUNNING:
             Timer.objects.filter(pk=timer.pk).update(next_check_at=min(pending_instants(timer), default=None))
         _test_pause()
@@ -197,7 +199,10 @@ def _recipients(record: TicketBase, kind: str) -> set[str]:
 def _mail_on_commit(record: TicketBase, timer: Timer, stage: int, recipients: set[str]) -> None:
     what = "breached" if stage == BREACH_STAGE else f"at {stage}%"
     subject = f"[SLA {what}] {record.number}: {record.short_description}"
-    url = settings.SITE_URL.rstrip("/") + record.get_absolute_url()
+    try:
+        url = settings.SITE_URL.rstrip("/") + record.get_absolute_url()
+    except NoReverseMatch:
+        url = record.number
     due = timer.due_at.isoformat() if timer.due_at else "n/a"
     body = (
         f"The {timer.target} SLA {timer.definition.name!r} of {record.number} is {what}.\n"

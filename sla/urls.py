@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("", views.definition_list, name="sla-definition-list"),
+    path("breaching/", views.breaching_soon, name="sla-breaching-soon"),
+]
