@@ -37,3 +37,18 @@ class VisibleTicketField(serializers.SlugRelatedField):
 
     def to_internal_value(self, data):
         return super().to_internal_value(str(data).upper())
+
+
+class VisibleCIField(serializers.PrimaryKeyRelatedField):
+    """A CI id, resolved only among the CIs the caller may read (cmdb.selectors.visible_cis)."""
+
+    def get_queryset(self):
+        from cmdb.selectors import visible_cis
+
+        request = self.context.get("request")
+        user = request.user if request else None
+        if user is None or not user.is_authenticated:
+            from cmdb.models import ConfigurationItem
+
+            return ConfigurationItem.objects.none()
+        return visible_cis(user)

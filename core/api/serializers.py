@@ -7,12 +7,11 @@ A ticket serializer lists users and groups by name and CIs by id (SPEC §3); `?b
 from django.urls import reverse
 from rest_framework import serializers
 
-from cmdb.models import ConfigurationItem
 from core.models import Activity, Attachment
 from core.selectors import can_see_all
 from sla.api.serializers import TimerSerializer
 
-from .fields import GroupNameField, UsernameField
+from .fields import GroupNameField, UsernameField, VisibleCIField
 
 
 class ActivitySerializer(serializers.ModelSerializer):
@@ -76,9 +75,7 @@ class TicketSerializer(serializers.ModelSerializer):
     assignment_group = GroupNameField(required=False, allow_null=True)
     assigned_to = UsernameField(required=False, allow_null=True)
     opened_by = serializers.CharField(source="opened_by.username", read_only=True)
-    configuration_items = serializers.PrimaryKeyRelatedField(
-        many=True, required=False, queryset=ConfigurationItem.objects.all()
-    )
+    configuration_items = VisibleCIField(many=True, required=False)
     url = serializers.SerializerMethodField()
     sla_timers = TimerSerializer(many=True, read_only=True)
 
