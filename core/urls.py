@@ -3,10 +3,9 @@
 from django.urls import path
 
 from knowledge.search_views import search as knowledge_search
-
-from . import views
+from reports.views import agent_home
 
 urlpatterns = [
-    path("workspace/", views.agent_home, name="agent-home"),
+    path("workspace/", agent_home, name="agent-home"),
     path("search/", knowledge_search, name="search"),
 ]

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import FileResponse, Http404, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -74,29 +74,3 @@ def attachment_download(request, pk: int):
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
-
-
-@login_required
-def agent_home(request):
-    """The workspace landing page: my open incidents and my groups' unassigned queue."""
-    from incidents.models import Incident
-
-    if not is_workspace_user(request.user):
-        return redirect("portal:home")
-    incidents = selectors.visible_tickets(Incident, request.user).select_related(
-        "assignment_group", "assigned_to"
-    )
-    open_states = [
-        s
-        for s in Incident.workflow.states
-        if s not in Incident.workflow.final_states | Incident.workflow.done_states
-    ]
-    my_work = incidents.filter(assigned_to=request.user, state__in=open_states).order_by(
-        "priority", "-opened_at"
-    )[:25]
-    unassigned = incidents.filter(
-        assigned_to__isnull=True,
-        state__in=open_states,
-        assignment_group__in=request.user.assignment_groups.all(),
-    ).order_by("priority", "-opened_at")[:25]
-    return render(request, "core/agent_home.html", {"my_work": my_work, "unassigned": unassigned})

@@ -1,6 +1,9 @@
 """The incident FilterSet: used by the agent list page and the API alike."""
 
 import django_filters as filters
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Coalesce
 
 from core.filtersets import CharInFilter, NumberInFilter, TicketFilterSet
 
@@ -15,7 +18,51 @@ class IncidentFilterSet(TicketFilterSet):
     major = filters.BooleanFilter(field_name="major")
     problem = CharInFilter(field_name="problem__number")
     parent = CharInFilter(field_name="parent__number")
+    # Used by the dashboards' links (reports): resolved in a window, reopened, and SLA outcomes.
+    resolved_after = filters.IsoDateTimeFilter(field_name="resolved_at", lookup_expr="gte")
+    resolved_before = filters.IsoDateTimeFilter(field_name="resolved_at", lookup_expr="lt")
+    reopened = filters.BooleanFilter(method="filter_reopened")
+    sla_definition = filters.NumberFilter(method="filter_sla")
+    sla_state = filters.ChoiceFilter(choices=[("met", "met"), ("breached", "breached")], method="filter_noop")
+    sla_after = filters.IsoDateTimeFilter(method="filter_noop")
+    sla_before = filters.IsoDateTimeFilter(method="filter_noop")
 
     class Meta:
         model = Incident
         fields: list[str] = []
+
+    def filter_reopened(self, queryset, name, value):
+        """Incidents that left `resolved` for a working state at least once (their timeline says so)."""
+        from core.models import Activity
+
+        reopens = Activity.objects.filter(
+            content_type=ContentType.objects.get_for_model(Incident),
+            object_id=OuterRef("pk"),
+            kind="state_change",
+            data__from="resolved",
+        ).exclude(data__to__in=["closed", "canceled"])
+        return queryset.filter(Exists(reopens)) if value else queryset.exclude(Exists(reopens))
+
+    def filter_sla(self, queryset, name, value):
+        """Incidents with a timer of SLA definition `value`, narrowed by `sla_state` and the window
+        [`sla_after`, `sla_before`) of the instant it stopped or breached."""
+        from sla.models import Timer
+
+        timers = Timer.objects.filter(
+            content_type=ContentType.objects.get_for_model(Incident),
+            object_id=OuterRef("pk"),
+            definition_id=value,
+        )
+        data = self.form.cleaned_data
+        if data.get("sla_state"):
+            timers = timers.filter(state=data["sla_state"])
+        ended = Coalesce("breached_at", "stopped_at")
+        if data.get("sla_after"):
+            timers = timers.alias(ended=ended).filter(ended__gte=data["sla_after"])
+        if data.get("sla_before"):
+            timers = timers.alias(ended=ended).filter(ended__lt=data["sla_before"])
+        return queryset.filter(Exists(timers))
+
+    def filter_noop(self, queryset, name, value):
+        """Qualifiers read by filter_sla; on their own they filter nothing."""
+        return queryset

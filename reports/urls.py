@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+"""Dashboards and reports, mounted at /reports/ (the agent home is routed from core/urls.py)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.dashboard, name="reports-dashboard"),
+    path("export/<slug:slug>.csv", views.export_csv, name="reports-export"),
+]

@@ -1,0 +1,91 @@
+"""Daily rollups behind the manager dashboards.
+
+Counting a million tickets on every page view is too slow, so a Celery beat task (reports.tasks) folds each
+day into these tables with one `INSERT ... SELECT ... GROUP BY ... ON CONFLICT DO UPDATE` per table, and
+the dashboards read them for past days and compute today live with the very same SELECT
+(reports.rollups). Rows are keyed by local day (settings.TIME_ZONE); `group` is null for unassigned work
+(the unique constraints treat nulls as equal, so the upsert key works for them too).
+"""
+
+from django.db import models
+
+
+class DailyTicketStats(models.Model):
+    """Per day, kind, assignment group and priority: what was opened, answered and resolved that day.
+
+    `opened`, `responded` and `respond_seconds` count tickets by the day they were opened; `resolved`,
+    `resolve_seconds`, `reopened` and `first_contact` count them by the day they were (last) resolved.
+    """
+
+    day = models.DateField()
+    kind = models.CharField(max_length=16)
+    group = models.ForeignKey(
+        "accounts.AssignmentGroup", null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    priority = models.PositiveSmallIntegerField()
+    opened = models.IntegerField(default=0)
+    responded = models.IntegerField(default=0)
+    respond_seconds = models.FloatField(default=0)
+    resolved = models.IntegerField(default=0)
+    resolve_seconds = models.FloatField(default=0)
+    reopened = models.IntegerField(default=0)
+    first_contact = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "kind", "group", "priority"],
+                name="reports_ticket_day_key",
+                nulls_distinct=False,
+            )
+        ]
+        indexes = [models.Index(fields=["kind", "day"], name="reports_ticket_kind_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} g{self.group_id} p{self.priority}"
+
+
+class DailySLAStats(models.Model):
+    """Per day, SLA definition and group: timers that stopped in time (met) or breached that day."""
+
+    day = models.DateField()
+    definition = models.ForeignKey("sla.SLADefinition", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16)
+    group = models.ForeignKey(
+        "accounts.AssignmentGroup", null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    met = models.IntegerField(default=0)
+    breached = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "definition", "group"], name="reports_sla_day_key", nulls_distinct=False
+            )
+        ]
+        indexes = [models.Index(fields=["day"], name="reports_sla_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.definition_id} g{self.group_id}"
+
+
+class DailyCIIncidents(models.Model):
+    """Per day, configuration item and group: incidents opened against the CI that day."""
+
+    day = models.DateField()
+    ci = models.ForeignKey("cmdb.ConfigurationItem", on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey(
+        "accounts.AssignmentGroup", null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    incidents = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "ci", "group"], name="reports_ci_day_key", nulls_distinct=False
+            )
+        ]
+        indexes = [models.Index(fields=["day"], name="reports_ci_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} ci{self.ci_id} g{self.group_id}"

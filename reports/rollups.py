@@ -1,0 +1,257 @@
+# ruff: noqa: S608  (identifiers and state names below come from code, never from user input; values are bound)
+"""The SQL behind the daily rollups: one SELECT per table that both fills it and answers for today.
+
+`*_select(start, end)` returns (sql, params) for the grouped rows of the local days [start, end). The
+Celery task upserts those rows (`refresh`), and the dashboards run the same SELECT for today, so a
+rolled-up day and a live day can never disagree about what a number means.
+
+Definitions (also shown on the dashboard):
+- response: the first public comment, assignment or state change by someone other than the opener;
+- resolution: the kind's resolved stamp (incident/problem `resolved_at`, request `fulfilled_at`);
+- reopened: the ticket left its resolved state for a working state at least once;
+- first-contact resolution: resolved, never reopened, and never moved from one assignment group to another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+
+from changes.models import Change
+from core.models import TicketBase
+from incidents.models import Incident
+from problems.models import Problem
+from requests_app.models import Request
+
+from .models import DailyCIIncidents, DailySLAStats, DailyTicketStats
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """How one ticket kind maps onto the rollup: its model and the column that stamps its resolution."""
+
+    key: str
+    model: type[TicketBase]
+    resolved_field: str | None
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
+
+    @property
+    def resolved_states(self) -> list[str]:
+        workflow = self.model.workflow
+        return sorted(set(workflow.done_states) | ({"closed"} & set(workflow.states)))
+
+    def content_type_id(self) -> int:
+        return ContentType.objects.get_for_model(self.model).pk
+
+
+KINDS: dict[str, KindSpec] = {
+    "incident": KindSpec("incident", Incident, "resolved_at"),
+    "request": KindSpec("request", Request, "fulfilled_at"),
+    "problem": KindSpec("problem", Problem, "resolved_at"),
+    "change": KindSpec("change", Change, None),
+}
+
+TICKET_MEASURES = (
+    "opened",
+    "responded",
+    "respond_seconds",
+    "resolved",
+    "resolve_seconds",
+    "reopened",
+    "first_contact",
+)
+
+
+def tz() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def local_today() -> dt.date:
+    return dt.datetime.now(tz()).date()
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """The aware instant a local day starts."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=tz())
+
+
+def _sql_list(values) -> str:
+    # Only ever called with workflow state names from code, never with user input.
+    return "ARRAY[" + ",".join("'" + str(v).replace("'", "''") + "'" for v in values) + "]::text[]"
+
+
+def _ticket_kind_select(spec: KindSpec) -> str:
+    ct = spec.content_type_id()
+    table = spec.table
+    workflow = spec.model.workflow
+    opened = f"""
+        SELECT (t.opened_at AT TIME ZONE %(tz)s)::date AS day, t.assignment_group_id AS group_id, t.priority,
+               1 AS opened,
+               (r.at IS NOT NULL)::int AS responded,
+               COALESCE(EXTRACT(EPOCH FROM r.at - t.opened_at), 0)::float AS respond_seconds,
+               0 AS resolved, 0::float AS resolve_seconds, 0 AS reopened, 0 AS first_contact
+        FROM {table} t
+        LEFT JOIN LATERAL (
+            SELECT min(a.created_at) AS at FROM core_activity a
+            WHERE a.content_type_id = {ct} AND a.object_id = t.id AND a.actor_id IS NOT NULL
+              AND a.actor_id <> t.opened_by_id
+              AND (a.kind IN ('assignment', 'state_change') OR (a.kind = 'comment' AND a.public))
+        ) r ON true
+        WHERE t.opened_at >= %(start)s AND t.opened_at < %(end)s"""
+    if spec.resolved_field is None:
+        parts = [opened]
+    else:
+        col = spec.resolved_field
+        resolved = f"""
+        SELECT (t.{col} AT TIME ZONE %(tz)s)::date, t.assignment_group_id, t.priority,
+               0, 0, 0::float,
+               1, EXTRACT(EPOCH FROM t.{col} - t.opened_at)::float,
+               f.reopened::int, (NOT f.reopened AND NOT f.reassigned)::int
+        FROM {table} t
+        CROSS JOIN LATERAL (
+            SELECT EXISTS (
+                SELECT 1 FROM core_activity a
+                WHERE a.content_type_id = {ct} AND a.object_id = t.id AND a.kind = 'state_change'
+                  AND a.data->>'from' = ANY({_sql_list(workflow.done_states)})
+                  AND NOT (a.data->>'to' = ANY({_sql_list(workflow.final_states)}))
+            ) AS reopened,
+            EXISTS (
+                SELECT 1 FROM core_activity a, jsonb_array_elements(
+                    CASE WHEN jsonb_typeof(a.data->'changes') = 'array' THEN a.data->'changes' ELSE '[]' END
+                ) c
+                WHERE a.content_type_id = {ct} AND a.object_id = t.id AND a.kind = 'assignment'
+                  AND c->>'field' = 'assignment_group' AND COALESCE(c->>'old', '') <> ''
+            ) AS reassigned
+        ) f
+        WHERE t.state = ANY({_sql_list(spec.resolved_states)})
+          AND t.{col} >= %(start)s AND t.{col} < %(end)s"""
+        parts = [opened, resolved]
+    union = "\nUNION ALL\n".join(parts)
+    sums = ", ".join(f"sum({m})" for m in TICKET_MEASURES)
+    return (
+        f"SELECT day, '{spec.key}' AS kind, group_id, priority, {sums} FROM ({union}) x GROUP BY 1, 2, 3, 4"
+    )
+
+
+def _params(start: dt.date, end: dt.date) -> dict:
+    return {"tz": settings.TIME_ZONE, "start": day_start(start), "end": day_start(end)}
+
+
+def ticket_select(start: dt.date, end: dt.date, kinds=None) -> tuple[str, dict]:
+    specs = [KINDS[k] for k in (kinds or KINDS)]
+    return "\nUNION ALL\n".join(_ticket_kind_select(s) for s in specs), _params(start, end)
+
+
+def sla_select(start: dt.date, end: dt.date, kinds=None) -> tuple[str, dict]:
+    parts = []
+    for key in kinds or KINDS:
+        spec = KINDS[key]
+        parts.append(f"""
+        SELECT (COALESCE(tm.breached_at, tm.stopped_at) AT TIME ZONE %(tz)s)::date AS day, tm.definition_id,
+               '{spec.key}' AS kind, t.assignment_group_id AS group_id,
+               count(*) FILTER (WHERE tm.state = 'met') AS met,
+               count(*) FILTER (WHERE tm.state = 'breached') AS breached
+        FROM sla_timer tm JOIN {spec.table} t ON t.id = tm.object_id
+        WHERE tm.content_type_id = {spec.content_type_id()} AND tm.state IN ('met', 'breached')
+          AND COALESCE(tm.breached_at, tm.stopped_at) >= %(start)s
+          AND COALESCE(tm.breached_at, tm.stopped_at) < %(end)s
+        GROUP BY 1, 2, 3, 4""")
+    return "\nUNION ALL\n".join(parts), _params(start, end)
+
+
+def ci_select(start: dt.date, end: dt.date) -> tuple[str, dict]:
+    through = Incident.configuration_items.through._meta.db_table
+    sql = f"""
+        SELECT (t.opened_at AT TIME ZONE %(tz)s)::date AS day, m.configurationitem_id AS ci_id,
+               t.assignment_group_id AS group_id, count(*) AS incidents
+        FROM {Incident._meta.db_table} t JOIN {through} m ON m.incident_id = t.id
+        WHERE t.opened_at >= %(start)s AND t.opened_at < %(end)s
+        GROUP BY 1, 2, 3"""
+    return sql, _params(start, end)
+
+
+def fetch(select: tuple[str, dict]) -> list[tuple]:
+    sql, params = select
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _upsert(
+    model, select: tuple[str, dict], key: list[str], measures: list[str], start, end, conflict=None
+) -> int:
+    """Insert or update every grouped row of [start, end) and delete the range's rows that vanished.
+
+    One statement: re-running it for the same days gives the same table (idempotent), and a ticket that
+    moved to another group or day leaves no stale count behind.
+    """
+    sql, params = select
+    table = model._meta.db_table
+    columns = [*key, *measures]
+    updates = ", ".join(f"{m} = EXCLUDED.{m}" for m in measures)
+    statement = f"""
+        WITH new AS ({sql}),
+        up AS (
+            INSERT INTO {table} ({", ".join(columns)}) SELECT * FROM new
+            ON CONFLICT ({", ".join(conflict or key)}) DO UPDATE SET {updates}
+            RETURNING id
+        )
+        DELETE FROM {table} WHERE day >= %(start_day)s AND day < %(end_day)s AND id NOT IN (SELECT id FROM up)"""
+    with connection.cursor() as cursor:
+        cursor.execute(statement, {**params, "start_day": start, "end_day": end})
+        return cursor.rowcount
+
+
+@transaction.atomic
+def refresh(start: dt.date, end: dt.date) -> None:
+    """Recompute every rollup for the local days [start, end)."""
+    _upsert(
+        DailyTicketStats,
+        ticket_select(start, end),
+        ["day", "kind", "group_id", "priority"],
+        list(TICKET_MEASURES),
+        start,
+        end,
+    )
+    _upsert(
+        DailySLAStats,
+        sla_select(start, end),
+        ["day", "definition_id", "kind", "group_id"],
+        ["met", "breached"],
+        start,
+        end,
+        conflict=["day", "definition_id", "group_id"],
+    )
+    _upsert(DailyCIIncidents, ci_select(start, end), ["day", "ci_id", "group_id"], ["incidents"], start, end)
+
+
+def first_day() -> dt.date | None:
+    """The local day of the oldest ticket of any kind (where a full rebuild starts)."""
+    oldest = [
+        spec.model.objects.order_by("opened_at").values_list("opened_at", flat=True).first()
+        for spec in KINDS.values()
+    ]
+    oldest = [o for o in oldest if o is not None]
+    return min(oldest).astimezone(tz()).date() if oldest else None
+
+
+def rebuild(*, chunk_days: int = 31) -> int:
+    """Recompute all history up to and including today, a month per transaction; returns the days done."""
+    start = first_day()
+    if start is None:
+        return 0
+    end = local_today() + dt.timedelta(days=1)
+    cursor = start
+    while cursor < end:
+        stop = min(end, cursor + dt.timedelta(days=chunk_days))
+        refresh(cursor, stop)
+        cursor = stop
+    return (end - start).days
