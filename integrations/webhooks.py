@@ -177,10 +177,10 @@ def validate_events(events) -> list[str]:
 def save_webhook(*, actor, fields: dict, webhook: Webhook | None = None) -> Webhook:
     """Create or edit a subscription; the URL must pass the SSRF guard, the events must exist."""
     webhook = webhook or Webhook(created_by=actor if actor and actor.pk else None)
-    if "url" in fields:
-        check_target(fields["url"])
     if "events" in fields:
         fields = {**fields, "events": validate_events(fields["events"])}
+    if "url" in fields:
+        check_target(fields["url"])
     for name, value in fields.items():
         setattr(webhook, name, value)
     if not webhook.secret:
