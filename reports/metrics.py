@@ -145,7 +145,11 @@ def list_url(kind: str, **params) -> str | None:
         base = reverse(f"{kind}-list")
     except NoReverseMatch:
         return None
-    clean = {k: (",".join(map(str, v)) if isinstance(v, list | tuple) else v) for k, v in params.items()}
+    # view=all: the list pages default to the "open" saved view, which would hide resolved records.
+    clean = {"view": "all"}
+    clean.update(
+        {k: (",".join(map(str, v)) if isinstance(v, list | tuple) else v) for k, v in params.items()}
+    )
     return base + "?" + urlencode({k: v for k, v in clean.items() if v not in (None, "", [])})
 
 
