@@ -36,9 +36,11 @@ def validate_variables(item: CatalogItem, data: dict[str, Any] | None, *, from_a
         raise VariablesInvalid({"variables": "Give the variables as an object of name: value."})
     variables = list(item.variables.all())
     known = {v.name for v in variables}
+    # A web form posts other keys too (the CSRF token); only API answers are checked for unknown names.
+    unknown = sorted(set(data) - known) if from_api else []
     errors: dict[str, list[str]] = {
         name: [f"Unknown variable; {item.name} asks for: {', '.join(sorted(known)) or 'nothing'}."]
-        for name in sorted(set(data) - known)
+        for name in unknown
     }
     form = VariablesForm(variables, data=api_data(variables, data) if from_api else data)
     if not form.is_valid():

@@ -146,6 +146,12 @@ class RequestSerializer(TicketSerializer):
             "closed_at",
         ]
         extra_kwargs = {"short_description": {"required": False}}
+        # Ordering is what requesters do here; ordering for someone else is the service desk's job.
+        requester_writable_fields = [
+            *TicketSerializer.Meta.requester_writable_fields,
+            "catalog_item",
+            "variables",
+        ]
 
     def validate_variables(self, value):
         if not isinstance(value, dict):
