@@ -231,3 +231,18 @@ def test_change_list_query_count(manager, cab, window, api_client, django_assert
     assert response.status_code == 200 and len(response.json()["results"]) == min(page_size, 12)
     authorizing = [r for r in response.json()["results"] if r["state"] == "authorize"]
     assert authorizing and len(authorizing[0]["approvals"]) == 2
+
+
+def test_deleting_a_ci_referenced_by_an_open_change_is_refused(manager, make_user, make_ci):
+    from cmdb.models import ConfigurationItem
+    from cmdb.services import CIInUse, delete_ci
+
+    ci = make_ci("srv-del")
+    change = services.change_create(actor=manager, short_description="Uses srv-del", configuration_items=[ci])
+    cmdb_manager = make_user("cmdbm", roles=["cmdb_manager"])
+    with pytest.raises(CIInUse, match=change.number):
+        delete_ci(ci, actor=cmdb_manager)
+    assert ConfigurationItem.objects.filter(pk=ci.pk).exists()
+    services.change_transition(change, to="canceled", actor=manager)
+    delete_ci(ci, actor=cmdb_manager)
+    assert not ConfigurationItem.objects.filter(pk=ci.pk).exists()
