@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from cmdb.models import ConfigurationItem
 
-from .models import BlackoutWindow, Change, ChangeTemplate
 from .conflicts import detect_conflicts
+from .models import BlackoutWindow, Change, ChangeTemplate
 from .services import change_create, change_transition
 
 
