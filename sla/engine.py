@@ -9,7 +9,6 @@ timer never disagrees with the ticket state that caused it; the Celery checks ar
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,8 +25,6 @@ from core.services import record_activity
 
 from .calendar import Calendar
 from .models import BREACH_STAGE, Escalation, SLADefinition, Target, Timer, TimerEvent, TimerState
-
-logger = logging.getLogger(__name__)
 
 CANCEL_STATES = frozenset({"canceled", "cancelled", "rejected"})
 OPEN_STATES = (TimerState.RUNNING, TimerState.PAUSED)
@@ -246,15 +243,12 @@ def _timeline(record: TicketBase, timer: Timer, kind: str, *, actor=None, note: 
 
 
 def _enqueue_stage(timer_id: int, stage: int) -> None:
-    def enqueue() -> None:
-        from .tasks import fire_stage_task
+    def publish() -> None:
+        from .tasks import enqueue, fire_stage_task
 
-        try:
-            fire_stage_task.apply_async((timer_id, stage), retry=False)
-        except Exception:
-            logger.warning("SLA stage %s of timer %s not enqueued; the sweep will catch up", stage, timer_id)
+        enqueue(fire_stage_task, (timer_id, stage))
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(publish)
 
 
 def schedule_checks(timer: Timer) -> None:
@@ -265,17 +259,14 @@ def schedule_checks(timer: Timer) -> None:
         return
     timer_id = timer.pk
 
-    def enqueue() -> None:
-        from .tasks import check_timer
+    def publish() -> None:
+        from .tasks import check_timer, enqueue
 
         for instant in instants:
-            try:
-                check_timer.apply_async((timer_id,), eta=instant, retry=False)
-            except Exception:
-                logger.warning("SLA check for timer %s not enqueued; the sweep will catch up", timer_id)
+            if not enqueue(check_timer, (timer_id,), eta=instant):
                 return
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(publish)
 
 
 # --- starting timers, from the ticket's own history ---------------------------------------------------

@@ -9,6 +9,7 @@ runs breach stages that never ran.
 from __future__ import annotations
 
 import logging
+import time
 
 from celery import shared_task
 from django.db import DatabaseError, transaction
@@ -56,12 +57,29 @@ def process_timers(timer_ids: list[int]) -> None:
         escalations.process_timer(timer_id)
 
 
+# After a failed publish, skip publishing for a while: a broker outage then costs one connection timeout
+# per process every BROKER_BACKOFF seconds instead of one per ticket write. The beat sweep catches up.
+BROKER_BACKOFF = 10.0
+_broker_down_until = 0.0
+
+
+def enqueue(task, args: tuple, **options) -> bool:
+    """Publish without retrying; never raises. Returns whether the message reached the broker."""
+    global _broker_down_until
+    if time.monotonic() < _broker_down_until:
+        return False
+    try:
+        task.apply_async(args, retry=False, **options)
+    except Exception as exc:
+        _broker_down_until = time.monotonic() + BROKER_BACKOFF
+        logger.warning("SLA task %s not enqueued (%s); the sweep will catch up", task.name, exc)
+        return False
+    return True
+
+
 def _enqueue_chunks(task, ids: list[int], *args) -> None:
     for start in range(0, len(ids), CHUNK):
-        try:
-            task.apply_async((ids[start : start + CHUNK], *args), retry=False)
-        except Exception:
-            logger.warning("SLA follow-up not enqueued (%s ids); the next sweep retries", len(ids) - start)
+        if not enqueue(task, (ids[start : start + CHUNK], *args)):
             return
 
 
