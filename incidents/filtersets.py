@@ -6,6 +6,8 @@ from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
 
 from core.filtersets import CharInFilter, NumberInFilter, TicketFilterSet
+from sla.models import TimerState
+from sla.selectors import breaching_soon, filter_by_sla_state
 
 from .models import Incident
 
@@ -18,6 +20,9 @@ class IncidentFilterSet(TicketFilterSet):
     major = filters.BooleanFilter(field_name="major")
     problem = CharInFilter(field_name="problem__number")
     parent = CharInFilter(field_name="parent__number")
+    # The agent list's "SLA state" filter: any timer of the incident in this state.
+    sla = filters.ChoiceFilter(choices=TimerState.choices, method="filter_sla_timer_state", label="SLA state")
+    sla_breaching_soon = filters.BooleanFilter(method="filter_breaching_soon", label="SLA due within 1 hour")
     # Used by the dashboards' links (reports): resolved in a window, reopened, and SLA outcomes.
     resolved_after = filters.IsoDateTimeFilter(field_name="resolved_at", lookup_expr="gte")
     resolved_before = filters.IsoDateTimeFilter(field_name="resolved_at", lookup_expr="lt")
@@ -66,3 +71,10 @@ class IncidentFilterSet(TicketFilterSet):
     def filter_noop(self, queryset, name, value):
         """Qualifiers read by filter_sla; on their own they filter nothing."""
         return queryset
+
+    def filter_sla_timer_state(self, queryset, name, value):
+        """Incidents with at least one SLA timer in this state (running, paused, met, breached...)."""
+        return filter_by_sla_state(queryset, value)
+
+    def filter_breaching_soon(self, queryset, name, value):
+        return breaching_soon(queryset) if value else queryset

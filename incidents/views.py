@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
 from django.urls import NoReverseMatch, reverse
 
 from core.ticket_views import (
@@ -19,6 +22,8 @@ from core.ticket_views import (
     open_states,
 )
 from problems.models import Problem
+from sla import selectors as sla_selectors
+from sla.models import Timer, TimerState
 
 from . import services
 from .filtersets import IncidentFilterSet
@@ -28,14 +33,23 @@ from .models import Category, Incident
 OPEN_STATES = open_states(Incident)
 
 
-def breaching_soon(queryset, user):
-    """Open priority 1–2 incidents, oldest first.
+BREACHING_WITHIN = timedelta(hours=4)
 
-    The SLA app does not expose timers yet, so "breaching soon" is approximated by what breaches first
-    under any priority-based SLA: the oldest open P1/P2 incidents. Swap this for the timers' due_at once
-    sla timers exist.
-    """
-    return queryset.filter(state__in=OPEN_STATES, priority__in=[1, 2])
+
+def breaching_soon(queryset, user):
+    """Open incidents with a running SLA timer due within four hours (overdue ones first), soonest first:
+    the earliest due time is annotated so the view can sort on it."""
+    due = (
+        Timer.objects.filter(
+            content_type=ContentType.objects.get_for_model(Incident),
+            object_id=OuterRef("pk"),
+            state=TimerState.RUNNING,
+        )
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+    soon = sla_selectors.breaching_soon(queryset.filter(state__in=OPEN_STATES), within=BREACHING_WITHIN)
+    return soon.annotate(sla_due=Subquery(due))
 
 
 def incident_saved_views() -> list[SavedView]:
@@ -46,8 +60,8 @@ def incident_saved_views() -> list[SavedView]:
             "breaching_soon",
             "Breaching soon",
             breaching_soon,
-            ordering=("opened_at", "id"),
-            help_text="Open P1/P2 incidents, oldest first (approximation until SLA timers are available).",
+            ordering=("sla_due", "id"),
+            help_text="Open incidents with a running SLA timer due within 4 hours, soonest first.",
         ),
         SavedView(
             "major",
@@ -125,6 +139,7 @@ class IncidentDetailView(TicketDetailView):
     )
     transition_service = staticmethod(services.incident_transition)
     detail_extra_template = "incidents/_detail_extra.html"
+    # The live SLA timers panel comes from the sla app (templates/sla/ticket_timers.html).
     detail_fields = [
         ("Caller", "caller"),
         ("Category", "category"),

@@ -20,6 +20,15 @@ def client_as(client):
 
 
 def test_list_shows_saved_views_with_counts_and_filters(client_as, agent, make_incident, other_agent):
+    from sla.models import SLADefinition
+
+    SLADefinition.objects.create(
+        name="P1 resolution",
+        applies_to="incident",
+        conditions={"priority": [1]},
+        target="resolution",
+        duration=3600,
+    )
     mine = make_incident("Mine", assigned_to=agent, impact=1, urgency=1)
     make_incident("Unassigned")
     make_incident("Major one", major=True)
@@ -33,6 +42,10 @@ def test_list_shows_saved_views_with_counts_and_filters(client_as, agent, make_i
     assert views["breaching_soon"] == 1
     assert views["major"] == 1
     response = client.get(reverse("incident-list"), {"view": "my_work"})
+    assert [r.number for r, _ in response.context["rows"]] == [mine.number]
+    response = client.get(reverse("incident-list"), {"view": "breaching_soon"})
+    assert [r.number for r, _ in response.context["rows"]] == [mine.number]
+    response = client.get(reverse("incident-list"), {"view": "all", "sla": "running"})
     assert [r.number for r, _ in response.context["rows"]] == [mine.number]
     response = client.get(reverse("incident-list"), {"view": "all", "search": "Major"})
     assert [r.short_description for r, _ in response.context["rows"]] == ["Major one"]
