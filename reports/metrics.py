@@ -10,9 +10,11 @@ the list page filtered to those records.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -174,6 +176,33 @@ def _group_names(ids) -> dict[int | None, str]:
 
 
 # ---------------------------------------------------------------------------------------------- rollup reads
+_live_memo: ContextVar[dict | None] = ContextVar("reports_live_memo", default=None)
+
+
+@contextlib.contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Within the block, today's live rows are computed once and shared by every table (one page view)."""
+    token = _live_memo.set({})
+    try:
+        yield
+    finally:
+        _live_memo.reset(token)
+
+
+def _live(name: str, select: Callable[[], tuple[str, dict]]) -> list[tuple]:
+    memo = _live_memo.get()
+    if memo is None:
+        return rollups.fetch(select())
+    if name not in memo:
+        memo[name] = rollups.fetch(select())
+    return memo[name]
+
+
+def _today_window() -> tuple[dt.date, dt.date]:
+    today = rollups.local_today()
+    return today, today + dt.timedelta(days=1)
+
+
 def _split(f: Filters) -> tuple[dt.date | None, bool]:
     """The last rolled-up day to read (None: none) and whether today is in range (computed live)."""
     today = rollups.local_today()
@@ -194,9 +223,10 @@ def ticket_totals(f: Filters, kinds: list[str], by: tuple[str, ...]) -> dict[tup
             for m in TICKET_MEASURES:
                 target[m] += row[f"s_{m}"] or 0
     if with_today:
-        today = rollups.local_today()
         index = {"day": 0, "kind": 1, "group_id": 2, "priority": 3}
-        for row in rollups.fetch(rollups.ticket_select(today, today + dt.timedelta(days=1), kinds)):
+        for row in _live(
+            f"tickets:{','.join(kinds)}", lambda: rollups.ticket_select(*_today_window(), kinds)
+        ):
             if f.groups and row[2] not in f.group_ids:
                 continue
             target = totals[tuple(row[index[k]] for k in by)]
@@ -220,9 +250,8 @@ def sla_totals(f: Filters, kinds: list[str]) -> dict[tuple, dict[str, int]]:
             target["met"] += row["m"]
             target["breached"] += row["b"]
     if with_today:
-        today = rollups.local_today()
-        for _day, definition_id, _kind, group_id, met, breached in rollups.fetch(
-            rollups.sla_select(today, today + dt.timedelta(days=1), kinds)
+        for _day, definition_id, _kind, group_id, met, breached in _live(
+            f"sla:{','.join(kinds)}", lambda: rollups.sla_select(*_today_window(), kinds)
         ):
             if f.groups and group_id not in f.group_ids:
                 continue
@@ -242,8 +271,7 @@ def ci_totals(f: Filters) -> dict[int, int]:
         for ci_id, n in rows.values_list("ci_id").annotate(n=Sum("incidents")).order_by():
             totals[ci_id] += n
     if with_today:
-        today = rollups.local_today()
-        for _day, ci_id, group_id, n in rollups.fetch(rollups.ci_select(today, today + dt.timedelta(days=1))):
+        for _day, ci_id, group_id, n in _live("cis", lambda: rollups.ci_select(*_today_window())):
             if not f.groups or group_id in f.group_ids:
                 totals[ci_id] += n
     return totals
@@ -591,7 +619,7 @@ def ci_table(user, f: Filters) -> Table | None:
         return None
     totals = ci_totals(f)
     top = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:TOP_CIS]
-    cis = ConfigurationItem.objects.in_bulk([ci_id for ci_id, _n in top])
+    cis = ConfigurationItem.objects.select_related("ci_class").in_bulk([ci_id for ci_id, _n in top])
     table = Table(
         slug="top-cis",
         title="Top configuration items by incidents",
@@ -636,4 +664,10 @@ def can_view_dashboards(user) -> bool:
 
 
 def dashboard(user, f: Filters) -> list[Table]:
-    return [t for t in (build(user, f) for build in TABLES.values()) if t is not None]
+    with one_snapshot():
+        return [t for t in (build(user, f) for build in TABLES.values()) if t is not None]
+
+
+def table(user, f: Filters, slug: str) -> Table | None:
+    with one_snapshot():
+        return TABLES[slug](user, f)

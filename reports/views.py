@@ -72,7 +72,7 @@ def export_csv(request, slug: str):
         return HttpResponse(
             "\n".join(f"{k}: {v}" for k, v in error.errors.items()), status=400, content_type="text/plain"
         )
-    table = metrics.TABLES[slug](request.user, filters)
+    table = metrics.table(request.user, filters, slug)
     if table is None:
         raise Http404
     response = HttpResponse(content_type="text/csv; charset=utf-8")
