@@ -296,7 +296,8 @@ class TicketListView(TicketViewMixin, View):
         queryset = filterset.qs if filterset.is_valid() else view.filter(base, request.user).none()
         if not params.get("ordering"):
             queryset = queryset.order_by(*view.ordering)
-        queryset = queryset.select_related(*self.list_select_related)
+        # The stored tsvector is only for searching; never ship it to Python for a list.
+        queryset = queryset.select_related(*self.list_select_related).defer("search_vector")
         paginator = Paginator(queryset, self.page_size())
         page_obj = paginator.get_page(request.GET.get("page"))
         rows = [(record, [column.cell(record) for column in self.columns]) for record in page_obj.object_list]

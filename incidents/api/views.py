@@ -13,6 +13,10 @@ class IncidentViewSet(TicketViewSet):
     create_service = services.incident_create
     list_select_related = (*TicketViewSet.list_select_related, "caller", "category", "parent", "problem")
 
+    def get_queryset(self):
+        # The stored tsvector is only for searching; loading it for every listed row costs time.
+        return super().get_queryset().defer("search_vector")
+
     def perform_update_service(self, record, data, version):
         cis = data.pop("configuration_items", None)
         return services.incident_update(

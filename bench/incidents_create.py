@@ -1,0 +1,121 @@
+"""API create throughput: POST /api/v1/incidents/ against gunicorn with 2 workers on a loopback port
+(target ≥ 300 incidents/s). The server runs deployment-like settings: DEBUG off, persistent database
+connections, after-commit Celery tasks queued to Redis (dropped after the run, no worker consumes them). 16 client threads, token authentication, 2,000 creates by default
+(INCIDENT_BENCH_CREATES). Run: `pytest bench/incidents_create.py -s -p no:xdist`; appends a JSON line to
+bench/results/incidents.json.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from django.db import connection
+
+sys.path.insert(0, str(Path(__file__).parent))
+from incidents_common import record  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+CREATES = int(os.environ.get("INCIDENT_BENCH_CREATES", "2000"))
+THREADS = 16
+
+
+def drop_queued_tasks() -> None:
+    """No worker runs during the bench: drop the follow-up tasks (mail, webhooks) the creates queued."""
+    import redis
+    from django.conf import settings
+
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("celery")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_create_throughput():
+    from django.contrib.auth.models import Group
+
+    from accounts.models import AssignmentGroup, User
+    from accounts.services import issue_token
+
+    group = AssignmentGroup.objects.create(name="bench-desk")
+    agent = User.objects.create_user("bench-agent", password="pw")
+    agent.groups.add(Group.objects.get_or_create(name="agent")[0])
+    group.members.add(agent)
+    token = issue_token(user=agent).key
+    db = connection.settings_dict
+    port = free_port()
+    env = {
+        **os.environ,
+        # Deployment-like: persistent DB connections, Celery tasks queued to Redis (not run inline).
+        "DJANGO_SETTINGS_MODULE": "itsm.settings.dev",
+        "DEBUG": "false",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "itsm.wsgi",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        headers = {"Authorization": f"Token {token}"}
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/health/", timeout=2).status_code in (200, 503):
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        payload = {
+            "short_description": "Bench incident",
+            "impact": 2,
+            "urgency": 2,
+            "assignment_group": "bench-desk",
+        }
+
+        def worker(count: int) -> int:
+            ok = 0
+            with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+                for _ in range(count):
+                    ok += client.post("/api/v1/incidents/", json=payload).status_code == 201
+            return ok
+
+        worker(20)  # warm both workers
+        started = time.monotonic()
+        with ThreadPoolExecutor(THREADS) as pool:
+            created = sum(pool.map(worker, [CREATES // THREADS] * THREADS))
+        elapsed = time.monotonic() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        drop_queued_tasks()
+    rate = created / elapsed
+    record(
+        "incidents_api_create",
+        creates=created,
+        seconds=round(elapsed, 2),
+        per_second=round(rate, 1),
+        workers=2,
+        threads=THREADS,
+    )
+    assert created == (CREATES // THREADS) * THREADS

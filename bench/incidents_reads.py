@@ -1,0 +1,49 @@
+"""Incident read benchmarks with a large load (1,000,000 incidents by default, INCIDENT_BENCH_ROWS to lower):
+
+- `GET /api/v1/incidents/?state=in_progress&assignment_group=…&page_size=50` p50/p95 (target p95 < 50 ms);
+- the agent list page `/incidents/` (default "All open" view, all saved-view counts) p50/p95 server time
+  (target < 150 ms), and the same page filtered by group.
+
+Measured in-process with Django's test client (server time: routing, queries, rendering; no network).
+Run: `pytest bench/incidents_reads.py -s -p no:xdist`. Appends a JSON line to bench/results/incidents.json.
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+sys.path.insert(0, str(Path(__file__).parent))
+from incidents_common import ROWS, load, percentile, record, timed  # noqa: E402
+
+SAMPLES = 100
+
+
+@pytest.mark.django_db
+def test_incident_reads_at_scale():
+    load_seconds = load()
+    agent = get_user_model().objects.get(username="load-agent-03-01")
+    client = Client()
+    client.force_login(agent)
+    api_url = "/api/v1/incidents/?state=in_progress&assignment_group=load-group-03&page_size=50"
+    assert client.get(api_url).status_code == 200  # warm up
+    api = timed(lambda: client.get(api_url), SAMPLES)
+    page_url = "/incidents/"
+    assert client.get(page_url).status_code == 200
+    page = timed(lambda: client.get(page_url), SAMPLES)
+    filtered_url = "/incidents/?view=open&assignment_group=load-group-03&page_size=50"
+    filtered = timed(lambda: client.get(filtered_url), SAMPLES)
+    figures = {
+        "incidents": ROWS,
+        "load_seconds": round(load_seconds, 1),
+        "api_list_p50_ms": round(percentile(api, 50), 1),
+        "api_list_p95_ms": round(percentile(api, 95), 1),
+        "list_page_p50_ms": round(percentile(page, 50), 1),
+        "list_page_p95_ms": round(percentile(page, 95), 1),
+        "list_page_group_p50_ms": round(percentile(filtered, 50), 1),
+        "list_page_group_p95_ms": round(percentile(filtered, 95), 1),
+        "samples": SAMPLES,
+    }
+    record("incidents_reads", **figures)
