@@ -28,6 +28,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 
 from accounts.models import AssignmentGroup
 
@@ -445,12 +446,17 @@ class Importer:
         return relations
 
     def _find(self, ci_class: CIClass, name: str, serial: str) -> ConfigurationItem | None:
-        qs = ConfigurationItem.objects.select_related("ci_class", "owner", "support_group")
-        if serial:
-            found = qs.filter(ci_class=ci_class, serial_number=serial).first()
-            if found is not None:
-                return found
-        found = qs.filter(ci_class=ci_class, name=name).first()
+        # One query for both keys, without ORDER BY, answered from the unique indexes.
+        keys = Q(name=name) | (Q(serial_number=serial) if serial else Q(pk__in=[]))
+        candidates = list(
+            ConfigurationItem.objects.select_related("ci_class", "owner", "support_group")
+            .filter(keys, ci_class=ci_class)
+            .order_by()[:2]
+        )
+        by_serial = next((c for c in candidates if serial and c.serial_number == serial), None)
+        if by_serial is not None:
+            return by_serial
+        found = next((c for c in candidates if c.name == name), None)
         if found is not None and serial and found.serial_number and found.serial_number != serial:
             raise _RowError(
                 f"serial_number: a {ci_class.name} named {name!r} already exists with serial number "

@@ -1,10 +1,10 @@
 """Every permission-scoped read of the CMDB, and the graph traversals (impact, dependencies, neighbours).
 
 The traversals run in PostgreSQL as recursive CTEs. They are cycle-safe and polynomial without carrying a
-path array per row: the recursive part produces rows `(ci, depth, parent, type)` combined with UNION (not
-UNION ALL), so a row already produced is never expanded again, each level holds at most one row per edge,
-and the depth limit ends the recursion even in a cyclic graph. The shortest path of each CI is rebuilt in
-Python from the parent of its first (shallowest) row.
+path array per row: the recursive part produces `(ci, depth)` rows combined with UNION (not UNION ALL), so
+a row already produced is never expanded again, each level holds at most one row per CI, and the depth
+limit ends the recursion even in a cyclic graph. The shortest path of each CI is rebuilt in Python from
+one parent per CI chosen one level closer to the start.
 """
 
 from __future__ import annotations
@@ -76,20 +76,30 @@ def _clamp_depth(max_depth: int) -> int:
     return max(1, min(int(max_depth), MAX_DEPTH_LIMIT))
 
 
-# `{join}` walks one edge: for impact from a failing CI to what uses it (edge target = current CI, the
-# next CI is the edge's source); for dependencies the other way round.
+# One hop: for impact from a failing CI to what uses it (edge target = current CI, the next CI is the
+# edge's source); for dependencies the other way round. The LATERAL subquery makes PostgreSQL probe the
+# edge index once per frontier row instead of hash-joining the whole edge table at every level. The walk
+# keeps only (ci, depth), so UNION bounds each level by the number of CIs; `best` keeps each CI's
+# shallowest depth, and one parent per CI is picked among neighbours exactly one level closer.
 _WALK_SQL = """
-WITH RECURSIVE walk(ci_id, depth, parent_id, rel_type) AS (
-    SELECT %(start)s::bigint, 0, NULL::bigint, NULL::varchar
+WITH RECURSIVE walk(ci_id, depth) AS (
+    SELECT %(start)s::bigint, 0
   UNION
-    SELECT r.{next_col}, w.depth + 1, w.ci_id, r.type
+    SELECT n.next_id, w.depth + 1
     FROM walk w
-    JOIN cmdb_relationship r ON r.{this_col} = w.ci_id
-    WHERE w.depth < %(max_depth)s AND r.type = ANY(%(types)s) AND r.{next_col} <> %(start)s
-)
-SELECT DISTINCT ON (ci_id) ci_id, depth, parent_id, rel_type
-FROM walk WHERE depth > 0
-ORDER BY ci_id, depth, parent_id, rel_type
+    CROSS JOIN LATERAL (
+        SELECT r.{next_col} AS next_id FROM cmdb_relationship r
+        WHERE r.{this_col} = w.ci_id AND r.type = ANY(%(types)s)
+    ) n
+    WHERE w.depth < %(max_depth)s AND n.next_id <> %(start)s
+),
+best AS (SELECT ci_id, min(depth) AS depth FROM walk GROUP BY ci_id)
+SELECT DISTINCT ON (b.ci_id) b.ci_id, b.depth, p.ci_id, r.type
+FROM best b
+JOIN cmdb_relationship r ON r.{next_col} = b.ci_id AND r.type = ANY(%(types)s)
+JOIN best p ON p.ci_id = r.{this_col} AND p.depth = b.depth - 1
+WHERE b.depth > 0
+ORDER BY b.ci_id, p.ci_id, r.type
 """
 
 

@@ -8,11 +8,14 @@ the same trail as the web UI. Each announces a `ci.created|updated|deleted` even
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 import jsonschema
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core import events
@@ -64,21 +67,30 @@ def _check_source(source: str) -> str:
     return source
 
 
+@functools.lru_cache(maxsize=64)
+def _validator(schema_json: str):
+    """A checked, compiled validator per schema text (an import validates thousands of rows per class),
+    or the schema error message."""
+    schema = json.loads(schema_json)
+    validator_cls = jsonschema.validators.validator_for(schema)
+    try:
+        validator_cls.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        return exc.message
+    return validator_cls(schema)
+
+
 def validate_attributes(ci_class: CIClass, attributes: Any) -> None:
     """Check `attributes` against the class's JSON Schema; the error names each bad attribute:
     `{"attributes": {"cpu_count": "'four' is not of type 'integer'"}}`."""
     if not isinstance(attributes, dict):
         raise ValidationError({"attributes": "Must be a JSON object of attribute name to value."})
     schema = ci_class.attribute_schema or {}
-    try:
-        validator_cls = jsonschema.validators.validator_for(schema)
-        validator_cls.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        raise ValidationError(
-            {"attributes": f"The schema of class {ci_class.name} is invalid: {exc.message}"}
-        )
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    if isinstance(validator, str):
+        raise ValidationError({"attributes": f"The schema of class {ci_class.name} is invalid: {validator}"})
     errors: dict[str, str] = {}
-    for error in validator_cls(schema).iter_errors(attributes):
+    for error in validator.iter_errors(attributes):
         if error.absolute_path:
             name = ".".join(str(part) for part in error.absolute_path)
         elif error.validator == "required":
@@ -128,7 +140,12 @@ def _clean(ci: ConfigurationItem) -> None:
     errors: dict[str, Any] = {}
     attribute_errors: dict[str, str] = {}
     try:
-        ci.full_clean(exclude=["attributes"], validate_constraints=False, validate_unique=False)
+        # Related objects arrive as instances (serializers and the importer resolved them): no FK queries.
+        ci.full_clean(
+            exclude=["attributes", "ci_class", "owner", "support_group"],
+            validate_constraints=False,
+            validate_unique=False,
+        )
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if ci.ci_class_id:
@@ -137,17 +154,23 @@ def _clean(ci: ConfigurationItem) -> None:
         except ValidationError as exc:
             errors.update(exc.message_dict)
             attribute_errors = getattr(exc, "attribute_errors", {})
-    duplicate = ConfigurationItem.objects.filter(ci_class_id=ci.ci_class_id, name=ci.name).exclude(pk=ci.pk)
-    if ci.ci_class_id and ci.name and duplicate.exists():
-        errors.setdefault("name", []).append(f"A {ci.ci_class.name} named {ci.name!r} already exists.")
-    if ci.serial_number:
-        same_serial = ConfigurationItem.objects.filter(
-            ci_class_id=ci.ci_class_id, serial_number=ci.serial_number
-        ).exclude(pk=ci.pk)
-        if ci.ci_class_id and same_serial.exists():
-            errors.setdefault("serial_number", []).append(
-                f"A {ci.ci_class.name} with serial number {ci.serial_number!r} already exists."
-            )
+    if ci.ci_class_id is None:
+        errors.setdefault("ci_class", []).append("This field is required.")
+    elif ci.name:
+        # One query for both natural keys (the database constraints back this up).
+        match = Q(name=ci.name) | (Q(serial_number=ci.serial_number) if ci.serial_number else Q(pk__in=[]))
+        taken = (
+            ConfigurationItem.objects.filter(match, ci_class_id=ci.ci_class_id).exclude(pk=ci.pk).order_by()
+        )
+        for name, serial in taken.values_list("name", "serial_number")[:2]:
+            if name == ci.name:
+                errors.setdefault("name", []).append(
+                    f"A {ci.ci_class.name} named {ci.name!r} already exists."
+                )
+            if ci.serial_number and serial == ci.serial_number:
+                errors.setdefault("serial_number", []).append(
+                    f"A {ci.ci_class.name} with serial number {ci.serial_number!r} already exists."
+                )
     if errors:
         exc = ValidationError(errors)
         exc.attribute_errors = attribute_errors
