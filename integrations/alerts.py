@@ -18,9 +18,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import AssignmentGroup
+from core.choices import ActivityKind
+from core.services import record_activity
 from incidents.choices import IncidentState as S
 from incidents.models import Incident
-from incidents.services import incident_comment, incident_create, incident_transition
+from incidents.services import incident_create, incident_transition
 
 from . import conf
 from .models import AlertLink
@@ -172,64 +174,75 @@ def _title(alert: Alert) -> str:
 
 
 def process_alert(alert: Alert, *, actor, outcome: Outcome) -> None:
-    with transaction.atomic():
-        link, _created = AlertLink.objects.select_for_update().get_or_create(
-            fingerprint=alert.fingerprint, defaults={"alertname": alert.name[:200], "labels": alert.labels}
-        )
-        link.notifications += 1
-        link.last_seen = timezone.now()
-        link.labels = alert.labels
-        incident = Incident.objects.filter(pk=link.incident_id).first() if link.incident_id else None
-        if alert.status == "firing":
-            if incident is not None and incident.state in OPEN_STATES:
-                incident_comment(
-                    incident,
-                    actor=actor,
-                    body=f"Alert {alert.name} still firing (notification {link.notifications}).",
-                    public=False,
-                )
-                outcome.updated.append(incident.number)
-            elif incident is not None and incident.state == S.RESOLVED:
-                incident_transition(
-                    incident, to=S.IN_PROGRESS, actor=actor, note=f"Alert {alert.name} is firing again."
-                )
-                outcome.updated.append(incident.number)
-            else:
-                impact, urgency = _impact_urgency(alert)
-                incident = incident_create(
-                    actor=actor,
-                    short_description=_title(alert),
-                    description=_describe(alert),
-                    impact=impact,
-                    urgency=urgency,
-                    assignment_group=_group(alert),
-                    configuration_items=_cis(alert),
-                )
-                link.incident = incident
-                outcome.created.append(incident.number)
-        elif incident is not None and incident.state in OPEN_STATES:
-            notes = alert.annotations.get("summary") or alert.annotations.get("description") or ""
-            incident_transition(
+    """Handle one alert inside the caller's transaction, holding its AlertLink row locked."""
+    link, _created = AlertLink.objects.select_for_update().get_or_create(
+        fingerprint=alert.fingerprint, defaults={"alertname": alert.name[:200], "labels": alert.labels}
+    )
+    link.notifications += 1
+    link.last_seen = timezone.now()
+    link.labels = alert.labels
+    incident = Incident.objects.filter(pk=link.incident_id).first() if link.incident_id else None
+    if alert.status == "firing":
+        if incident is not None and incident.state in OPEN_STATES:
+            # A repeat is one timeline row, not a comment: no version bump, no mail, no webhook storm.
+            record_activity(
                 incident,
-                to=S.RESOLVED,
+                kind=ActivityKind.SYSTEM,
                 actor=actor,
-                fields={
-                    "resolution_code": "solved",
-                    "resolution_notes": f"Alert {alert.name} resolved at {alert.ends_at or 'an unknown time'}."
-                    + (f" {notes}" if notes else ""),
-                },
+                public=False,
+                body=f"Alert {alert.name} still firing (notification {link.notifications}).",
+                data={"alert": alert.fingerprint, "notifications": link.notifications},
             )
-            outcome.resolved.append(incident.number)
+            outcome.updated.append(incident.number)
+        elif incident is not None and incident.state == S.RESOLVED:
+            incident_transition(
+                incident, to=S.IN_PROGRESS, actor=actor, note=f"Alert {alert.name} is firing again."
+            )
+            outcome.updated.append(incident.number)
         else:
-            outcome.ignored += 1
-        link.status = alert.status
-        link.save()
+            impact, urgency = _impact_urgency(alert)
+            incident = incident_create(
+                actor=actor,
+                short_description=_title(alert),
+                description=_describe(alert),
+                impact=impact,
+                urgency=urgency,
+                assignment_group=_group(alert),
+                configuration_items=_cis(alert),
+            )
+            link.incident = incident
+            outcome.created.append(incident.number)
+    elif incident is not None and incident.state in OPEN_STATES:
+        notes = alert.annotations.get("summary") or alert.annotations.get("description") or ""
+        incident_transition(
+            incident,
+            to=S.RESOLVED,
+            actor=actor,
+            fields={
+                "resolution_code": "solved",
+                "resolution_notes": f"Alert {alert.name} resolved at {alert.ends_at or 'an unknown time'}."
+                + (f" {notes}" if notes else ""),
+            },
+        )
+        outcome.resolved.append(incident.number)
+    else:
+        outcome.ignored += 1
+    link.status = alert.status
+    link.save()
 
 
 def receive_alertmanager(data: Any, *, actor) -> Outcome:
-    """Validate the whole payload first (400 changes nothing), then handle each alert in its own transaction."""
+    """Validate the whole payload first (a 400 changes nothing), then handle its alerts in one transaction.
+
+    One commit per request rather than per alert; alerts are taken in fingerprint order so two requests
+    sharing fingerprints lock their AlertLink rows in the same order and cannot deadlock.
+    """
     alerts = parse_payload(data)
-    outcome = Outcome()
+    latest: dict[str, Alert] = {}
     for alert in alerts:
-        process_alert(alert, actor=actor, outcome=outcome)
+        latest[alert.fingerprint] = alert  # the same alert twice in one payload: the last word counts
+    outcome = Outcome()
+    with transaction.atomic():
+        for fingerprint in sorted(latest):
+            process_alert(latest[fingerprint], actor=actor, outcome=outcome)
     return outcome

@@ -50,7 +50,7 @@ def test_firing_repeat_resolved(client, agent, make_group):
 
     repeat = client.post(URL, payload(), format="json").json()
     assert repeat == {"created": [], "updated": [number], "resolved": [], "ignored": 0}
-    assert incident.activities.filter(kind="comment", public=False).count() == 1
+    assert incident.activities.filter(kind="system", public=False).count() == 1
 
     resolved = client.post(URL, payload(status="resolved"), format="json").json()
     assert resolved["resolved"] == [number]
