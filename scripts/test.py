@@ -81,7 +81,7 @@ def bench(env: dict[str, str], extra: list[str]) -> int:
         return 0
     command = [
         tool("pytest"), "bench", "-s", "-p", "no:xdist",
-        "-o", "python_files=test_*.py bench_*.py",
+        "-o", "python_files=*.py",
         *extra,
     ]  # fmt: skip
     code, summary = run_pytest(command, env)
