@@ -110,27 +110,35 @@ def _ticket_kind_select(spec: KindSpec) -> str:
         parts = [opened]
     else:
         col = spec.resolved_field
+        # The reopen/reassign flags are a correlated aggregate (one index probe per ticket): written as
+        # EXISTS, PostgreSQL plans them as hashed subplans over every activity of the kind, which made the
+        # live figures for today grow with the whole timeline table.
         resolved = f"""
         SELECT (t.{col} AT TIME ZONE %(tz)s)::date, t.assignment_group_id, t.priority,
                0, 0, 0::float,
                1, EXTRACT(EPOCH FROM t.{col} - t.opened_at)::float,
-               f.reopened::int, (NOT f.reopened AND NOT f.reassigned)::int
+               COALESCE(f.reopened, false)::int,
+               (NOT COALESCE(f.reopened, false) AND NOT COALESCE(f.reassigned, false))::int
         FROM {table} t
-        CROSS JOIN LATERAL (
-            SELECT EXISTS (
-                SELECT 1 FROM core_activity a
-                WHERE a.content_type_id = {ct} AND a.object_id = t.id AND a.kind = 'state_change'
-                  AND a.data->>'from' = ANY({_sql_list(workflow.done_states)})
-                  AND NOT (a.data->>'to' = ANY({_sql_list(workflow.final_states)}))
-            ) AS reopened,
-            EXISTS (
-                SELECT 1 FROM core_activity a, jsonb_array_elements(
-                    CASE WHEN jsonb_typeof(a.data->'changes') = 'array' THEN a.data->'changes' ELSE '[]' END
-                ) c
-                WHERE a.content_type_id = {ct} AND a.object_id = t.id AND a.kind = 'assignment'
-                  AND c->>'field' = 'assignment_group' AND COALESCE(c->>'old', '') <> ''
-            ) AS reassigned
-        ) f
+        LEFT JOIN LATERAL (
+            SELECT bool_or(
+                       a.kind = 'state_change'
+                       AND a.data->>'from' = ANY({_sql_list(workflow.done_states)})
+                       AND NOT (a.data->>'to' = ANY({_sql_list(workflow.final_states)}))
+                   ) AS reopened,
+                   bool_or(
+                       a.kind = 'assignment'
+                       AND EXISTS (
+                           SELECT 1 FROM jsonb_array_elements(
+                               CASE WHEN jsonb_typeof(a.data->'changes') = 'array' THEN a.data->'changes'
+                                    ELSE '[]' END
+                           ) c
+                           WHERE c->>'field' = 'assignment_group' AND COALESCE(c->>'old', '') <> ''
+                       )
+                   ) AS reassigned
+            FROM core_activity a
+            WHERE a.content_type_id = {ct} AND a.object_id = t.id AND a.kind IN ('state_change', 'assignment')
+        ) f ON true
         WHERE t.state = ANY({_sql_list(spec.resolved_states)})
           AND t.{col} >= %(start)s AND t.{col} < %(end)s"""
         parts = [opened, resolved]
