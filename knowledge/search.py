@@ -4,7 +4,12 @@ Each ticket kind is found through the apps registry (every concrete TicketBase s
 ticket app appears here without a change; each is read through core.selectors.visible_tickets, CIs
 through cmdb.selectors.visible_cis, articles through knowledge.selectors.visible_articles. A query that
 looks like a number ("INC0000042", "inc42") is an exact number lookup; anything else is full-text search
-on each table's stored tsvector (GIN-indexed), newest first, a few rows per kind.
+on each table's stored tsvector (GIN-indexed), a few rows per kind.
+
+A common word matches a large share of a million incidents, so nothing here may order or rank every
+match: each kind takes at most TICKET_CANDIDATES matching rows straight from its GIN index (a LIMIT-ed
+subquery without ORDER BY, which PostgreSQL stops early), ranks only those by ts_rank (then newest first),
+and computes ts_headline snippets only for the few rows shown.
 """
 
 from __future__ import annotations
@@ -13,8 +18,8 @@ import re
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.contrib.postgres.search import SearchHeadline, SearchQuery
-from django.db.models import Q
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
@@ -27,6 +32,7 @@ from . import selectors
 
 NUMBER_QUERY = re.compile(r"^([A-Za-z]{2,4})0*(\d{1,10})$")
 PER_KIND = 5
+TICKET_CANDIDATES = 200  # matches per kind that are ranked (see the module docstring)
 
 
 @dataclass
@@ -91,9 +97,11 @@ def _ticket_group(model: type[TicketBase], user, text: str, number: str | None, 
         rows = list(queryset.filter(number=number)[:1]) if number.startswith(model.NUMBER_PREFIX) else []
     else:
         query = SearchQuery(text, search_type="websearch", config="english")
+        candidates = queryset.filter(search_vector=query).order_by().values("pk")[:TICKET_CANDIDATES]
         rows = list(
-            queryset.filter(search_vector=query)
+            queryset.filter(pk__in=candidates)
             .annotate(
+                rank=SearchRank(F("search_vector"), query),
                 snippet_raw=SearchHeadline(
                     "description",
                     query,
@@ -102,9 +110,9 @@ def _ticket_group(model: type[TicketBase], user, text: str, number: str | None, 
                     stop_sel=selectors.HL_STOP,
                     max_words=20,
                     min_words=8,
-                )
+                ),
             )
-            .order_by("-opened_at", "-id")[: limit + 1]
+            .order_by("-rank", "-opened_at", "-id")[: limit + 1]
         )
     group = Group(
         kind=model.KIND,

@@ -5,9 +5,17 @@ published articles (both audiences); requesters see published articles for every
 is absent (404), never forbidden.
 
 Search uses the stored weighted tsvector (title A, body B) through `websearch_to_tsquery`, which never
-raises on user syntax; when a short query matches nothing as typed, titles with a similar word (pg_trgm
-`%>`, served by the trigram index) are returned instead, so "pritner" still finds "Printer". Snippets come from ts_headline with control-character markers that `highlight()` turns
-into <mark> after escaping everything else.
+raises on user syntax. Ranking every match does not scale (a common word matches thousands of articles,
+and ts_rank reads each one's tsvector), so a search first takes a capped candidate set from the GIN
+indexes, without ordering: up to CANDIDATES articles whose title matches (their own `title_vector`
+index) plus up to CANDIDATES whose title or body matches; only those are ranked, and ts_headline runs
+only for the rows of the page returned (PostgreSQL evaluates the costly snippet after the LIMIT). The
+result set, and so an API `count`, is therefore capped at 2 x CANDIDATES.
+
+When a short query matches nothing as typed, titles with a similar word (pg_trgm `%>`, served by the
+trigram index) are returned instead, so "pritner" still finds "Printer". pg_trgm is optional (core.pg):
+where the server lacks it, the fallback is a title `icontains`. Snippets come from ts_headline with
+control-character markers that `highlight()` turns into <mark> after escaping everything else.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from core.numbering import format_number
+from core.pg import has_extension
 
 from .choices import ArticleState, Audience
 from .models import Article, ArticleVersion
@@ -39,6 +48,7 @@ HL_START, HL_STOP = "\x02", "\x03"
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 WORD = re.compile(r"\w{2,}", re.UNICODE)
 NUMBER = re.compile(r"^KB0*(\d{1,10})$", re.IGNORECASE)
+CANDIDATES = 200  # per GIN pass; only these are ranked (see the module docstring)
 
 
 def visible_articles(user) -> QuerySet[Article]:
@@ -70,10 +80,32 @@ def clean_query(text) -> str:
     return CONTROL_CHARS.sub(" ", str(text or ""))[:MAX_QUERY_CHARS].strip()
 
 
+def _candidate_ids(queryset: QuerySet[Article], match: Q, title_match: Q | None = None) -> list[int]:
+    """Ids of at most CANDIDATES title matches plus CANDIDATES matches, straight from the GIN indexes.
+
+    No ORDER BY (it would read and sort every match): PostgreSQL stops after CANDIDATES rows.
+    """
+    base = queryset.order_by().values_list("pk", flat=True)
+    parts = [base.filter(match)[:CANDIDATES]]
+    if title_match is not None:
+        parts.insert(0, base.filter(title_match)[:CANDIDATES])
+    combined = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+    return list(combined)
+
+
+def _fallback_match(text: str) -> tuple[Q, object]:
+    """Typo tolerance for a query whose words match nothing: trigram word similarity where pg_trgm is
+    installed, otherwise a plain case-insensitive title substring (rank 0)."""
+    if has_extension("pg_trgm"):
+        return Q(title__trigram_word_similar=text), TrigramWordSimilarity(text, "title")
+    return Q(title__icontains=text), Value(0.0, output_field=FloatField())
+
+
 def search_articles(queryset: QuerySet[Article], text) -> QuerySet[Article]:
     """Rank `queryset` by relevance to `text` and annotate `rank` and `snippet_raw` (see highlight()).
 
-    Empty text returns the queryset unchanged. A "KB0000042" query matches that number exactly.
+    Empty text returns the queryset unchanged. A "KB0000042" query matches that number exactly. The
+    result holds at most 2 x CANDIDATES articles (see the module docstring).
     """
     text = clean_query(text)
     if not text:
@@ -84,14 +116,14 @@ def search_articles(queryset: QuerySet[Article], text) -> QuerySet[Article]:
             rank=Value(1.0, output_field=FloatField()), snippet_raw=F("title")
         )
     query = SearchQuery(text, search_type="websearch", config="english")
-    match = Q(search_vector=query)
     rank = SearchRank(F("search_vector"), query)
-    if len(text) <= SHORT_QUERY_CHARS and not queryset.filter(match).exists():
+    ids = _candidate_ids(queryset, Q(search_vector=query), Q(title_vector=query))
+    if not ids and len(text) <= SHORT_QUERY_CHARS:
         # Nothing matches the words as typed: fall back to titles with a similar word ("pritner").
-        match = Q(title__trigram_word_similar=text)
-        rank = TrigramWordSimilarity(text, "title")
+        match, rank = _fallback_match(text)
+        ids = _candidate_ids(queryset, match)
     return (
-        queryset.filter(match)
+        queryset.filter(pk__in=ids)
         .annotate(
             rank=rank,
             snippet_raw=Coalesce(
@@ -170,9 +202,10 @@ def suggest_for_record(record, user, limit: int = 5) -> list[Suggestion]:
     if not words:
         return []
     query = SearchQuery(" or ".join(words[:24]), search_type="websearch", config="english")
+    published = visible_articles(user).filter(state=ArticleState.PUBLISHED)
+    ids = _candidate_ids(published, Q(search_vector=query), Q(title_vector=query))
     rows = (
-        visible_articles(user)
-        .filter(state=ArticleState.PUBLISHED, search_vector=query)
+        published.filter(pk__in=ids)
         .annotate(
             rank=SearchRank(F("search_vector"), query),
             snippet_raw=SearchHeadline(

@@ -5,10 +5,10 @@ import django.contrib.postgres.search
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
 import core.numbering
+import core.pg
 
 
 class Migration(migrations.Migration):
@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        TrigramExtension(),
+        core.pg.CreateExtensionIfAvailable("pg_trgm"),
         core.numbering.CreateNumberSequence("KB"),
         migrations.CreateModel(
             name='Category',
@@ -118,9 +118,11 @@ class Migration(migrations.Migration):
             model_name='article',
             index=django.contrib.postgres.indexes.GinIndex(fields=['search_vector'], name='article_search_idx'),
         ),
-        migrations.AddIndex(
-            model_name='article',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['title'], name='article_title_trgm_idx', opclasses=['gin_trgm_ops']),
+        # Typo tolerance in search (knowledge.selectors) uses this index only where pg_trgm exists (core.pg).
+        core.pg.RunSQLIfExtension(
+            "pg_trgm",
+            sql="CREATE INDEX IF NOT EXISTS article_title_trgm_idx ON knowledge_article USING gin (title gin_trgm_ops)",
+            reverse_sql="DROP INDEX IF EXISTS article_title_trgm_idx",
         ),
         migrations.AddIndex(
             model_name='article',
