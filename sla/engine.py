@@ -215,10 +215,17 @@ def apply_event(
 def recompute(timer: Timer) -> Clock:
     """Replay every stored event with the definition's current duration and calendar."""
     definition = timer.definition
+    ensure_breach_event(timer)
     events = list(timer.events.order_by("at", "id").values_list("kind", "at"))
     clock = replay(events, _calendar(definition), definition.duration)
     store(timer, clock)
     return clock
+
+
+def ensure_breach_event(timer: Timer) -> None:
+    """The bulk breach only sets `breached_at`; log the matching event before anything replays it."""
+    if timer.breached_at is not None and not timer.events.filter(kind=TimerEvent.Kind.BREACH).exists():
+        TimerEvent.objects.create(timer=timer, kind=TimerEvent.Kind.BREACH, at=timer.breached_at)
 
 
 def _timeline(record: TicketBase, timer: Timer, kind: str, *, actor=None, note: str = "") -> None:

@@ -194,8 +194,12 @@ class SLADefinition(models.Model):
 class Timer(models.Model):
     """One SLA clock on one ticket. Columns are the replay of `events` (see sla.engine.replay)."""
 
-    definition = models.ForeignKey(SLADefinition, on_delete=models.PROTECT, related_name="timers")
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    # No FK indexes: the unique (content_type, object_id, definition) covers lookups by ticket; listing a
+    # definition's timers is an admin-only, rare read.
+    definition = models.ForeignKey(
+        SLADefinition, on_delete=models.PROTECT, related_name="timers", db_index=False
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+", db_index=False)
     object_id = models.BigIntegerField()
     record = GenericForeignKey("content_type", "object_id")
     target = models.CharField(max_length=16, choices=Target.choices)
@@ -213,8 +217,9 @@ class Timer(models.Model):
 
     class Meta:
         ordering = ["started_at", "id"]
+        # Few indexes on purpose: each one is another write per row in the bulk breach UPDATE. The
+        # unique (content_type, object_id, definition) also serves "the timers of this ticket".
         indexes = [
-            models.Index(fields=["content_type", "object_id"], name="sla_timer_record_idx"),
             models.Index(fields=["due_at"], name="sla_timer_running_due_idx", condition=Q(state="running")),
             models.Index(
                 fields=["next_check_at"], name="sla_timer_next_check_idx", condition=Q(state="running")
@@ -222,7 +227,7 @@ class Timer(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["definition", "content_type", "object_id"], name="sla_timer_one_per_definition"
+                fields=["content_type", "object_id", "definition"], name="sla_timer_one_per_record_def"
             )
         ]
 
@@ -263,7 +268,7 @@ class TimerEvent(models.Model):
         BREACH = "breach", "Breached"
         RECOMPUTE = "recompute", "Recomputed"
 
-    timer = models.ForeignKey(Timer, on_delete=models.CASCADE, related_name="events")
+    timer = models.ForeignKey(Timer, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     at = models.DateTimeField()
     data = models.JSONField(default=dict, blank=True)

@@ -83,6 +83,10 @@ def _enqueue_chunks(task, ids: list[int], *args) -> None:
             return
 
 
+def enqueue_breach_stages(timer_ids: list[int]) -> None:
+    _enqueue_chunks(fire_stages, timer_ids, escalations.BREACH_STAGE)
+
+
 @shared_task(name="sla.sweep", **TASK_OPTIONS)
 def sweep() -> dict:
     """Beat, every few seconds: bulk-breach overdue timers, then hand out their breach stages, due
