@@ -9,7 +9,12 @@ from .models import CIStatus, ConfigurationItem, Environment, Relationship, Rela
 
 
 def text_search(queryset: QuerySet, value: str) -> QuerySet:
-    """Name (trigram-indexed ILIKE) or exact serial number; an all-digit text also matches the id."""
+    """Name contains the text, or the exact serial number; an all-digit text also matches the id.
+
+    A filter must find every match, so this stays a substring search: the trigram index of migration 0003
+    serves it where pg_trgm exists, a sequential scan elsewhere. The CI picker uses the faster, ranked
+    selectors.autocomplete_cis instead.
+    """
     text = (value or "").strip()[:200]
     if not text:
         return queryset

@@ -21,13 +21,13 @@ from accounts.models import AssignmentGroup
 from accounts.roles import is_workspace_user
 
 from . import selectors
-from .filtersets import CIFilterSet, text_search
+from .filtersets import CIFilterSet
 from .importer import PRESETS, ImportFileError, guess_format, import_file
 from .models import ChangeSource, CIClass, CIStatus, Environment
 from .permissions import can_edit_cmdb
 
 PAGE_SIZES = (25, 50, 100)
-AUTOCOMPLETE_LIMIT = 20
+AUTOCOMPLETE_LIMIT = selectors.AUTOCOMPLETE_LIMIT
 
 
 def _page_size(request) -> int:
@@ -101,19 +101,16 @@ def ci_graph(request, pk: int):
 @login_required
 @require_GET
 def ci_autocomplete(request):
-    """CIs whose name contains `q` (or whose serial or id is `q`), for linking CIs from ticket forms.
+    """CIs matching `q` for linking CIs from ticket forms (selectors.autocomplete_cis: exact serial or id,
+    name prefix, then name substring where pg_trgm exists).
 
     JSON `{"results": [{"id", "name", "ci_class", "label"}]}`, or an htmx partial of options when the
-    request comes from htmx. The name filter uses the trigram index, so it stays fast on 100,000 CIs.
+    request comes from htmx.
     """
     text = (request.GET.get("q") or "").strip()[:100]
-    results = []
-    if text:
-        queryset = text_search(selectors.visible_cis(request.user), text)
-        ci_class = request.GET.get("ci_class")
-        if ci_class:
-            queryset = queryset.filter(ci_class__name=ci_class)
-        results = list(queryset.order_by("name", "id")[:AUTOCOMPLETE_LIMIT])
+    results = selectors.autocomplete_cis(
+        request.user, text, ci_class=request.GET.get("ci_class") or None, limit=AUTOCOMPLETE_LIMIT
+    )
     if request.headers.get("HX-Request"):
         return render(request, "cmdb/partials/autocomplete.html", {"results": results, "q": text})
     return JsonResponse(
