@@ -154,3 +154,14 @@ class TestSelectorsAndPages:
         assert incident.number in page and "sla-countdown" in page
         client.force_login(requester)
         assert client.get(reverse("sla-breaching-soon")).status_code == 404
+
+
+@pytest.mark.django_db
+def test_demo_configuration_is_valid_and_idempotent(make_group):
+    from sla import demo
+
+    groups = {"network": make_group("network")}
+    demo.load(users={}, groups=groups)
+    demo.load(users={}, groups=groups)
+    assert SLADefinition.objects.count() == len(demo.DEFINITIONS)
+    assert BusinessCalendar.objects.get().hours.count() == 10
