@@ -41,18 +41,23 @@ PAUSE_FILE_ENV = "SLA_TEST_ESCALATION_PAUSE_FILE"
 
 # The breach event row is written later, by the breach stage (or by the next replay of the timer, see
 # sla.engine.recompute): keeping this one statement to a single-table UPDATE halves its cost.
+# SKIP LOCKED: rows a ticket write holds (its SLA listener locks the ticket's timers) are left to the next
+# check or sweep, so this statement never waits on, or deadlocks with, an agent's edit.
 BREACH_SQL = """
 UPDATE sla_timer
 SET state = 'breached', breached_at = due_at, next_check_at = NULL
-WHERE state = 'running' AND due_at <= %(now)s {extra}
+WHERE id IN (
+    SELECT id FROM sla_timer
+    WHERE state = 'running' AND due_at <= %(now)s {extra}
+    FOR UPDATE SKIP LOCKED
+)
 RETURNING id
 """
 
 
 def breach_due_timers(now: datetime | None = None, *, timer_ids: list[int] | None = None) -> list[int]:
     """Mark running timers whose due time has passed as breached; returns their ids. Bulk: one statement
-    whatever the count (100,000 overdue timers take seconds, not a task each). Row locks held by ticket
-    writes make it wait for them, briefly: those writes are short transactions."""
+    whatever the count (100,000 overdue timers take seconds, not a task each)."""
     now = now or timezone.now()
     extra = "AND id = ANY(%(ids)s)" if timer_ids is not None else ""
     with transaction.atomic(), connection.cursor() as cursor:
