@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db.models import F, Q
+from django.db.models.functions import Left
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
@@ -103,7 +104,7 @@ def _ticket_group(model: type[TicketBase], user, text: str, number: str | None, 
             .annotate(
                 rank=SearchRank(F("search_vector"), query),
                 snippet_raw=SearchHeadline(
-                    "description",
+                    Left("description", selectors.SNIPPET_SOURCE_CHARS),
                     query,
                     config="english",
                     start_sel=selectors.HL_START,

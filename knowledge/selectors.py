@@ -10,11 +10,13 @@ and ts_rank reads each one's tsvector), so a search first takes a capped candida
 indexes, without ordering: up to CANDIDATES articles whose title matches (their own `title_vector`
 index) plus up to CANDIDATES whose title or body matches; only those are ranked, and ts_headline runs
 only for the rows of the page returned (PostgreSQL evaluates the costly snippet after the LIMIT). The
-result set, and so an API `count`, is therefore capped at 2 x CANDIDATES.
+result set, and so an API `count`, is therefore capped at 2 x CANDIDATES (200); snippets come from
+the first SNIPPET_SOURCE_CHARS characters of the body.
 
 When a short query matches nothing as typed, titles with a similar word (pg_trgm `%>`, served by the
-trigram index) are returned instead, so "pritner" still finds "Printer". pg_trgm is optional (core.pg):
-where the server lacks it, the fallback is a title `icontains`. Snippets come from ts_headline with
+trigram index) are returned instead, so "pritner" still finds "Printer"; at most FALLBACK_CANDIDATES of
+them, since similarity is costly per row. pg_trgm is optional (core.pg): where the server lacks it, the
+fallback is a title `icontains`. Snippets come from ts_headline with
 control-character markers that `highlight()` turns into <mark> after escaping everything else.
 """
 
@@ -30,7 +32,7 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.db.models import F, FloatField, Q, QuerySet, TextField, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Left
 from django.http import Http404
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -48,7 +50,9 @@ HL_START, HL_STOP = "\x02", "\x03"
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 WORD = re.compile(r"\w{2,}", re.UNICODE)
 NUMBER = re.compile(r"^KB0*(\d{1,10})$", re.IGNORECASE)
-CANDIDATES = 200  # per GIN pass; only these are ranked (see the module docstring)
+CANDIDATES = 100  # per GIN pass; only these are ranked (see the module docstring)
+FALLBACK_CANDIDATES = 25  # typo matches: similarity is costly per row, and only the first few matter
+SNIPPET_SOURCE_CHARS = 1500  # ts_headline parses only the start of a body: its cost grows with the text
 
 
 def visible_articles(user) -> QuerySet[Article]:
@@ -80,15 +84,17 @@ def clean_query(text) -> str:
     return CONTROL_CHARS.sub(" ", str(text or ""))[:MAX_QUERY_CHARS].strip()
 
 
-def _candidate_ids(queryset: QuerySet[Article], match: Q, title_match: Q | None = None) -> list[int]:
-    """Ids of at most CANDIDATES title matches plus CANDIDATES matches, straight from the GIN indexes.
+def _candidate_ids(
+    queryset: QuerySet[Article], match: Q, title_match: Q | None = None, limit: int = CANDIDATES
+) -> list[int]:
+    """Ids of at most `limit` title matches plus `limit` matches, straight from the GIN indexes.
 
-    No ORDER BY (it would read and sort every match): PostgreSQL stops after CANDIDATES rows.
+    No ORDER BY (it would read and sort every match): PostgreSQL stops after `limit` rows.
     """
     base = queryset.order_by().values_list("pk", flat=True)
-    parts = [base.filter(match)[:CANDIDATES]]
+    parts = [base.filter(match)[:limit]]
     if title_match is not None:
-        parts.insert(0, base.filter(title_match)[:CANDIDATES])
+        parts.insert(0, base.filter(title_match)[:limit])
     combined = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
     return list(combined)
 
@@ -118,17 +124,19 @@ def search_articles(queryset: QuerySet[Article], text) -> QuerySet[Article]:
     query = SearchQuery(text, search_type="websearch", config="english")
     rank = SearchRank(F("search_vector"), query)
     ids = _candidate_ids(queryset, Q(search_vector=query), Q(title_vector=query))
-    if not ids and len(text) <= SHORT_QUERY_CHARS:
-        # Nothing matches the words as typed: fall back to titles with a similar word ("pritner").
-        match, rank = _fallback_match(text)
-        ids = _candidate_ids(queryset, match)
+    words = " ".join(WORD.findall(text))
+    if not ids and words and len(text) <= SHORT_QUERY_CHARS:
+        # Nothing matches the words as typed: fall back to titles with a similar word ("pritner"). Only
+        # the words go in: punctuation has no trigrams, and a query without any would scan every title.
+        match, rank = _fallback_match(words)
+        ids = _candidate_ids(queryset, match, limit=FALLBACK_CANDIDATES)
     return (
         queryset.filter(pk__in=ids)
         .annotate(
             rank=rank,
             snippet_raw=Coalesce(
                 SearchHeadline(
-                    "body",
+                    Left("body", SNIPPET_SOURCE_CHARS),
                     query,
                     config="english",
                     start_sel=HL_START,
@@ -209,7 +217,12 @@ def suggest_for_record(record, user, limit: int = 5) -> list[Suggestion]:
         .annotate(
             rank=SearchRank(F("search_vector"), query),
             snippet_raw=SearchHeadline(
-                "body", query, config="english", start_sel=HL_START, stop_sel=HL_STOP, max_words=25
+                Left("body", SNIPPET_SOURCE_CHARS),
+                query,
+                config="english",
+                start_sel=HL_START,
+                stop_sel=HL_STOP,
+                max_words=25,
             ),
         )
         .order_by("-rank", "-id")[:limit]
