@@ -85,12 +85,13 @@ def clean_query(text) -> str:
 
 
 def _candidate_ids(
-    queryset: QuerySet[Article], match: Q, title_match: Q | None = None, limit: int = CANDIDATES
+    queryset: QuerySet[Article], match: Q, title_match: Q | None = None, limit: int | None = None
 ) -> list[int]:
-    """Ids of at most `limit` title matches plus `limit` matches, straight from the GIN indexes.
+    """Ids of at most `limit` (CANDIDATES) title matches plus `limit` matches, straight from the GIN indexes.
 
     No ORDER BY (it would read and sort every match): PostgreSQL stops after `limit` rows.
     """
+    limit = CANDIDATES if limit is None else limit
     base = queryset.order_by().values_list("pk", flat=True)
     parts = [base.filter(match)[:limit]]
     if title_match is not None:

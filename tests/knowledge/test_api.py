@@ -125,3 +125,20 @@ def test_url_names():
     assert reverse("api:article-list") == LIST
     assert reverse("article-detail", kwargs={"number": "KB0000001"}) == "/kb/KB0000001/"
     assert reverse("search") == "/search/"
+
+
+def test_search_ranks_a_capped_candidate_set_with_title_matches_first(
+    api_client, agent, publish, monkeypatch
+):
+    """Only CANDIDATES title matches plus CANDIDATES matches are ranked, so `count` is capped; an article
+    titled with the word is a candidate even when many earlier articles mention it only in their body."""
+    from knowledge import selectors
+
+    monkeypatch.setattr(selectors, "CANDIDATES", 3)
+    body_only = [publish(f"Guide {index}", "Restart the plotter daemon.") for index in range(5)]
+    titled = publish("Plotter offline", "Check the cable.")
+    page = api_client(agent).get(LIST, {"search": "plotter", "page_size": 50}).json()
+    numbers = [row["number"] for row in page["results"]]
+    assert numbers[0] == titled.number
+    assert page["count"] == len(numbers) <= 2 * 3
+    assert set(numbers[1:]) < {article.number for article in body_only}

@@ -209,3 +209,32 @@ def test_resolve_incident_with_article(agent, publish):
     assert article.number in incident.resolution_notes
     article.refresh_from_db()
     assert article.solved_count == 1
+
+
+def test_global_search_ranks_ticket_matches_not_just_newest(client, agent, make_user):
+    """The agent-wide search ranks its capped candidates: a ticket about the words beats a newer mention."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    caller = make_user("caller_rank")
+    now = timezone.now()
+    about = Incident.objects.create(
+        number="INC0999301",
+        short_description="Scanner toner scanner toner",
+        description="scanner toner empty",
+        opened_by=caller,
+        opened_at=now - timedelta(days=30),
+    )
+    Incident.objects.create(
+        number="INC0999302",
+        short_description="Laptop dock",
+        description="also mentions a scanner once",
+        opened_by=caller,
+        opened_at=now,
+    )
+    client.force_login(agent)
+    page = client.get("/search/", {"q": "scanner toner"}).content.decode()
+    assert about.number in page and "INC0999302" not in page  # websearch: every word must match
+    page = client.get("/search/", {"q": "scanner"}).content.decode()
+    assert page.index(about.number) < page.index("INC0999302")
