@@ -11,7 +11,7 @@ import json
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
@@ -228,6 +228,22 @@ class JSONBodyParser(RawBodyParser):
     media_type = "application/json"
 
 
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class ImportFailureSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
+class ImportReportSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    failed = ImportFailureSerializer(many=True)
+
+
 class ImportView(APIView):
     """POST a CSV or JSON file of CIs and relationships (multipart `file`, or a raw text/csv or
     application/json body). Query: `dry_run=1`, `preset=netbox|glpi`, `default_class`, `encoding`, and
@@ -236,6 +252,10 @@ class ImportView(APIView):
     parser_classes = [MultiPartParser, FormParser, CSVBodyParser, JSONBodyParser]
     permission_classes = [CMDBWritePermission]
 
+    @extend_schema(
+        request={"multipart/form-data": ImportUploadSerializer, "text/csv": str, "application/json": dict},
+        responses={200: ImportReportSerializer},
+    )
     def post(self, request):
         if not can_edit_cmdb(request.user):
             return Response({"detail": CMDBWritePermission.message}, status=status.HTTP_403_FORBIDDEN)

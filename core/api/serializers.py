@@ -114,9 +114,13 @@ class TicketSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         model = self.Meta.model
         if request is not None and not can_see_all(model, request.user):
-            refused = sorted(set(self.initial_data or {}) & set(attrs) - set(self.Meta.requester_writable_fields))
+            refused = sorted(
+                set(self.initial_data or {}) & set(attrs) - set(self.Meta.requester_writable_fields)
+            )
             if refused:
-                raise serializers.ValidationError({name: "Only agents can set this field." for name in refused})
+                raise serializers.ValidationError(
+                    {name: "Only agents can set this field." for name in refused}
+                )
         return super().validate(attrs)
 
     def get_url(self, obj) -> str:

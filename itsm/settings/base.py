@@ -185,6 +185,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets shared by several fields get one schema name each.
+    "ENUM_NAME_OVERRIDES": {
+        "ImpactUrgencyEnum": "incidents.choices.Impact",
+        "RiskEnum": "changes.choices.Risk",
+        "CIStatusEnum": "cmdb.models.CIStatus",
+        "DeliveryStatusEnum": "integrations.models.DeliveryStatus",
+        "InboundStatusEnum": "integrations.models.InboundStatus",
+    },
 }
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
 
