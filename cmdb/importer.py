@@ -21,13 +21,17 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+import re
+from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 
 from accounts.models import AssignmentGroup
@@ -191,7 +195,19 @@ def _reason(exc: ValidationError) -> str:
 
 
 class Importer:
-    """One import run. Caches classes, users and groups so a 10,000-row file costs a few queries a row."""
+    """One import run, processed in windows of WINDOW rows to keep round trips per row near zero.
+
+    For each window: one query per CI class looks up every (class, name) and (class, serial) the window
+    mentions (its rows and their relationship targets), and one query loads those CIs' outgoing edges.
+    Rows are then decided in Python against that cache: an unchanged row costs no query at all; new CIs
+    and new relationships queue up and land together in one savepoint (services.insert_cis and
+    insert_relationships: a few INSERTs for the whole window). A row that updates an existing CI flushes
+    the queue and runs alone in its own savepoint through services.update_ci. If a batch insert fails
+    (a concurrent writer took a key), its savepoint rolls back and its rows are retried one by one, each
+    in its own savepoint, so each row still lands whole or is reported as failed with the reason.
+    """
+
+    WINDOW = 1000
 
     def __init__(
         self,
@@ -213,8 +229,23 @@ class Importer:
         self.default_class = default_class or chosen.default_class
         self.report = ImportReport(dry_run=dry_run)
         self.classes = {c.name: c for c in CIClass.objects.all()}
+        self._classes_by_id = {c.pk: c for c in self.classes.values()}
         self._users: dict[str, Any] = {}
         self._groups: dict[str, Any] = {}
+        self._reset_cache()
+        # Rows decided but not yet reported (kept in file order), and the writes queued for the next flush.
+        self._slots: list[dict[str, Any]] = []
+        self._queue: list[_Queued] = []
+
+    def _reset_cache(self) -> None:
+        self._by_id: dict[int, ConfigurationItem] = {}
+        self._by_name: dict[tuple[int, str], ConfigurationItem] = {}
+        self._by_serial: dict[tuple[int, str], ConfigurationItem] = {}
+        self._seen_names: set[tuple[int, str]] = set()  # keys looked up: absent from _by_name = no such CI
+        self._seen_serials: set[tuple[int, str]] = set()
+        self._seen_ids: set[int] = set()
+        self._edges: set[tuple[Any, Any, str]] = set()  # (source key, target key, type), see _key
+        self._edges_loaded: set[int] = set()  # CIs whose outgoing edges are all in _edges
 
     # ---- entry points -------------------------------------------------------------------------
 
@@ -223,17 +254,28 @@ class Importer:
         if format not in ("csv", "json"):
             raise ImportFileError(f"Unknown format {format!r}; use csv or json.")
         with transaction.atomic():
-            if format == "json":
-                self._run_json(data, encoding)
-            else:
-                self._run_csv(data, encoding)
+            jobs = self._json_jobs(data, encoding) if format == "json" else self._csv_jobs(data, encoding)
+            while window := list(itertools.islice(jobs, self.WINDOW)):
+                self._prefetch(window)
+                for job in window:
+                    self._do(job)
+                self._flush()
             if self.report.dry_run:
                 transaction.set_rollback(True)
         return self.report
 
+    def _do(self, job: tuple) -> None:
+        kind, number, section, payload = job
+        if kind == "failed":
+            self._later(number, section, "failed", reason=payload)
+        elif kind == "ci":
+            self._import_ci_row(number, section, payload)
+        else:
+            self._import_relationship_row(number, *payload)
+
     # ---- JSON ----------------------------------------------------------------------------------
 
-    def _run_json(self, data: bytes | str, encoding: str) -> None:
+    def _json_jobs(self, data: bytes | str, encoding: str) -> Iterator[tuple]:
         if isinstance(data, bytes):
             try:
                 data = data.decode(encoding).lstrip("\ufeff")
@@ -252,16 +294,14 @@ class Importer:
             raise ImportFileError('"cis" and "relationships" must be lists.')
         for number, item in enumerate(cis, start=1):
             if not isinstance(item, dict):
-                self.report.add(number, "cis", "failed", reason="A CI must be a JSON object.")
+                yield ("failed", number, "cis", "A CI must be a JSON object.")
                 continue
-            self._import_ci_row(number, "cis", self._map_json(item))
+            yield ("ci", number, "cis", self._map_json(item))
         for number, item in enumerate(rels, start=1):
             if not isinstance(item, dict):
-                self.report.add(
-                    number, "relationships", "failed", reason="A relationship must be a JSON object."
-                )
+                yield ("failed", number, "relationships", "A relationship must be a JSON object.")
                 continue
-            self._import_relationship_row(number, item.get("source"), item.get("target"), item.get("type"))
+            yield ("rel", number, "relationships", (item.get("source"), item.get("target"), item.get("type")))
 
     def _map_json(self, item: dict) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -283,7 +323,7 @@ class Importer:
 
     # ---- CSV -----------------------------------------------------------------------------------
 
-    def _run_csv(self, data: bytes | str, encoding: str) -> None:
+    def _csv_jobs(self, data: bytes | str, encoding: str) -> Iterator[tuple]:
         if isinstance(data, bytes):
             try:
                 # surrogateescape keeps undecodable bytes as markers, so a bad line fails alone.
@@ -316,27 +356,27 @@ class Importer:
             except StopIteration:
                 break
             except csv.Error as exc:
-                self.report.add(reader.line_num, "cis", "failed", reason=f"Malformed CSV line: {exc}.")
+                yield ("failed", reader.line_num, "cis", f"Malformed CSV line: {exc}.")
                 continue
             line = reader.line_num
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) != len(header):
-                self.report.add(
+                yield (
+                    "failed",
                     line,
                     "cis",
-                    "failed",
-                    reason=f"Malformed CSV line: expected {len(header)} columns, found {len(cells)}.",
+                    f"Malformed CSV line: expected {len(header)} columns, found {len(cells)}.",
                 )
                 continue
             if any(_has_bad_bytes(cell) for cell in cells):
-                self.report.add(line, "cis", "failed", reason=f"The line is not valid {encoding} text.")
+                yield ("failed", line, "cis", f"The line is not valid {encoding} text.")
                 continue
             row = dict(zip(columns, cells, strict=True))
             if relationship_file:
-                self._import_relationship_row(line, row["source"], row["target"], row["type"])
+                yield ("rel", line, "relationships", (row["source"], row["target"], row["type"]))
             else:
-                self._import_ci_row(line, "cis", self._map_csv(row))
+                yield ("ci", line, "cis", self._map_csv(row))
 
     def _map_csv(self, row: dict[str, str]) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -369,16 +409,27 @@ class Importer:
 
     def _import_ci_row(self, number: int, section: str, values: dict[str, Any]) -> None:
         try:
-            with transaction.atomic():
-                action, ci = self._upsert(values)
+            plan = self._plan(values)
         except _RowError as exc:
-            self.report.add(number, section, "failed", reason=str(exc))
+            self._later(number, section, "failed", reason=str(exc))
+            return
         except ValidationError as exc:
-            self.report.add(number, section, "failed", reason=_reason(exc))
+            self._later(number, section, "failed", reason=_reason(exc))
+            return
+        action, ci, payload = plan
+        if action == "unchanged":
+            self._later(number, section, "unchanged", ci=ci)
+        elif action == "created":
+            slot = self._later(number, section, "created", ci=ci)
+            self._remember(ci)  # a later row with the same key finds it
+            self._queue.append(_Queued(slot, ci, [(ci, target, rel_type) for rel_type, target in payload]))
+            self._edges.update((_key(ci), _key(target), rel_type) for rel_type, target in payload)
         else:
-            self.report.add(number, section, action, ci=ci.pk)
+            self._update_now(number, section, ci, *payload)
 
-    def _upsert(self, values: dict[str, Any]) -> tuple[str, ConfigurationItem]:
+    def _plan(self, values: dict[str, Any]) -> tuple[str, ConfigurationItem, Any]:
+        """Decide a CI row from the cache, without writing: ("created", new unsaved CI, relations),
+        ("unchanged", CI, None) or ("updated", CI, (changes, diffs, new relations))."""
         if values.get("_error"):
             raise _RowError(values["_error"])
         from_csv = values.pop("_csv", False)
@@ -410,53 +461,83 @@ class Importer:
 
         existing = self._find(ci_class, name, fields.get("serial_number", ""))
         if existing is None:
-            ci = services.create_ci(
-                actor=self.actor, fields={**fields, "attributes": attributes}, source=self.source
-            )
-            action = "created"
-        else:
-            changes = {k: v for k, v in fields.items() if k != "ci_class"}
-            changes["attributes"] = {**(existing.attributes or {}), **attributes}
-            diffs = services.diff_ci(existing, changes)
-            ci = existing
-            action = "unchanged"
-            if diffs:
-                ci = services.update_ci(existing, actor=self.actor, changes=changes, source=self.source)
-                action = "updated"
+            ci = services.new_ci(fields={**fields, "attributes": attributes}, check_unique=False)
+            new_relations, seen = [], set()
+            for rel_type, target in relations:
+                if (rel_type, _key(target)) not in seen:  # the same target twice in one row: one edge
+                    seen.add((rel_type, _key(target)))
+                    new_relations.append((rel_type, target))
+            return "created", ci, new_relations
+        changes = {k: v for k, v in fields.items() if k != "ci_class"}
+        changes["attributes"] = {**(existing.attributes or {}), **attributes}
+        diffs = services.diff_ci(existing, changes)
+        if any(field == "name" for field, _old, _new in diffs):
+            taken = self._by_name.get((ci_class.pk, name))
+            if taken is not None and taken is not existing:
+                raise ValidationError({"name": f"A {ci_class.name} named {name!r} already exists."})
+        new_relations = []
         for rel_type, target in relations:
-            if target.pk == ci.pk:
+            if target is existing or (target.pk is not None and target.pk == existing.pk):
                 raise _RowError(f"{rel_type}: a CI cannot be related to itself.")
-            if not Relationship.objects.filter(source=ci, target=target, type=rel_type).exists():
-                services.add_relationship(
-                    actor=self.actor, source=ci, target=target, type=rel_type, origin=self.source
-                )
-                if action == "unchanged":
-                    action = "updated"
-        return action, ci
+            if not self._edge_exists(existing, target, rel_type) and (rel_type, target) not in new_relations:
+                new_relations.append((rel_type, target))
+        if not diffs and not new_relations:
+            return "unchanged", existing, None
+        return "updated", existing, (changes, diffs, new_relations)
+
+    def _update_now(self, number, section, ci, changes, diffs, relations) -> None:
+        """An update of an existing CI: alone in a savepoint through the services, after the queue landed
+        (the CI or its targets may be among the queued rows)."""
+        self._flush()
+        old_name, old_serial = ci.name, ci.serial_number
+        try:
+            with transaction.atomic():
+                updated = ci
+                if diffs:
+                    updated = services.update_ci(ci, actor=self.actor, changes=changes, source=self.source)
+                for rel_type, target in relations:
+                    if target.pk is None:
+                        raise _RowError(f"{rel_type}: {target.name!r} was not imported.")
+                    services.add_relationship(
+                        actor=self.actor, source=updated, target=target, type=rel_type, origin=self.source
+                    )
+        except _RowError as exc:
+            self.report.add(number, section, "failed", reason=str(exc))
+            return
+        except ValidationError as exc:
+            self.report.add(number, section, "failed", reason=_reason(exc))
+            return
+        if updated is not ci:
+            # update_ci re-read the row under a lock; keep the related objects the cache had loaded.
+            for name in ("owner", "support_group"):
+                if name not in changes and ConfigurationItem._meta.get_field(name).is_cached(ci):
+                    setattr(updated, name, getattr(ci, name))
+            class_id = ci.ci_class_id
+            if self._by_name.get((class_id, old_name)) is ci:
+                del self._by_name[(class_id, old_name)]
+            if old_serial and self._by_serial.get((class_id, old_serial)) is ci:
+                del self._by_serial[(class_id, old_serial)]
+            self._remember(updated, replace=True)
+        self._edges.update((_key(updated), _key(target), rel_type) for rel_type, target in relations)
+        self.report.add(number, section, "updated", ci=updated.pk)
 
     def _row_relations(self, values: dict[str, Any]) -> list[tuple[str, ConfigurationItem]]:
         relations = []
         for rel_type in RELATIONSHIP_COLUMNS:
-            raw = values.get(rel_type)
-            if not raw:
-                continue
-            refs = raw if isinstance(raw, list) else [part for part in str(raw).split(";") if part.strip()]
-            for ref in refs:
+            for ref in _refs(values.get(rel_type)):
                 relations.append((rel_type, self._resolve(ref, rel_type)))
         return relations
 
     def _find(self, ci_class: CIClass, name: str, serial: str) -> ConfigurationItem | None:
-        # One query for both keys, without ORDER BY, answered from the unique indexes.
-        keys = Q(name=name) | (Q(serial_number=serial) if serial else Q(pk__in=[]))
-        candidates = list(
-            ConfigurationItem.objects.select_related("ci_class", "owner", "support_group")
-            .filter(keys, ci_class=ci_class)
-            .order_by()[:2]
-        )
-        by_serial = next((c for c in candidates if serial and c.serial_number == serial), None)
+        """The CI a row upserts: by (class, serial) when the row has a serial, else by (class, name)."""
+        if (ci_class.pk, name) not in self._seen_names or (
+            serial and (ci_class.pk, serial) not in self._seen_serials
+        ):
+            self._lookup(ci_class, names={name}, serials={serial} - {""})
+        by_serial = self._by_serial.get((ci_class.pk, serial)) if serial else None
         if by_serial is not None:
             return by_serial
-        found = next((c for c in candidates if c.name == name), None)
+        found = self._by_name.get((ci_class.pk, name))
         if found is not None and serial and found.serial_number and found.serial_number != serial:
             raise _RowError(
                 f"serial_number: a {ci_class.name} named {name!r} already exists with serial number "
@@ -478,15 +559,169 @@ class Importer:
             raise _RowError(f"support_group: unknown group {name!r}.")
         return self._groups[name]
 
+    # ---- the cache -----------------------------------------------------------------------------
+
+    def _prefetch(self, window: list[tuple]) -> None:
+        """Look up, in one query per class, every CI key the window's rows mention, then their edges."""
+        names: dict[CIClass, set[str]] = defaultdict(set)
+        serials: dict[CIClass, set[str]] = defaultdict(set)
+        ids: set[int] = set()
+
+        def reference(ref: Any) -> None:
+            if isinstance(ref, int) and not isinstance(ref, bool):
+                ids.add(ref)
+                return
+            text = str(ref or "").strip()
+            if text.isdigit():
+                ids.add(int(text))
+            elif ":" in text:
+                class_name, name = (part.strip() for part in text.split(":", 1))
+                if class_name in self.classes:
+                    names[self.classes[class_name]].add(name)
+
+        for kind, _number, _section, payload in window:
+            if kind == "rel":
+                reference(payload[0])
+                reference(payload[1])
+            elif kind == "ci" and isinstance(payload, dict):
+                ci_class = self.classes.get(str(payload.get("ci_class") or self.default_class or "").strip())
+                if ci_class is not None:
+                    names[ci_class].add(str(payload.get("name") or "").strip())
+                    if payload.get("serial_number") is not None:
+                        serials[ci_class].add(str(payload["serial_number"]).strip())
+                for rel_type in RELATIONSHIP_COLUMNS:
+                    for ref in _refs(payload.get(rel_type)):
+                        reference(ref)
+        for ci_class in set(names) | set(serials):
+            self._lookup(ci_class, names=names[ci_class], serials=serials[ci_class])
+        ids = {pk for pk in ids if pk not in self._seen_ids and pk < 2**63}
+        if ids:
+            for ci in self._ci_queryset().filter(pk__in=ids):
+                self._remember(ci)
+            self._seen_ids |= ids
+        self._load_edges()
+
+    def _lookup(self, ci_class: CIClass, *, names: set[str], serials: set[str]) -> None:
+        names = {n for n in names if n and (ci_class.pk, n) not in self._seen_names}
+        serials = {s for s in serials if s and (ci_class.pk, s) not in self._seen_serials}
+        if not names and not serials:
+            return
+        keys = Q(name__in=names) | Q(serial_number__in=serials)
+        for ci in self._ci_queryset().filter(keys, ci_class=ci_class):
+            self._remember(ci)
+        self._seen_names.update((ci_class.pk, n) for n in names)
+        self._seen_serials.update((ci_class.pk, s) for s in serials)
+
+    def _ci_queryset(self):
+        # Not the class: the importer has them all, and each joined copy would decode its JSON Schema again.
+        return ConfigurationItem.objects.select_related("owner", "support_group").order_by()
+
+    def _remember(self, ci: ConfigurationItem, *, replace: bool = False) -> None:
+        if not replace and ci.pk is not None and ci.pk in self._by_id:
+            return  # the object already cached (and perhaps referenced by queued rows) stays
+        if not ConfigurationItem._meta.get_field("ci_class").is_cached(ci):
+            ci.ci_class = self._classes_by_id[ci.ci_class_id]
+        if ci.pk is not None:
+            self._by_id[ci.pk] = ci
+            self._seen_ids.add(ci.pk)
+        self._by_name[(ci.ci_class_id, ci.name)] = ci
+        self._seen_names.add((ci.ci_class_id, ci.name))
+        if ci.serial_number:
+            self._by_serial[(ci.ci_class_id, ci.serial_number)] = ci
+            self._seen_serials.add((ci.ci_class_id, ci.serial_number))
+
+    def _load_edges(self) -> None:
+        pending = [pk for pk in self._by_id if pk not in self._edges_loaded]
+        for start in range(0, len(pending), 5000):
+            chunk = pending[start : start + 5000]
+            edges = Relationship.objects.filter(source_id__in=chunk).values_list(
+                "source_id", "target_id", "type"
+            )
+            self._edges.update(edges)
+            self._edges_loaded.update(chunk)
+
+    def _edge_exists(self, source: ConfigurationItem, target: ConfigurationItem, rel_type: str) -> bool:
+        if (_key(source), _key(target), rel_type) in self._edges:
+            return True
+        if source.pk is None or target.pk is None or source.pk in self._edges_loaded:
+            return False
+        return Relationship.objects.filter(source=source, target=target, type=rel_type).exists()
+
+    # ---- queued writes -------------------------------------------------------------------------
+
+    def _later(self, number: int, section: str, action: str, *, ci=None, reason: str = "") -> dict:
+        """Report a row once the queue before it has landed (the report keeps the file's order)."""
+        slot = {"row": number, "section": section, "action": action, "ci": ci, "reason": reason}
+        self._slots.append(slot)
+        return slot
+
+    def _flush(self) -> None:
+        """Land the queued CIs and relationships in one savepoint, or row by row if that fails."""
+        queue, self._queue = self._queue, []
+        if queue:
+            new_cis = [item.ci for item in queue if item.ci is not None]
+            try:
+                with transaction.atomic():
+                    services.insert_cis(new_cis, actor=self.actor, source=self.source)
+                    services.insert_relationships(
+                        [edge for item in queue for edge in item.edges], actor=self.actor, origin=self.source
+                    )
+            except (DatabaseError, ValidationError):
+                for ci in new_cis:
+                    ci.pk, ci._state.adding = None, True
+                self._retry_one_by_one(queue)
+            else:
+                inserted = {("new", id(ci)): ci.pk for ci in new_cis}
+                for ci in new_cis:
+                    self._by_id[ci.pk] = ci
+                    self._seen_ids.add(ci.pk)
+                    self._edges_loaded.add(ci.pk)
+                self._edges = {
+                    (inserted.get(source, source), inserted.get(target, target), rel_type)
+                    for source, target, rel_type in self._edges
+                }
+        for slot in self._slots:
+            ci = slot["ci"]
+            pk = ci.pk if isinstance(ci, ConfigurationItem) else ci
+            self.report.add(slot["row"], slot["section"], slot["action"], ci=pk, reason=slot["reason"])
+        self._slots = []
+
+    def _retry_one_by_one(self, queue: list[_Queued]) -> None:
+        """The batch failed as a whole: each queued row alone, in its own savepoint, with the unique checks."""
+        for item in queue:
+            try:
+                with transaction.atomic():
+                    if item.ci is not None:
+                        services._clean(item.ci)
+                        services.insert_cis([item.ci], actor=self.actor, source=self.source)
+                    for source, target, rel_type in item.edges:
+                        if source.pk is None or target.pk is None:
+                            missing = target if target.pk is None else source
+                            raise _RowError(f"{rel_type}: {missing.name!r} was not imported.")
+                        services.add_relationship(
+                            actor=self.actor, source=source, target=target, type=rel_type, origin=self.source
+                        )
+            except (_RowError, ValidationError, DatabaseError) as exc:
+                if item.ci is not None:
+                    item.ci.pk, item.ci._state.adding = None, True
+                reason = _reason(exc) if isinstance(exc, ValidationError) else str(exc)
+                item.slot.update(action="failed", reason=reason or exc.__class__.__name__)
+        # Keys of the rows that failed were cached as present: look everything up afresh.
+        self._reset_cache()
+
     # ---- relationships -------------------------------------------------------------------------
 
     def _resolve(self, ref: Any, label: str) -> ConfigurationItem:
         """A CI from `"<ci_class>:<name>"` or an id."""
         if isinstance(ref, int) and not isinstance(ref, bool):
-            found = ConfigurationItem.objects.filter(pk=ref).first()
-            if found is None:
+            if ref not in self._seen_ids and ref < 2**63:
+                found = self._ci_queryset().filter(pk=ref).first()
+                self._seen_ids.add(ref)
+                if found is not None:
+                    self._remember(found)
+            if ref not in self._by_id:
                 raise _RowError(f"{label}: no CI with id {ref}.")
-            return found
+            return self._by_id[ref]
         text = str(ref or "").strip()
         if text.isdigit():
             return self._resolve(int(text), label)
@@ -495,7 +730,10 @@ class Importer:
         class_name, name = (part.strip() for part in text.split(":", 1))
         if class_name not in self.classes:
             raise _RowError(f"{label}: unknown class {class_name!r}.")
-        found = ConfigurationItem.objects.filter(ci_class=self.classes[class_name], name=name).first()
+        ci_class = self.classes[class_name]
+        if (ci_class.pk, name) not in self._seen_names:
+            self._lookup(ci_class, names={name}, serials=set())
+        found = self._by_name.get((ci_class.pk, name))
         if found is None:
             raise _RowError(f"{label}: no {class_name} named {name!r}.")
         return found
@@ -503,35 +741,56 @@ class Importer:
     def _import_relationship_row(self, number: int, source: Any, target: Any, rel_type: Any) -> None:
         section = "relationships"
         try:
-            with transaction.atomic():
-                if rel_type not in RelationshipType.values:
-                    raise _RowError(
-                        f"type: unknown relationship type {rel_type!r}; use one of "
-                        f"{', '.join(RelationshipType.values)}."
-                    )
-                source_ci = self._resolve(source, "source")
-                target_ci = self._resolve(target, "target")
-                if Relationship.objects.filter(source=source_ci, target=target_ci, type=rel_type).exists():
-                    action = "unchanged"
-                else:
-                    services.add_relationship(
-                        actor=self.actor,
-                        source=source_ci,
-                        target=target_ci,
-                        type=rel_type,
-                        origin=self.source,
-                    )
-                    action = "created"
+            if rel_type not in RelationshipType.values:
+                raise _RowError(
+                    f"type: unknown relationship type {rel_type!r}; use one of "
+                    f"{', '.join(RelationshipType.values)}."
+                )
+            source_ci = self._resolve(source, "source")
+            target_ci = self._resolve(target, "target")
+            if source_ci is target_ci:
+                raise ValidationError({"target": "A CI cannot be related to itself."})
         except _RowError as exc:
-            self.report.add(number, section, "failed", reason=str(exc))
+            self._later(number, section, "failed", reason=str(exc))
+            return
         except ValidationError as exc:
-            self.report.add(number, section, "failed", reason=_reason(exc))
-        else:
-            self.report.add(number, section, action, ci=source_ci.pk)
+            self._later(number, section, "failed", reason=_reason(exc))
+            return
+        if self._edge_exists(source_ci, target_ci, rel_type):
+            self._later(number, section, "unchanged", ci=source_ci)
+            return
+        slot = self._later(number, section, "created", ci=source_ci)
+        self._queue.append(_Queued(slot, None, [(source_ci, target_ci, rel_type)]))
+        self._edges.add((_key(source_ci), _key(target_ci), rel_type))
+
+
+@dataclass
+class _Queued:
+    """One row's queued writes: its new CI (or None) and its new relationships, and its report slot."""
+
+    slot: dict[str, Any]
+    ci: ConfigurationItem | None
+    edges: list[tuple[ConfigurationItem, ConfigurationItem, str]]
+
+
+def _key(ci: ConfigurationItem) -> Any:
+    """How the edge cache names a CI: its id, or the object itself while it waits to be inserted."""
+    return ci.pk if ci.pk is not None else ("new", id(ci))
+
+
+def _refs(raw: Any) -> list:
+    """The targets in a relationship column: a JSON list, or `;`-separated text."""
+    if not raw:
+        return []
+    return raw if isinstance(raw, list) else [part for part in str(raw).split(";") if part.strip()]
+
+
+_BAD_BYTES = re.compile("[\udc80-\udcff]")
 
 
 def _has_bad_bytes(text: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
+    """Whether decoding with surrogateescape left undecodable bytes in `text`."""
+    return _BAD_BYTES.search(text) is not None
 
 
 def _coerce_attributes(ci_class: CIClass, attributes: dict[str, str]) -> dict[str, Any]:

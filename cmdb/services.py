@@ -135,7 +135,13 @@ def validate_schema(schema: Any) -> None:
         raise ValidationError({"attribute_schema": 'The schema must describe an object ("type": "object").'})
 
 
-def _clean(ci: ConfigurationItem) -> None:
+def _clean(ci: ConfigurationItem, *, check_unique: bool = True) -> None:
+    """Validate fields and attributes; with `check_unique`, also both natural keys (one query).
+
+    The importer passes check_unique=False: it has already looked the keys of its whole batch up in one
+    query and tracks the CIs it creates, and the unique constraints back it up (a race fails the batch's
+    savepoint, and the importer then retries row by row with the check).
+    """
     ci.attributes = ci.attributes if ci.attributes is not None else {}
     errors: dict[str, Any] = {}
     attribute_errors: dict[str, str] = {}
@@ -156,7 +162,7 @@ def _clean(ci: ConfigurationItem) -> None:
             attribute_errors = getattr(exc, "attribute_errors", {})
     if ci.ci_class_id is None:
         errors.setdefault("ci_class", []).append("This field is required.")
-    elif ci.name:
+    elif ci.name and check_unique:
         # One query for both natural keys (the database constraints back this up).
         match = Q(name=ci.name) | (Q(serial_number=ci.serial_number) if ci.serial_number else Q(pk__in=[]))
         taken = (
@@ -195,16 +201,37 @@ def _log(ci, *, actor, source, action, field="", old=None, new=None, at=None) ->
 @transaction.atomic
 def create_ci(*, actor, fields: dict[str, Any], source: str = ChangeSource.SHELL) -> ConfigurationItem:
     """Create a CI after validating its fields and attributes; logs one `created` history row."""
-    _check_source(source)
+    return insert_cis([new_ci(fields=fields)], actor=actor, source=source)[0]
+
+
+def new_ci(*, fields: dict[str, Any], check_unique: bool = True) -> ConfigurationItem:
+    """An unsaved CI built from `fields` and validated (ValidationError naming the field or attribute);
+    save it with insert_cis. check_unique=False skips the natural-key query (see _clean)."""
     unknown = set(fields) - set(CI_FIELDS)
     if unknown:
         raise ValidationError({name: "Unknown field." for name in sorted(unknown)})
     ci = ConfigurationItem(**fields)
-    _clean(ci)
-    ci.save()
-    _log(ci, actor=actor, source=source, action="created", new=ci.name).save()
-    events.publish("ci.created", record=ci, actor=actor, data={"source": source})
+    _clean(ci, check_unique=check_unique)
     return ci
+
+
+@transaction.atomic
+def insert_cis(
+    cis: list[ConfigurationItem], *, actor, source: str = ChangeSource.SHELL
+) -> list[ConfigurationItem]:
+    """Insert CIs validated by new_ci in one statement, with their `created` history rows in a second one,
+    and announce each (`ci.created`). The importer's batch path: two round trips for a whole batch."""
+    _check_source(source)
+    if not cis:
+        return cis
+    ConfigurationItem.objects.bulk_create(cis)
+    now = timezone.now()
+    CIChange.objects.bulk_create(
+        [_log(ci, actor=actor, source=source, action="created", new=ci.name, at=now) for ci in cis]
+    )
+    for ci in cis:
+        events.publish("ci.created", record=ci, actor=actor, data={"source": source})
+    return cis
 
 
 def diff_ci(ci: ConfigurationItem, changes: dict[str, Any]) -> list[tuple[str, Any, Any]]:
@@ -314,25 +341,53 @@ def add_relationship(
             rel = Relationship.objects.create(source=source, target=target, type=type)
     except IntegrityError:
         raise ValidationError({"target": f"{source.name} already {type.replace('_', ' ')} {target.name}."})
-    now = timezone.now()
-    value = {
-        "source": source.pk,
-        "type": type,
-        "target": target.pk,
-        "label": f"{source.name} {type} {target.name}",
-    }
-    CIChange.objects.bulk_create(
-        [
-            _log(
-                source, actor=actor, source=origin, action="related", field="relationship", new=value, at=now
-            ),
-            _log(
-                target, actor=actor, source=origin, action="related", field="relationship", new=value, at=now
-            ),
-        ]
-    )
-    events.publish("ci.updated", record=source, actor=actor, data={"source": origin, "relationship": value})
+    _log_relationships([rel], actor=actor, origin=origin)
     return rel
+
+
+@transaction.atomic
+def insert_relationships(
+    edges: list[tuple[ConfigurationItem, ConfigurationItem, str]], *, actor, origin: str = ChangeSource.SHELL
+) -> list[Relationship]:
+    """Insert (source, target, type) edges the caller has checked (known type, no self-loop, not present)
+    in one statement, with their `related` history rows in a second one. A duplicate that slipped through
+    raises IntegrityError: the importer then retries row by row through add_relationship."""
+    _check_source(origin)
+    for source, target, rel_type in edges:
+        errors = _relationship_errors(source, target, rel_type)
+        if errors:
+            raise ValidationError(errors)
+    rels = Relationship.objects.bulk_create(
+        [Relationship(source=source, target=target, type=rel_type) for source, target, rel_type in edges]
+    )
+    _log_relationships(rels, actor=actor, origin=origin)
+    return rels
+
+
+def _log_relationships(rels: list[Relationship], *, actor, origin: str) -> None:
+    """A `related` history row on both CIs of each new relationship, and a `ci.updated` event each."""
+    now = timezone.now()
+    rows, announced = [], []
+    for rel in rels:
+        source, target = rel.source, rel.target
+        value = {
+            "source": source.pk,
+            "type": rel.type,
+            "target": target.pk,
+            "label": f"{source.name} {rel.type} {target.name}",
+        }
+        for ci in (source, target):
+            rows.append(
+                _log(
+                    ci, actor=actor, source=origin, action="related", field="relationship", new=value, at=now
+                )
+            )
+        announced.append((source, value))
+    CIChange.objects.bulk_create(rows)
+    for source, value in announced:
+        events.publish(
+            "ci.updated", record=source, actor=actor, data={"source": origin, "relationship": value}
+        )
 
 
 @transaction.atomic

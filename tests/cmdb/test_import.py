@@ -133,3 +133,71 @@ def test_unreadable_files_are_refused_whole():
         import_file("{nope", format="json", actor=None)
     with pytest.raises(ImportFileError, match='no "name" column'):
         import_file("hostname,ci_class\nx,server\n", format="csv", actor=None)
+
+
+def _server_rows(count: int, *, cpu: int = 4) -> str:
+    lines = ["name,ci_class,serial_number,attributes.cpu_count,runs_on"]
+    lines += [f"host-{i},server,HS-{i},{cpu},{'server:host-0' if i else ''}" for i in range(count)]
+    return "\n".join(lines) + "\n"
+
+
+def test_round_trips_do_not_grow_with_the_number_of_rows(django_assert_max_num_queries):
+    """One lookup per class and window, batched inserts: 300 rows cost what 30 rows cost."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = {}
+    for size in (30, 300):
+        ConfigurationItem.objects.filter(name__startswith="host-").delete()
+        with CaptureQueriesContext(connection) as first:
+            report = import_file(_server_rows(size), format="csv", actor=None)
+        assert report.created == size and not report.failed
+        assert Relationship.objects.filter(target__name="host-0", type="runs_on").count() == size - 1
+        with CaptureQueriesContext(connection) as again:
+            report = import_file(_server_rows(size), format="csv", actor=None)
+        assert report.unchanged == size
+        counts[size] = (len(first), len(again))
+    assert counts[30] == counts[300]
+    assert counts[300][0] <= 15 and counts[300][1] <= 6, counts
+    # An update still goes row by row through the services (a few queries each), and logs the change.
+    with django_assert_max_num_queries(40):
+        report = import_file(_server_rows(3, cpu=8), format="csv", actor=None)
+    assert report.updated == 3
+    assert CIChange.objects.filter(field="attributes.cpu_count", new_value=8).count() == 3
+
+
+def test_a_key_taken_while_importing_fails_only_its_row(monkeypatch):
+    """The batch lookup missed a CI (as when a concurrent writer takes a key after it): the batch insert
+    fails, its savepoint rolls back, the rows are retried one by one with the unique checks, and only the
+    row whose key is taken is reported."""
+    from cmdb.importer import Importer
+    from cmdb.models import CIClass
+
+    racer = ConfigurationItem.objects.create(name="host-2", ci_class=CIClass.objects.get(name="server"))
+    remember = Importer._remember
+
+    def blind_to_the_racer(self, ci, **kwargs):
+        if ci.pk != racer.pk:
+            remember(self, ci, **kwargs)
+
+    monkeypatch.setattr(Importer, "_remember", blind_to_the_racer)
+    report = import_file(_server_rows(4), format="csv", actor=None)
+    assert reasons(report) == {4: "name: A server named 'host-2' already exists."}
+    assert report.created == 3
+    assert [row["action"] for row in report.rows] == ["created", "created", "failed", "created"]
+    racer.refresh_from_db()
+    assert racer.serial_number == "" and not racer.outgoing.exists()  # untouched
+    assert Relationship.objects.filter(target__name="host-0").count() == 2
+    assert CIChange.objects.filter(action="created", source="import").count() == 3
+
+
+def test_the_same_ci_twice_in_one_file_is_created_then_updated():
+    data = "name,ci_class,attributes.cpu_count\ndup,server,2\ndup,server,2\ndup,server,6\n"
+    report = import_file(data, format="csv", actor=None)
+    assert [row["action"] for row in report.rows] == ["created", "unchanged", "updated"]
+    assert ConfigurationItem.objects.get(name="dup").attributes == {"cpu_count": 6}
+    edges = "source,target,type\nserver:dup,server:x,runs_on\n"
+    ConfigurationItem.objects.create(name="x", ci_class=ConfigurationItem.objects.get(name="dup").ci_class)
+    report = import_file(edges + "server:dup,server:x,runs_on\n", format="csv", actor=None)
+    assert [row["action"] for row in report.rows] == ["created", "unchanged"]
+    assert CIChange.objects.filter(action="related").count() == 2  # one row on each end
