@@ -113,8 +113,14 @@ IMPACT_TYPES = (RelationshipType.DEPENDS_ON, RelationshipType.RUNS_ON, Relations
 class Relationship(models.Model):
     """A directed edge of the CMDB graph. Cycles are allowed in the data; every traversal is cycle-safe."""
 
-    source = models.ForeignKey(ConfigurationItem, on_delete=models.CASCADE, related_name="outgoing")
-    target = models.ForeignKey(ConfigurationItem, on_delete=models.CASCADE, related_name="incoming")
+    # No single-column FK indexes: the composite indexes below lead with each end and serve every lookup
+    # by one end (and the cascade on delete) as well, with one index less to write per edge.
+    source = models.ForeignKey(
+        ConfigurationItem, on_delete=models.CASCADE, related_name="outgoing", db_index=False
+    )
+    target = models.ForeignKey(
+        ConfigurationItem, on_delete=models.CASCADE, related_name="incoming", db_index=False
+    )
     type = models.CharField(max_length=20, choices=RelationshipType.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -125,9 +131,11 @@ class Relationship(models.Model):
             models.CheckConstraint(condition=~models.Q(source=models.F("target")), name="rel_no_self_loop"),
         ]
         indexes = [
-            # The recursive impact query walks edges by target (and dependencies by source, which the
-            # unique constraint's index already covers).
+            # One hop of the recursive walks (cmdb.selectors) is `this end = ? AND type = ANY(...)` returning
+            # the other end: impact walks by target, dependencies and the parent pick by source. With
+            # (end, type, other end) each hop is one index range, index-only once the table is vacuumed.
             models.Index(fields=["target", "type", "source"], name="rel_target_type_idx"),
+            models.Index(fields=["source", "type", "target"], name="rel_source_type_idx"),
         ]
 
     def __str__(self) -> str:
