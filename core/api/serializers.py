@@ -123,7 +123,17 @@ class TicketSerializer(serializers.ModelSerializer):
                 )
         return super().validate(attrs)
 
+    # Stands in for the number while the URL pattern is reversed once per response (see get_url).
+    URL_NUMBER_PLACEHOLDER = "XXXX0000000"
+
     def get_url(self, obj) -> str:
-        url = reverse(f"api:{obj.KIND}-detail", kwargs={"number": obj.number})
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request else url
+        # A list serializes many rows with the same URL shape: reverse (and absolutize) once per kind and
+        # substitute the number, instead of resolving the URL pattern for every row. Numbers are plain
+        # letters and digits, so the substitution needs no quoting.
+        templates = self.context.setdefault("_ticket_url_templates", {})
+        template = templates.get(obj.KIND)
+        if template is None:
+            url = reverse(f"api:{obj.KIND}-detail", kwargs={"number": self.URL_NUMBER_PLACEHOLDER})
+            request = self.context.get("request")
+            template = templates[obj.KIND] = request.build_absolute_uri(url) if request else url
+        return template.replace(self.URL_NUMBER_PLACEHOLDER, obj.number)

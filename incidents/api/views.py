@@ -1,7 +1,10 @@
+from django.db.models import Prefetch
+
 from core.api.viewsets import TicketViewSet
 from incidents import services
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
+from problems.models import Problem
 
 from .serializers import IncidentSerializer
 
@@ -11,7 +14,15 @@ class IncidentViewSet(TicketViewSet):
     serializer_class = IncidentSerializer
     filterset_class = IncidentFilterSet
     create_service = services.incident_create
-    list_select_related = (*TicketViewSet.list_select_related, "caller", "category", "parent", "problem")
+    list_select_related = (*TicketViewSet.list_select_related, "caller", "category")
+    # Parent and problem are shown by number only, and loaded by a prefetch (a query only when a listed
+    # incident has one): joining incidents_incident to itself and to problems made PostgreSQL spend ~25 ms
+    # planning every list query against ~2 ms without those joins.
+    list_prefetch_related = (
+        *TicketViewSet.list_prefetch_related,
+        Prefetch("parent", queryset=Incident.objects.only("id", "number")),
+        Prefetch("problem", queryset=Problem.objects.only("id", "number")),
+    )
 
     def get_queryset(self):
         # The stored tsvector is only for searching; loading it for every listed row costs time.
