@@ -5,22 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_roles'),
-        ('cmdb', '0004_name_prefix_serial_indexes'),
-        ('incidents', '0001_initial'),
-        ('problems', '0002_problem_known_error_article_and_more'),
+        ("accounts", "0002_roles"),
+        ("cmdb", "0004_name_prefix_serial_indexes"),
+        ("incidents", "0001_initial"),
+        ("problems", "0002_problem_known_error_article_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['assignment_group', 'state', '-opened_at', '-id'], name='incident_queue_idx'),
+            model_name="incident",
+            index=models.Index(
+                fields=["assignment_group", "state", "-opened_at", "-id"], name="incident_queue_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(condition=models.Q(('assigned_to__isnull', True)), fields=['assignment_group', 'state'], name='incident_unassigned_idx'),
+            model_name="incident",
+            index=models.Index(
+                condition=models.Q(("assigned_to__isnull", True)),
+                fields=["assignment_group", "state"],
+                name="incident_unassigned_idx",
+            ),
         ),
     ]
