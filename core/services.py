@@ -75,7 +75,76 @@ def validate_assignment(ticket: TicketBase) -> None:
 
 def lock(ticket: TicketBase) -> TicketBase:
     """Re-read the ticket row under SELECT ... FOR UPDATE; every write starts here."""
-    return type(ticket).objects.select_for_update().get(pk=ticket.pk)
+    locked = type(ticket).objects.select_for_update().get(pk=ticket.pk)
+    locked._loaded_relations = _relation_ids(locked)
+    return locked
+
+
+def _relation_ids(ticket: TicketBase) -> dict[str, Any]:
+    return {f.attname: getattr(ticket, f.attname) for f in ticket._meta.concrete_fields if f.many_to_one}
+
+
+def _trusted_relations(ticket: TicketBase) -> list[str]:
+    """Foreign keys whose target is known to exist, so full_clean need not query for each one.
+
+    Either the value is the one the locked row was read with (the database's FK constraint vouches for
+    it, and PROTECT keeps it), or the related object is attached and was itself read from the database
+    (the serializers and services resolve names and numbers to rows before calling us). A key set to a
+    bare id, or with `limit_choices_to`, is still checked by full_clean.
+    """
+    loaded = getattr(ticket, "_loaded_relations", {})
+    trusted = []
+    for field in ticket._meta.concrete_fields:
+        if not field.many_to_one or field.remote_field.limit_choices_to:
+            continue
+        value = getattr(ticket, field.attname)
+        if value is None:
+            continue
+        if field.attname in loaded and loaded[field.attname] == value:
+            trusted.append(field.name)
+        elif field.is_cached(ticket):
+            related = field.get_cached_value(ticket)
+            if related is not None and not related._state.adding and related.pk == value:
+                trusted.append(field.name)
+    return trusted
+
+
+def _full_clean(ticket: TicketBase, *, exclude: list[str]) -> None:
+    """Model.full_clean(exclude=...) without the per-foreign-key existence queries of trusted keys.
+
+    Same steps and error aggregation as Django's full_clean: field checks, clean(), then unique and
+    constraint checks for the fields that passed; only the field checks skip `_trusted_relations`.
+    """
+    errors: dict = {}
+    try:
+        ticket.clean_fields(exclude=[*exclude, *_trusted_relations(ticket)])
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    try:
+        ticket.clean()
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    failed = {*exclude, *errors}
+    try:
+        ticket.validate_unique(exclude=failed)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    try:
+        ticket.validate_constraints(exclude=failed)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _remember_empty(ticket: TicketBase, name: str) -> None:
+    """Note that a just-created ticket's many-to-many `name` is empty, as a prefetch would, so the
+    listeners that read it (notification recipients, serializers) don't query for nothing. Any later
+    add/set/remove through the manager drops this cache, as it drops a real prefetch."""
+    queryset = getattr(ticket, name).get_queryset()
+    queryset._result_cache = []
+    queryset._prefetch_done = True
+    ticket.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
 
 
 @transaction.atomic
@@ -93,14 +162,19 @@ def create_ticket(
     ticket.state = model.workflow.initial
     ticket.opened_by = ticket.opened_by if ticket.opened_by_id else actor
     ticket.refresh_derived_fields()
-    ticket.full_clean(exclude=["number", "search_vector", "opened_by"])
+    _full_clean(ticket, exclude=["number", "search_vector", "opened_by"])
     validate_assignment(ticket)
     ticket.save()
     cis = list(configuration_items)
+    watchers = list(watchers)
     if cis:
         ticket.configuration_items.set(cis)
+    else:
+        _remember_empty(ticket, "configuration_items")
     if watchers:
-        ticket.watchers.set(list(watchers))
+        ticket.watchers.set(watchers)
+    else:
+        _remember_empty(ticket, "watchers")
     record_activity(ticket, kind=ActivityKind.CREATED, actor=actor, body=ticket.short_description)
     events.publish(f"{model.KIND}.created", record=ticket, actor=actor)
     return ticket
@@ -131,7 +205,7 @@ def update_ticket(
     for name, value in changes.items():
         setattr(ticket, name, value)
     ticket.refresh_derived_fields()
-    ticket.full_clean(exclude=["number", "search_vector"])
+    _full_clean(ticket, exclude=["number", "search_vector"])
     validate_assignment(ticket)
 
     diffs = [
@@ -251,7 +325,7 @@ def transition(
         setattr(ticket, name, value)
     ticket.state = to
     ticket.refresh_derived_fields()
-    ticket.full_clean(exclude=["number", "search_vector"])
+    _full_clean(ticket, exclude=["number", "search_vector"])
     ticket.version += 1
     ticket.save()
     record_activity(

@@ -21,6 +21,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from core.config_cache import ConfigCache
 from core.events import Event
 
 from . import conf
@@ -65,8 +66,17 @@ def payload_for(event: Event) -> dict:
     }
 
 
+def _load_active_webhooks(_key=None) -> list[Webhook]:
+    return list(Webhook.objects.filter(active=True))
+
+
+# Active subscriptions, per process (every ticket write asks; admins rarely change them). Any committed
+# change to a Webhook row invalidates every process's copy (core.config_cache).
+_active_webhooks = ConfigCache(_load_active_webhooks, models=(Webhook,))
+
+
 def queue_for_event(event: Event) -> list[WebhookDelivery]:
-    webhooks = [hook for hook in Webhook.objects.filter(active=True) if hook.wants(event.name)]
+    webhooks = [hook for hook in _active_webhooks.get() if hook.wants(event.name)]
     if not webhooks:
         return []
     payload = payload_for(event)

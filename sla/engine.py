@@ -20,11 +20,23 @@ from django.utils import timezone
 from accounts.roles import AGENT, has_role
 from core import events as core_events
 from core.choices import ActivityKind
+from core.config_cache import ConfigCache
 from core.models import Activity, TicketBase
 from core.services import record_activity
 
 from .calendar import Calendar
-from .models import BREACH_STAGE, Escalation, SLADefinition, Target, Timer, TimerEvent, TimerState
+from .models import (
+    BREACH_STAGE,
+    BusinessCalendar,
+    Escalation,
+    Holiday,
+    SLADefinition,
+    Target,
+    Timer,
+    TimerEvent,
+    TimerState,
+    WorkingHours,
+)
 
 CANCEL_STATES = frozenset({"canceled", "cancelled", "rejected"})
 OPEN_STATES = (TimerState.RUNNING, TimerState.PAUSED)
@@ -129,9 +141,21 @@ def matches(definition: SLADefinition, record: TicketBase) -> bool:
     return True
 
 
+def _load_definitions(kind: str) -> list[SLADefinition]:
+    return list(
+        SLADefinition.objects.filter(applies_to=kind, active=True)
+        .select_related("calendar")
+        .prefetch_related("calendar__hours", "calendar__holidays")
+    )
+
+
+# The active definitions of each ticket kind, per process: every ticket write reads them, admins change
+# them rarely. Any committed change to a definition or calendar invalidates every process's copy.
+_definitions = ConfigCache(_load_definitions, models=(SLADefinition, BusinessCalendar, WorkingHours, Holiday))
+
+
 def applicable_definitions(record: TicketBase) -> list[SLADefinition]:
-    candidates = SLADefinition.objects.filter(applies_to=record.KIND, active=True).select_related("calendar")
-    return [d for d in candidates if matches(d, record)]
+    return [d for d in _definitions.get(record.KIND) if matches(d, record)]
 
 
 # --- writing events -----------------------------------------------------------------------------------
@@ -407,7 +431,8 @@ def evaluate(record: TicketBase, *, actor=None, reason: str = "", opening: bool 
     apply, recompute those that still do, start those that newly apply (counted from the ticket's
     original start, less the time it spent paused)."""
     wanted = {d.pk: d for d in applicable_definitions(record)}
-    existing = {t.definition_id: t for t in timers_for(record)}
+    # A ticket being opened was inserted by this very transaction: it has no timers to look up.
+    existing = {} if opening else {t.definition_id: t for t in timers_for(record)}
     now = timezone.now()
     for definition_id, timer in existing.items():
         if definition_id not in wanted and timer.state in OPEN_STATES:

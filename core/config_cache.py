@@ -1,0 +1,114 @@
+"""Per-process caches of the small configuration tables every ticket write reads (SLA definitions,
+webhook subscriptions), kept exact across processes by one stamp in the shared cache (Redis).
+
+Why: each create used to query these tables although they change a few times a year. A process keeps
+what it loaded together with the stamp it saw; any committed change to a watched model sets a new stamp
+(after commit, so other processes never load uncommitted rows), and every process reloads on its next
+read. The stamp is read once per transaction, so a write reading several caches costs one Redis GET.
+
+A transaction that itself changed configuration bypasses the caches until it ends (it sees rows nobody
+else may ever see), and if Redis cannot be reached the caches are bypassed too: the answer is always
+what the database says.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_migrate, post_save
+
+logger = logging.getLogger(__name__)
+
+STAMP_KEY = "itsm:config-stamp"
+_local = threading.local()
+
+
+def _stamp_committed() -> None:
+    """on_commit callback of a configuration write: publish a new stamp for every process."""
+    try:
+        cache.set(STAMP_KEY, uuid.uuid4().hex, None)
+    except Exception:
+        logger.warning("could not publish the configuration stamp; caches are bypassed until it is back")
+
+
+def configuration_changed(**kwargs: Any) -> None:
+    """Signal receiver for the watched models (save, delete) and for flush/migrate."""
+    # Registered as an on_commit callback: while it is pending in this connection, the transaction
+    # holds uncommitted configuration and reads bypass the caches (a rollback discards it with them).
+    if not (transaction.get_connection().in_atomic_block and _writing_configuration()):
+        transaction.on_commit(_stamp_committed)
+
+
+def _writing_configuration() -> bool:
+    connection = transaction.get_connection()
+    return any(func is _stamp_committed for _, func, _ in connection.run_on_commit)
+
+
+def current_stamp() -> str | None:
+    """The stamp the caches are valid for, or None when they must be bypassed."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and _writing_configuration():
+        return None
+    # Within one transaction the stamp is read once. Django replaces `run_on_commit` with a new list at
+    # every commit and rollback, so that list's identity marks "this transaction"; outside a
+    # transaction every read asks Redis.
+    memo = getattr(_local, "memo", None)
+    if connection.in_atomic_block and memo is not None and memo[0] is connection.run_on_commit:
+        return memo[1]
+    try:
+        stamp = cache.get(STAMP_KEY)
+        if stamp is None:
+            cache.add(STAMP_KEY, uuid.uuid4().hex, None)
+            stamp = cache.get(STAMP_KEY)
+    except Exception:
+        logger.warning("configuration stamp unreadable; reading configuration from the database")
+        return None
+    _local.memo = (connection.run_on_commit, stamp) if connection.in_atomic_block else None
+    return stamp
+
+
+class ConfigCache:
+    """`ConfigCache(loader, models)`: `get(key)` returns `loader(key)`, cached per process and stamp.
+
+    The loader must return plain data or model instances nobody mutates (treat them as read-only).
+    """
+
+    def __init__(self, loader: Callable[[Hashable], Any], *, models: tuple = ()):
+        self.loader = loader
+        self._entries: dict[Hashable, tuple[str, Any]] = {}
+        self._lock = threading.Lock()
+        for model in models:
+            watch(model)
+
+    def get(self, key: Hashable = None) -> Any:
+        stamp = current_stamp()
+        if stamp is None:
+            return self.loader(key)
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] == stamp:
+            return entry[1]
+        value = self.loader(key)
+        with self._lock:
+            self._entries[key] = (stamp, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def watch(model) -> None:
+    """Invalidate every configuration cache when `model` rows are saved or deleted."""
+    uid = f"config-cache:{model._meta.label}"
+    post_save.connect(configuration_changed, sender=model, dispatch_uid=uid + ":save", weak=False)
+    post_delete.connect(configuration_changed, sender=model, dispatch_uid=uid + ":delete", weak=False)
+
+
+# `flush` (transactional tests) and `migrate` replace table contents without model signals.
+post_migrate.connect(configuration_changed, dispatch_uid="config-cache:post_migrate", weak=False)
