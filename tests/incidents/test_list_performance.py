@@ -1,0 +1,71 @@
+"""What keeps the incident list fast at scale, checked for behaviour: capped saved-view badges, the page's
+own count reused for its tab, the bulk bar's selects rendered in Python, and the API's group filter."""
+
+import pytest
+from django.urls import reverse
+
+from incidents.views import IncidentListView
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def listed(client, agent, make_incident, monkeypatch):
+    monkeypatch.setattr(IncidentListView, "count_cap", 2)
+    for i in range(3):
+        make_incident(f"Open {i}")
+    make_incident("Mine", assigned_to=agent)
+    client.force_login(agent)
+    return client
+
+
+def test_badges_past_the_cap_say_cap_plus_but_the_current_view_is_exact(listed, agent):
+    response = listed.get(reverse("incident-list"), {"view": "my_work"})
+    tabs = {tab["slug"]: tab for tab in response.context["saved_views"]}
+    assert (tabs["open"]["count"], tabs["open"]["capped"]) == (2, True)
+    assert (tabs["my_work"]["count"], tabs["my_work"]["capped"]) == (1, False)
+    assert "data-count>2+</span>" in response.content.decode()
+    # The current, unfiltered view takes the page's exact count, whatever the cap.
+    response = listed.get(reverse("incident-list"))
+    tabs = {tab["slug"]: tab for tab in response.context["saved_views"]}
+    assert (tabs["open"]["count"], tabs["open"]["capped"]) == (4, False)
+    assert response.context["page_obj"].paginator.count == 4
+    # With a filter the current tab is counted on its own (not the filtered page's count).
+    response = listed.get(reverse("incident-list"), {"search": "Mine"})
+    tabs = {tab["slug"]: tab for tab in response.context["saved_views"]}
+    assert response.context["page_obj"].paginator.count == 1
+    assert (tabs["open"]["count"], tabs["open"]["capped"]) == (2, True)
+
+
+def test_bulk_bar_selects_list_every_agent_and_keep_the_posted_choice(listed, agent, other_agent):
+    html = listed.get(reverse("incident-list")).content.decode()
+    assert '<select name="assigned_to" class="form-select" id="id_assigned_to"' in html
+    assert f'<option value="{agent.username}">{agent.username}</option>' in html
+    assert f'<option value="{other_agent.username}">{other_agent.username}</option>' in html
+    assert '<option value="" selected>---------</option>' in html
+    # A refused bulk action re-renders the bar with the user's choices still selected.
+    response = listed.post(reverse("incident-list"), {"action": "assign", "assigned_to": agent.username})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'<option value="{agent.username}" selected>{agent.username}</option>' in html
+    assert '<option value="assign" selected>' in html
+
+
+def test_api_group_filter_takes_several_names_and_unknown_names_match_nothing(
+    api_client, agent, make_incident, service_desk, make_group
+):
+    network = make_group("network")
+    ours = make_incident("Ours")
+    theirs = make_incident("Theirs", assignment_group=network)
+    client = api_client(agent)
+    url = reverse("api:incident-list")
+
+    def numbers(**params):
+        return sorted(r["number"] for r in client.get(url, params).json()["results"])
+
+    assert numbers(assignment_group=service_desk.name) == [ours.number]
+    assert numbers(assignment_group=f"{service_desk.name},network") == sorted([ours.number, theirs.number])
+    assert numbers(assignment_group="nobody") == []
+    detail = client.get(url, {"assignment_group": "network"}).json()["results"][0]
+    assert detail["url"].endswith(reverse("api:incident-detail", kwargs={"number": theirs.number}))
+    assert detail["url"].startswith("http")
