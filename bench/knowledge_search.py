@@ -108,6 +108,15 @@ def load(articles: int, incidents: int) -> dict:
 
     rng = random.Random(8)
     author = User.objects.create_user("kb_bench_author", password="pw")
+    with connection.cursor() as cursor:
+        # GIN indexes are built once after the load (as a restore would), not row by row.
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('knowledge_article', "
+            "'incidents_incident') AND indexdef LIKE '%%USING gin%%'"
+        )
+        gin_indexes = cursor.fetchall()
+        for name, _ in gin_indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
     started = time.perf_counter()
     numbers = next_numbers("KB", articles)
     batch = [
@@ -128,13 +137,6 @@ def load(articles: int, incidents: int) -> dict:
     pick = f"w[floor(exp(random() * ln({len(WORDS)} + 1)))::int]"  # Zipf: P(k) ~ 1/k
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'incidents_incident' "
-            "AND indexdef LIKE '%%gin%%search_vector%%'"
-        )
-        gin_indexes = cursor.fetchall()
-        for name, _ in gin_indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-        cursor.execute(
             f"""
             INSERT INTO incidents_incident (number, short_description, description, state, priority,
                 opened_by_id, opened_at, updated_at, version, impact, urgency, major, hold_reason,
@@ -148,15 +150,21 @@ def load(articles: int, incidents: int) -> dict:
             """,
             [author.pk, incidents],
         )
+        incidents_seconds = time.perf_counter() - started
+        started = time.perf_counter()
         cursor.execute("SET maintenance_work_mem = '256MB'")
         for _, definition in gin_indexes:
             cursor.execute(definition)
         cursor.execute("RESET maintenance_work_mem")
         cursor.execute("SELECT setval('itsm_number_inc_seq', %s)", [incidents + 1])
-        cursor.execute("ANALYZE incidents_incident")
-        cursor.execute("ANALYZE knowledge_article")
-    incidents_seconds = time.perf_counter() - started
-    return {"articles_load_s": round(articles_seconds, 1), "incidents_load_s": round(incidents_seconds, 1)}
+        # A steady state: autovacuum would have set the visibility map and statistics by now.
+        cursor.execute("VACUUM ANALYZE incidents_incident")
+        cursor.execute("VACUUM ANALYZE knowledge_article")
+    return {
+        "articles_load_s": round(articles_seconds, 1),
+        "incidents_load_s": round(incidents_seconds, 1),
+        "gin_build_and_vacuum_s": round(time.perf_counter() - started, 1),
+    }
 
 
 @pytest.fixture
@@ -205,16 +213,21 @@ def test_search_latency(volume, client):
         }
 
     plans = {}
+    # A common word (PostgreSQL rightly reads rows in order until the LIMIT) and rare ones (GIN bitmap scans).
     for label, user, url, params in (
-        ("article_search", agent, "/api/v1/kb/articles/", {"search": "network", "page_size": 25}),
-        ("global_search", agent, "/search/", {"q": "network"}),
+        ("article_common", agent, "/api/v1/kb/articles/", {"search": "network", "page_size": 25}),
+        ("article_rare", agent, "/api/v1/kb/articles/", {"search": "dock display", "page_size": 25}),
+        ("global_common", agent, "/search/", {"q": "network"}),
+        ("global_rare", agent, "/search/", {"q": "dock display resolution"}),
     ):
         client.force_login(user)
         with CaptureQueriesContext(connection) as captured:
             client.get(url, params)
         for index, query in enumerate(captured.captured_queries):
             sql = query["sql"]
-            if sql.startswith("SELECT") and ("search_vector" in sql or "title_vector" in sql):
+            if sql.lstrip("(").startswith("SELECT") and any(
+                marker in sql for marker in ("search_vector", "title_vector", "%>")
+            ):
                 plan = _explain(sql)
                 plans[f"{label}_{index}"] = plan
                 print(f"\n--- {label} query {index}: {sql[:300]}...\n{plan}")

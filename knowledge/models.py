@@ -87,8 +87,10 @@ class Article(models.Model):
     class Meta:
         ordering = ["-updated_at", "-id"]
         indexes = [
-            GinIndex(fields=["search_vector"], name="article_search_idx"),
-            GinIndex(fields=["title_vector"], name="article_title_search_idx"),
+            # fastupdate off: articles are written rarely and searched constantly, and a GIN pending list
+            # (left by a burst of writes until the next vacuum) is scanned linearly by every search.
+            GinIndex(fields=["search_vector"], name="article_search_idx", fastupdate=False),
+            GinIndex(fields=["title_vector"], name="article_title_search_idx", fastupdate=False),
             # The title trigram index (typo tolerance) is in migration 0001 only, created where pg_trgm
             # exists (core.pg.RunSQLIfExtension); declaring it here would fail on servers without pg_trgm.
             models.Index(fields=["state", "audience", "-published_at"], name="article_state_idx"),

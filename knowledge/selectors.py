@@ -52,7 +52,8 @@ WORD = re.compile(r"\w{2,}", re.UNICODE)
 NUMBER = re.compile(r"^KB0*(\d{1,10})$", re.IGNORECASE)
 CANDIDATES = 100  # per GIN pass; only these are ranked (see the module docstring)
 FALLBACK_CANDIDATES = 25  # typo matches: similarity is costly per row, and only the first few matter
-SNIPPET_SOURCE_CHARS = 1500  # ts_headline parses only the start of a body: its cost grows with the text
+SNIPPET_SOURCE_CHARS = 1000  # ts_headline parses only the start of a body: its cost grows with the text
+VECTOR_FIELDS = ("search_vector", "title_vector")  # ranked in SQL; never worth sending to Python
 
 
 def visible_articles(user) -> QuerySet[Article]:
@@ -133,6 +134,7 @@ def search_articles(queryset: QuerySet[Article], text) -> QuerySet[Article]:
         ids = _candidate_ids(queryset, match, limit=FALLBACK_CANDIDATES)
     return (
         queryset.filter(pk__in=ids)
+        .defer(*VECTOR_FIELDS)
         .annotate(
             rank=rank,
             snippet_raw=Coalesce(
@@ -215,6 +217,7 @@ def suggest_for_record(record, user, limit: int = 5) -> list[Suggestion]:
     ids = _candidate_ids(published, Q(search_vector=query), Q(title_vector=query))
     rows = (
         published.filter(pk__in=ids)
+        .defer(*VECTOR_FIELDS)
         .annotate(
             rank=SearchRank(F("search_vector"), query),
             snippet_raw=SearchHeadline(

@@ -121,7 +121,7 @@ class Migration(migrations.Migration):
         # Typo tolerance in search (knowledge.selectors) uses this index only where pg_trgm exists (core.pg).
         core.pg.RunSQLIfExtension(
             "pg_trgm",
-            sql="CREATE INDEX IF NOT EXISTS article_title_trgm_idx ON knowledge_article USING gin (title gin_trgm_ops)",
+            sql="CREATE INDEX IF NOT EXISTS article_title_trgm_idx ON knowledge_article USING gin (title gin_trgm_ops) WITH (fastupdate = off)",
             reverse_sql="DROP INDEX IF EXISTS article_title_trgm_idx",
         ),
         migrations.AddIndex(
