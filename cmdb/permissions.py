@@ -17,6 +17,8 @@ class CMDBWritePermission(BasePermission):
     message = "Only CMDB managers and admins can change the CMDB."
 
     def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False  # anonymous callers get 401, never an empty list
         if request.method in SAFE_METHODS or getattr(view, "detail", False):
             return True
         return can_edit_cmdb(request.user)
@@ -31,4 +33,6 @@ class AdminWritePermission(BasePermission):
     message = "Only admins can change CI classes."
 
     def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
         return request.method in SAFE_METHODS or is_admin(request.user)

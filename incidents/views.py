@@ -22,6 +22,7 @@ from core.ticket_views import (
     open_states,
 )
 from problems.models import Problem
+from problems.services import link_incidents
 from sla import selectors as sla_selectors
 from sla.models import Timer, TimerState
 
@@ -123,7 +124,9 @@ class IncidentListView(TicketListView):
         problem = form.cleaned_data.get("problem")
         if problem is None:
             raise ValidationError({"problem": "Give the problem number to add the incidents to."})
-        services.incident_update(record, actor=self.request.user, changes={"problem": problem})
+        # Through the problem's service, so the problem's timeline records the link too (and a closed
+        # problem refuses new incidents).
+        link_incidents(problem, [record], actor=self.request.user)
 
 
 class IncidentDetailView(TicketDetailView):
