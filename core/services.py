@@ -45,6 +45,28 @@ def record_activity(
     )
 
 
+def record_activities(record: models.Model, entries: list[dict[str, Any]]) -> list[Activity]:
+    """Append several timeline rows to one record in one INSERT, in order; each entry takes the keyword
+    arguments of `record_activity` (kind, actor, body, public, data)."""
+    if not entries:
+        return []
+    content_type = ContentType.objects.get_for_model(record)
+    rows = [
+        Activity(
+            content_type=content_type,
+            object_id=record.pk,
+            kind=entry["kind"],
+            actor=entry.get("actor") if entry.get("actor") is not None and entry["actor"].pk else None,
+            actor_name=_actor_name(entry.get("actor")),
+            public=entry.get("public", True),
+            body=entry.get("body", ""),
+            data=entry.get("data") or {},
+        )
+        for entry in entries
+    ]
+    return Activity.objects.bulk_create(rows)
+
+
 def _actor_name(actor) -> str:
     if actor is None or not getattr(actor, "pk", None):
         return "system"

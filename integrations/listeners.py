@@ -28,10 +28,10 @@ def persist_outbox(event: Event) -> None:
 
 
 def enqueue_outbox(event: Event) -> None:
-    from .tasks import deliver_webhook, enqueue, send_email
-
     email_ids, delivery_ids = getattr(event, _OUTBOX_ATTR, ((), ()))
-    for pk in email_ids:
-        enqueue(send_email, pk)
-    for pk in delivery_ids:
-        enqueue(deliver_webhook, str(pk))
+    if not (email_ids or delivery_ids):
+        return
+    from .tasks import deliver_webhook, enqueue_many, send_email
+
+    # One broker connection for all of the event's messages.
+    enqueue_many([(send_email, pk) for pk in email_ids] + [(deliver_webhook, str(pk)) for pk in delivery_ids])

@@ -123,15 +123,21 @@ def recipients_for(template: str, event: Event) -> list[Recipient]:
     return list(found.values())
 
 
-def thread_ids(ticket, recipient: str) -> tuple[str, list[str]]:
+def thread_ids(ticket, recipient: str, *, new_ticket: bool = False) -> tuple[str, list[str]]:
     """(In-Reply-To, References) for the next mail about `ticket` to `recipient`.
 
     The thread's root is the mail that opened the ticket (or a stable id made from the number), and the
     reply goes under the last message this recipient saw, so every client shows one conversation.
+    `new_ticket`: the ticket was opened by the current transaction (its `created` event), so no mail in
+    or out can be linked to it yet and nothing is looked up.
     """
     ticket_type = ContentType.objects.get_for_model(ticket)
     first_inbound = (
-        InboundEmail.objects.filter(ticket_type=ticket_type, ticket_id=ticket.pk, status="ticket_created")
+        None
+        if new_ticket
+        else InboundEmail.objects.filter(
+            ticket_type=ticket_type, ticket_id=ticket.pk, status="ticket_created"
+        )
         .order_by("received_at", "id")
         .values_list("message_id", flat=True)
         .first()
@@ -140,7 +146,9 @@ def thread_ids(ticket, recipient: str) -> tuple[str, list[str]]:
         first_inbound or current_inbound_message_id.get() or f"<{ticket.number}@{conf.message_id_domain()}>"
     )
     last = current_inbound_message_id.get() or (
-        OutboundEmail.objects.filter(
+        None
+        if new_ticket
+        else OutboundEmail.objects.filter(
             ticket_type=ticket_type, ticket_id=ticket.pk, recipient__iexact=recipient
         )
         .order_by("-created_at", "-id")
@@ -191,7 +199,7 @@ def queue_for_event(event: Event) -> list[OutboundEmail]:
     ticket = event.record
     rows = []
     for recipient in recipients_for(template, event):
-        in_reply_to, references = thread_ids(ticket, recipient.address)
+        in_reply_to, references = thread_ids(ticket, recipient.address, new_ticket=event.action == "created")
         context = _context(template, event, recipient)
         title = clean_header(ticket.short_description, 150)
         subject = SUBJECTS[template].format(title=title, state=clean_header(str(context["state_to"])))

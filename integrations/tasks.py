@@ -24,6 +24,26 @@ def enqueue(task, *args, countdown: int | None = None) -> bool:
     return True
 
 
+def enqueue_many(jobs: list[tuple]) -> int:
+    """Queue (task, *args) jobs over one broker connection; on a broker error, log and leave the rest
+    to the beat sweep (their rows stay pending). Returns how many were queued."""
+    if not jobs:
+        return 0
+    from celery import current_app
+
+    sent = 0
+    try:
+        with current_app.producer_or_acquire() as producer:
+            for task, *args in jobs:
+                task.apply_async(args=args, producer=producer)
+                sent += 1
+    except Exception:
+        logger.exception(
+            "could not enqueue %d outbox task(s); the outbox sweep will retry them", len(jobs) - sent
+        )
+    return sent
+
+
 @shared_task(name="integrations.send_email")
 def send_email(pk: int) -> str:
     return notifications.send_outbound_email(pk)

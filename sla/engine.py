@@ -9,6 +9,7 @@ timer never disagrees with the ticket state that caused it; the Celery checks ar
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +23,7 @@ from core import events as core_events
 from core.choices import ActivityKind
 from core.config_cache import ConfigCache
 from core.models import Activity, TicketBase
-from core.services import record_activity
+from core.services import record_activities, record_activity
 
 from .calendar import Calendar
 from .models import (
@@ -176,6 +177,11 @@ def _describe(timer: Timer, kind: str, clock: Clock, note: str) -> str:
 
 def store(timer: Timer, clock: Clock) -> None:
     """Write the replayed numbers onto the timer row and compute its next check instant."""
+    _set_columns(timer, clock)
+    timer.save()
+
+
+def _set_columns(timer: Timer, clock: Clock, *, fired: set[int] | None = None) -> None:
     timer.state = clock.state
     timer.started_at = clock.started_at or timer.started_at
     timer.running_since = clock.running_since
@@ -185,16 +191,17 @@ def store(timer: Timer, clock: Clock) -> None:
     timer.stopped_at = clock.stopped_at
     timer.breached_at = clock.breached_at
     timer.due_at = clock.due_at
-    timer.next_check_at = min(pending_instants(timer), default=None)
-    timer.save()
+    timer.next_check_at = min(pending_instants(timer, fired=fired), default=None)
 
 
-def pending_instants(timer: Timer) -> list[datetime]:
-    """The instants at which a running timer crosses a not-yet-fired warning threshold, and its due time."""
+def pending_instants(timer: Timer, *, fired: set[int] | None = None) -> list[datetime]:
+    """The instants at which a running timer crosses a not-yet-fired warning threshold, and its due time.
+    `fired` (the stages already run) is read from the ledger unless the caller knows it."""
     if timer.state != TimerState.RUNNING or timer.running_since is None or timer.due_at is None:
         return []
     definition = timer.definition
-    fired = set(timer.escalations.values_list("stage", flat=True)) if timer.pk else set()
+    if fired is None:
+        fired = set(timer.escalations.values_list("stage", flat=True)) if timer.pk else set()
     calendar = _calendar(definition)
     instants = [timer.due_at]
     for threshold in definition.warning_thresholds or []:
@@ -253,9 +260,12 @@ def ensure_breach_event(timer: Timer) -> None:
 
 
 def _timeline(record: TicketBase, timer: Timer, kind: str, *, actor=None, note: str = "") -> None:
+    record_activity(record, **_timeline_entry(timer, kind, actor=actor, note=note))
+
+
+def _timeline_entry(timer: Timer, kind: str, *, actor=None, note: str = "") -> dict:
     clock = Clock(state=timer.state, due_at=timer.due_at)
-    record_activity(
-        record,
+    return dict(
         kind=ActivityKind.SLA,
         actor=actor,
         public=False,
@@ -273,31 +283,36 @@ def _timeline(record: TicketBase, timer: Timer, kind: str, *, actor=None, note: 
     )
 
 
-def _enqueue_stage(timer_id: int, stage: int) -> None:
-    def publish() -> None:
-        from .tasks import enqueue, fire_stage_task
+# While a ticket event is handled, the Celery messages it causes are collected here and published
+# after commit in one batch over one broker connection (see on_ticket_change).
+_pending_jobs: contextvars.ContextVar[list | None] = contextvars.ContextVar("sla_pending_jobs", default=None)
 
-        enqueue(fire_stage_task, (timer_id, stage))
+
+def _after_commit(jobs: list[tuple[str, tuple, dict]]) -> None:
+    """Publish (task name, args, options) jobs once the transaction commits."""
+    collected = _pending_jobs.get()
+    if collected is not None:
+        collected.extend(jobs)
+        return
+
+    def publish() -> None:
+        from .tasks import enqueue_many
+
+        enqueue_many(jobs)
 
     transaction.on_commit(publish)
 
 
-def schedule_checks(timer: Timer) -> None:
+def _enqueue_stage(timer_id: int, stage: int) -> None:
+    _after_commit([("fire_stage_task", (timer_id, stage), {})])
+
+
+def schedule_checks(timer: Timer, *, fired: set[int] | None = None) -> None:
     """After commit, enqueue a check at each warning instant and at the due time. A broker outage must
     not fail the ticket write: errors are logged and the beat sweep catches up."""
-    instants = pending_instants(timer)
-    if not instants:
-        return
-    timer_id = timer.pk
-
-    def publish() -> None:
-        from .tasks import check_timer, enqueue
-
-        for instant in instants:
-            if not enqueue(check_timer, (timer_id,), eta=instant):
-                return
-
-    transaction.on_commit(publish)
+    instants = pending_instants(timer, fired=fired)
+    if instants:
+        _after_commit([("check_timer", (timer.pk,), {"eta": instant}) for instant in instants])
 
 
 # --- starting timers, from the ticket's own history ---------------------------------------------------
@@ -311,10 +326,13 @@ def _is_agent_response(activity: Activity, record: TicketBase) -> bool:
     return False
 
 
-def history_events(record: TicketBase, definition: SLADefinition) -> list[tuple[str, datetime]]:
+def history_events(
+    record: TicketBase, definition: SLADefinition, *, rows: list[Activity] | None = None
+) -> list[tuple[str, datetime]]:
     """The events a timer of `definition` would have recorded had it run since the ticket opened: the
     start at `opened_at`, then pauses/resumes/stops from the ticket's state changes (with this
-    definition's pause states) and, for a response target, the first agent response."""
+    definition's pause states) and, for a response target, the first agent response. `rows` are the
+    ticket's state-change, assignment and comment timeline rows when the caller already has them."""
     workflow = record.workflow
     pause_states = set(definition.pause_states or [])
     out: list[tuple[str, datetime]] = [(TimerEvent.Kind.START, record.opened_at)]
@@ -323,15 +341,16 @@ def history_events(record: TicketBase, definition: SLADefinition) -> list[tuple[
     if state in pause_states:
         out.append((TimerEvent.Kind.PAUSE, record.opened_at))
         status = "paused"
-    rows = list(
-        Activity.objects.filter(
-            content_type=ContentType.objects.get_for_model(record),
-            object_id=record.pk,
-            kind__in=[ActivityKind.STATE_CHANGE, ActivityKind.ASSIGNMENT, ActivityKind.COMMENT],
+    if rows is None:
+        rows = list(
+            Activity.objects.filter(
+                content_type=ContentType.objects.get_for_model(record),
+                object_id=record.pk,
+                kind__in=[ActivityKind.STATE_CHANGE, ActivityKind.ASSIGNMENT, ActivityKind.COMMENT],
+            )
+            .select_related("actor")
+            .order_by("created_at", "id")
         )
-        .select_related("actor")
-        .order_by("created_at", "id")
-    )
     responded = False
     # Assigned, with no assignment on the timeline: it was opened already assigned.
     if (
@@ -418,6 +437,41 @@ def start_from_history(
     return timer
 
 
+def open_timers(record: TicketBase, definitions: list[SLADefinition], *, actor=None) -> list[Timer]:
+    """Start the timers of a ticket being opened: the same rows `start_from_history` writes, in one
+    INSERT per table. The ticket was inserted by this transaction, so it has no timers, no escalations
+    and no state-change, assignment or comment rows yet: its history is computed without reading."""
+    if not definitions:
+        return []
+    content_type = ContentType.objects.get_for_model(record)
+    plans = []
+    for definition in definitions:
+        events = sorted(history_events(record, definition, rows=[]), key=lambda event: event[1])
+        timer = Timer(
+            definition=definition,
+            content_type=content_type,
+            object_id=record.pk,
+            target=definition.target,
+            started_at=record.opened_at,
+        )
+        _set_columns(timer, replay(events, _calendar(definition), definition.duration), fired=set())
+        plans.append((timer, events))
+    timers = Timer.objects.bulk_create([timer for timer, _ in plans])
+    TimerEvent.objects.bulk_create(
+        [
+            TimerEvent(timer=timer, kind=kind, at=at, data={"from_history": True})
+            for timer, events in plans
+            for kind, at in events
+        ]
+    )
+    record_activities(
+        record, [_timeline_entry(timer, TimerEvent.Kind.START, actor=actor) for timer in timers]
+    )
+    for timer in timers:
+        schedule_checks(timer, fired=set())
+    return timers
+
+
 # --- reacting to ticket events ------------------------------------------------------------------------
 def timers_for(record: TicketBase, *, lock: bool = True):
     qs = Timer.objects.filter(
@@ -438,6 +492,9 @@ def evaluate(record: TicketBase, *, actor=None, reason: str = "", opening: bool 
         if definition_id not in wanted and timer.state in OPEN_STATES:
             apply_event(timer, TimerEvent.Kind.CANCEL, now, actor=actor, record=record, note=reason)
     if not record.is_open:
+        return
+    if opening:
+        open_timers(record, list(wanted.values()), actor=actor)
         return
     for definition_id, definition in wanted.items():
         timer = existing.get(definition_id)
@@ -465,10 +522,22 @@ def on_state_changed(record: TicketBase, *, frm: str, to: str, actor=None) -> No
 
 
 def on_ticket_change(event: core_events.Event) -> None:
-    """The core.events listener (registered in SlaConfig.ready) for every ticket kind."""
+    """The core.events listener (registered in SlaConfig.ready) for every ticket kind. The Celery
+    checks its timer changes need are published in one batch after commit."""
     record = event.record
     if not isinstance(record, TicketBase) or event.kind != getattr(record, "KIND", None):
         return
+    jobs: list = []
+    token = _pending_jobs.set(jobs)
+    try:
+        _handle(event, record)
+    finally:
+        _pending_jobs.reset(token)
+    if jobs:
+        _after_commit(jobs)
+
+
+def _handle(event: core_events.Event, record: TicketBase) -> None:
     action = event.action
     if action == "created":
         evaluate(record, actor=event.actor, reason="", opening=True)

@@ -77,6 +77,26 @@ def enqueue(task, args: tuple, **options) -> bool:
     return True
 
 
+def enqueue_many(jobs: list[tuple[str, tuple, dict]]) -> int:
+    """Publish (task name in this module, args, options) jobs over one broker connection, in order;
+    stops at the first failure (the sweep catches up) and never raises. Returns how many were sent."""
+    global _broker_down_until
+    if not jobs or time.monotonic() < _broker_down_until:
+        return 0
+    from celery import current_app
+
+    sent = 0
+    try:
+        with current_app.producer_or_acquire() as producer:
+            for name, args, options in jobs:
+                globals()[name].apply_async(args, retry=False, producer=producer, **options)
+                sent += 1
+    except Exception as exc:
+        _broker_down_until = time.monotonic() + BROKER_BACKOFF
+        logger.warning("SLA tasks not enqueued (%s); the sweep will catch up", exc)
+    return sent
+
+
 def _enqueue_chunks(task, ids: list[int], *args) -> None:
     for start in range(0, len(ids), CHUNK):
         if not enqueue(task, (ids[start : start + CHUNK], *args)):
