@@ -58,7 +58,11 @@ def test_parallel_transitions_only_follow_legal_paths(agent):
             else {"to": "canceled"}
         )
         try:
-            return _client(agent).post(f"/api/v1/incidents/{incident.number}/transition/", body, format="json").status_code
+            return (
+                _client(agent)
+                .post(f"/api/v1/incidents/{incident.number}/transition/", body, format="json")
+                .status_code
+            )
         finally:
             connection.close()
 
@@ -67,7 +71,9 @@ def test_parallel_transitions_only_follow_legal_paths(agent):
 
     incident.refresh_from_db()
     moves = list(
-        Activity.objects.filter(object_id=incident.pk, kind="state_change").order_by("pk").values_list("data", flat=True)
+        Activity.objects.filter(object_id=incident.pk, kind="state_change")
+        .order_by("pk")
+        .values_list("data", flat=True)
     )
     # Every accepted move starts where the previous one ended: a legal chain from "new".
     state = "new"
@@ -83,7 +89,9 @@ def test_parallel_transitions_only_follow_legal_paths(agent):
 def test_five_hundred_parallel_creates_get_unique_numbers(agent):
     def create_batch(worker: int) -> list[str]:
         try:
-            return [incident_create(actor=agent, short_description=f"load {worker}.{i}").number for i in range(25)]
+            return [
+                incident_create(actor=agent, short_description=f"load {worker}.{i}").number for i in range(25)
+            ]
         finally:
             connection.close()
 
@@ -93,3 +101,46 @@ def test_five_hundred_parallel_creates_get_unique_numbers(agent):
     assert len(numbers) == 500
     assert len(set(numbers)) == 500
     assert Incident.objects.count() == 500
+
+
+def test_the_same_escalation_delivered_ten_times_at_once_runs_once(agent, service_desk, make_group):
+    """Two beat processes, a redelivered task, a retried worker: however many copies of a breach stage run
+    at the same moment, the escalation happens once (a unique (timer, stage) row in the action's
+    transaction)."""
+    from datetime import timedelta
+
+    from sla import escalations
+    from sla.models import Escalation, SLADefinition, Timer
+
+    tier2 = make_group("tier2")
+    definition = SLADefinition(
+        name="Race",
+        applies_to="incident",
+        target="resolution",
+        duration=60,
+        escalations=[{"at": 100, "action": "reassign", "group": "tier2"}],
+    )
+    definition.full_clean()
+    definition.save()
+    incident = incident_create(
+        actor=agent, short_description="racing escalation", assignment_group=service_desk
+    )
+    timer = Timer.objects.get(object_id=incident.pk, definition=definition)
+    later = timer.due_at + timedelta(seconds=1)
+
+    def breach_and_fire(_: int) -> bool:
+        try:
+            escalations.breach_due_timers(later)
+            return escalations.fire_stage(timer.pk, 100, now=later)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        fired = list(pool.map(breach_and_fire, range(10)))
+
+    assert fired.count(True) == 1
+    assert Escalation.objects.filter(timer=timer, stage=100).count() == 1
+    incident.refresh_from_db()
+    assert incident.assignment_group == tier2
+    reassignments = Activity.objects.filter(object_id=incident.pk, kind="assignment")
+    assert reassignments.count() == 1
