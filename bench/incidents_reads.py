@@ -8,6 +8,7 @@ Measured in-process with Django's test client (server time: routing, queries, re
 Run: `pytest bench/incidents_reads.py -s -p no:xdist`. Appends a JSON line to bench/results/incidents.json.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -47,5 +48,7 @@ def test_incident_reads_at_scale():
         "list_page_group_p50_ms": round(percentile(filtered, 50), 1),
         "list_page_group_p95_ms": round(percentile(filtered, 95), 1),
         "samples": SAMPLES,
+        # The box is shared: the 1-minute load average when the figures were taken says how busy it was.
+        "loadavg_1m": round(os.getloadavg()[0], 2),
     }
     record("incidents_reads", **figures)

@@ -53,6 +53,7 @@ from django.forms.utils import flatatt
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.views import View
 
@@ -159,6 +160,28 @@ class SelectWidget(django_forms.Select):
             ),
         )
         return format_html('<select name="{}"{}>{}</select>', name, flatatt(final_attrs), options)
+
+
+class CappedPaginator(Paginator):
+    """A paginator whose count stops at `cap` (`capped` then says so).
+
+    Paging through a slice of a million records needs neither the exact total nor page 6,000: counting
+    stops after cap + 1 index entries, where an exact count reads them all on every page view. With
+    `cap=None` it is Django's paginator.
+    """
+
+    def __init__(self, object_list, per_page, *, cap: int | None = None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap
+        self.capped = False
+
+    @cached_property
+    def count(self) -> int:
+        if self.cap is None or not isinstance(self.object_list, QuerySet):
+            return super().count
+        counted = self.object_list.order_by()[: self.cap + 1].count()
+        self.capped = counted > self.cap
+        return min(counted, self.cap)
 
 
 # ----------------------------------------------------------------------------------------- saved views
@@ -269,7 +292,7 @@ class TicketListView(TicketViewMixin, View):
     # (name, label); each has a `bulk_<name>(records, form)` method. Apps append their own.
     bulk_actions: ClassVar[list[tuple[str, str]]] = [("assign", "Assign"), ("transition", "Change state")]
     bulk_limit: ClassVar[int] = 500
-    # Saved-view badges count up to this many records and then show "<cap>+" (None: always exact).
+    # Saved-view badges and the page total count up to this many records, then say so (None: exact).
     count_cap: ClassVar[int | None] = 10_000
 
     # --- hooks ---------------------------------------------------------------------------------------
@@ -327,31 +350,26 @@ class TicketListView(TicketViewMixin, View):
             queryset = queryset.order_by(*view.ordering)
         # The stored tsvector is only for searching; never ship it to Python for a list.
         queryset = queryset.select_related(*self.list_select_related).defer("search_vector")
-        paginator = Paginator(queryset, self.page_size())
+        paginator = CappedPaginator(queryset, self.page_size(), cap=self.count_cap)
         page_obj = paginator.get_page(request.GET.get("page"))
         rows = [(record, [column.cell(record) for column in self.columns]) for record in page_obj.object_list]
         # Without filters the page's own count is the current view's count: do not count it twice.
         unfiltered = filterset.is_valid() and not any(
             value for key in params if key != "ordering" for value in params.getlist(key)
         )
-        view_tabs = [
-            {
-                "slug": v.slug,
-                "label": v.label,
-                "help": v.help_text,
-                "active": v.slug == view.slug,
-                "count": self.view_count(v, base, paginator if unfiltered and v is view else None),
-                "exact": unfiltered and v is view,
-            }
-            for v in saved_views
-        ]
-        for tab in view_tabs:
-            # A capped count came back as cap + 1: show "<cap>+". The page's own count is always exact.
-            tab["capped"] = bool(
-                self.count_cap is not None and not tab["exact"] and (tab["count"] or 0) > self.count_cap
+        view_tabs = []
+        for v in saved_views:
+            count, capped = self.view_count(v, base, paginator if unfiltered and v is view else None)
+            view_tabs.append(
+                {
+                    "slug": v.slug,
+                    "label": v.label,
+                    "help": v.help_text,
+                    "active": v.slug == view.slug,
+                    "count": count,
+                    "capped": capped,
+                }
             )
-            if tab["capped"]:
-                tab["count"] = self.count_cap
         ordering = params.get("ordering", "")
         headers = []
         for column in self.columns:
@@ -384,23 +402,30 @@ class TicketListView(TicketViewMixin, View):
             "bulk_form": bulk_form or self.make_bulk_form(None),
             "bulk_actions": self.bulk_actions,
             "noun": self.model._meta.verbose_name_plural,
+            # Shown after the (capped) total in the pagination footer.
+            "pagination_noun": (
+                f"{self.model._meta.verbose_name_plural} (counting stops at {self.count_cap:,}: filter to narrow)"
+                if paginator.capped
+                else self.model._meta.verbose_name_plural
+            ),
         }
         return render(request, self.template_name, context, status=status)
 
-    def view_count(self, view: SavedView, base: QuerySet, paginator: Paginator | None) -> int | None:
-        """The badge count of a saved view (one COUNT query), or the page's count when it is the same.
-
-        Past `count_cap` the badge says "10,000+": counting stops there, so a tab over a large slice ("All
-        open" on a million tickets) reads cap+1 index entries instead of counting them all on every view.
-        """
+    def view_count(
+        self, view: SavedView, base: QuerySet, paginator: CappedPaginator | None
+    ) -> tuple[int | None, bool]:
+        """(count, capped) for a saved view's badge: one COUNT query, or the page's count when it is the
+        same. Past `count_cap` the badge says "10,000+": counting stops there, so a tab over a large slice
+        ("All open" on a million tickets) reads cap + 1 index entries instead of counting them all."""
         if not view.counted:
-            return None
+            return None, False
         if paginator is not None:
-            return paginator.count
+            return paginator.count, paginator.capped
         queryset = view.filter(base, self.request.user)
         if self.count_cap is None:
-            return queryset.count()
-        return queryset.order_by()[: self.count_cap + 1].count()
+            return queryset.count(), False
+        counted = queryset.order_by()[: self.count_cap + 1].count()
+        return min(counted, self.count_cap), counted > self.count_cap
 
     # --- bulk actions --------------------------------------------------------------------------------
     def make_bulk_form(self, data) -> BulkActionForm:

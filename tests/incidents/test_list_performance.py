@@ -1,5 +1,6 @@
-"""What keeps the incident list fast at scale, checked for behaviour: capped saved-view badges, the page's
-own count reused for its tab, the bulk bar's selects rendered in Python, and the API's group filter."""
+"""What keeps the incident list fast at scale, checked for behaviour: capped saved-view badges and page
+total (the page's count reused for its tab), the bulk bar's selects rendered in Python, and the API's group
+filter."""
 
 import pytest
 from django.urls import reverse
@@ -25,11 +26,13 @@ def test_badges_past_the_cap_say_cap_plus_but_the_current_view_is_exact(listed, 
     assert (tabs["open"]["count"], tabs["open"]["capped"]) == (2, True)
     assert (tabs["my_work"]["count"], tabs["my_work"]["capped"]) == (1, False)
     assert "data-count>2+</span>" in response.content.decode()
-    # The current, unfiltered view takes the page's exact count, whatever the cap.
-    response = listed.get(reverse("incident-list"))
+    # The current, unfiltered view's badge is the page's own (capped) total: counted once.
+    response = listed.get(reverse("incident-list"), {"page_size": 1, "page": 9})
     tabs = {tab["slug"]: tab for tab in response.context["saved_views"]}
-    assert (tabs["open"]["count"], tabs["open"]["capped"]) == (4, False)
-    assert response.context["page_obj"].paginator.count == 4
+    assert (tabs["open"]["count"], tabs["open"]["capped"]) == (2, True)
+    page_obj = response.context["page_obj"]
+    assert (page_obj.paginator.count, page_obj.paginator.capped, page_obj.number) == (2, True, 2)
+    assert "counting stops at 2: filter to narrow" in response.content.decode()
     # With a filter the current tab is counted on its own (not the filtered page's count).
     response = listed.get(reverse("incident-list"), {"search": "Mine"})
     tabs = {tab["slug"]: tab for tab in response.context["saved_views"]}
