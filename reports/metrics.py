@@ -30,19 +30,12 @@ from core.selectors import can_see_all, visible_tickets
 from sla.models import SLADefinition
 
 from . import rollups
-from .models import DailyCIIncidents, DailySLAStats, DailyTicketStats
-from .rollups import KINDS, TICKET_MEASURES
+from .models import BacklogSnapshot, DailySLAStats, DailyTicketStats
+from .rollups import AGE_BUCKETS, KINDS, TICKET_MEASURES
 
 DEFAULT_RANGE_DAYS = 30
 MAX_RANGE_DAYS = 3 * 366
 NO_GROUP = "(no group)"
-AGE_BUCKETS = [  # (label, min age, max age) of open work
-    ("< 1 day", None, dt.timedelta(days=1)),
-    ("1-3 days", dt.timedelta(days=1), dt.timedelta(days=3)),
-    ("3-7 days", dt.timedelta(days=3), dt.timedelta(days=7)),
-    ("7-30 days", dt.timedelta(days=7), dt.timedelta(days=30)),
-    ("> 30 days", dt.timedelta(days=30), None),
-]
 
 
 class FilterError(ValueError):
@@ -261,20 +254,12 @@ def sla_totals(f: Filters, kinds: list[str]) -> dict[tuple, dict[str, int]]:
     return totals
 
 
-def ci_totals(f: Filters) -> dict[int, int]:
-    totals: dict[int, int] = defaultdict(int)
+def top_ci_counts(f: Filters, limit: int) -> list[tuple[int, int]]:
+    """The `limit` CIs with most incidents opened in the range, as (ci id, incidents), in one statement:
+    past days from the daily CI rollup, today live (bounded by today's opened_at range)."""
     last_past, with_today = _split(f)
-    if last_past is not None:
-        rows = DailyCIIncidents.objects.filter(day__gte=f.start, day__lte=last_past)
-        if f.groups:
-            rows = rows.filter(group_id__in=f.group_ids)
-        for ci_id, n in rows.values_list("ci_id").annotate(n=Sum("incidents")).order_by():
-            totals[ci_id] += n
-    if with_today:
-        for _day, ci_id, group_id, n in _live("cis", lambda: rollups.ci_select(*_today_window())):
-            if not f.groups or group_id in f.group_ids:
-                totals[ci_id] += n
-    return totals
+    select = rollups.top_ci_select(f.start if last_past else None, last_past, with_today, f.group_ids, limit)
+    return rollups.fetch(select) if select else []
 
 
 # ---------------------------------------------------------------------------------------------- the tables
@@ -315,65 +300,68 @@ def volume_table(user, f: Filters) -> Table | None:
     return table
 
 
-def _open_states(model) -> list[str]:
-    workflow = model.workflow
-    return [s for s in workflow.states if s not in workflow.final_states | workflow.done_states]
+BACKLOG_MAX_AGE = dt.timedelta(minutes=5)
+
+
+def backlog_snapshot() -> tuple[dt.datetime, list[BacklogSnapshot]]:
+    """The current backlog snapshot and when it was taken.
+
+    Celery beat retakes it every minute; when it is missing or older than BACKLOG_MAX_AGE (no beat running,
+    a fresh install) the view retakes it itself, so the page is never more than a few minutes behind.
+    """
+    rows = list(BacklogSnapshot.objects.all())
+    taken_at = rows[0].taken_at if rows else None
+    if taken_at is None or timezone.now() - taken_at > BACKLOG_MAX_AGE:
+        taken_at = rollups.refresh_backlog()
+        rows = list(BacklogSnapshot.objects.all())
+    return taken_at, rows
 
 
 def backlog_table(user, f: Filters) -> Table | None:
-    """Open work right now, per kind and group, by age (a snapshot: the date range does not apply)."""
+    """Open work per kind and group, by age, from the minute-old snapshot (the date range does not apply)."""
     kinds = _ticket_kinds(user)
     if not kinds:
         return None
-    now = timezone.now()
+    now, snapshot = backlog_snapshot()
+    rows = [r for r in snapshot if r.kind in kinds and (not f.groups or r.group_id in f.group_ids)]
+    names = _group_names({r.group_id for r in rows})
     table = Table(
         slug="backlog",
         title="Backlog by group and age",
         columns=["Kind", "Group", *[label for label, _lo, _hi in AGE_BUCKETS], "Total"],
-        note="Open tickets now, by time since opened; the group filter applies, the date range does not.",
+        note=(
+            f"Open tickets as of {timezone.localtime(now):%H:%M}, by time since opened (refreshed every "
+            "minute); the group filter applies, the date range does not."
+        ),
     )
     chart_groups: dict[str, list[int]] = defaultdict(lambda: [0] * len(AGE_BUCKETS))
     chart_links: dict[str, list[str | None]] = {}
-    for kind in kinds:
-        model = KINDS[kind].model
-        states = _open_states(model)
-        base = visible_tickets(model, user).filter(state__in=states)
-        if f.groups:
-            base = base.filter(assignment_group_id__in=f.group_ids)
-        aggregates = {}
-        for i, (_label, lo, hi) in enumerate(AGE_BUCKETS):
-            cond = Q()
-            if lo is not None:
-                cond &= Q(opened_at__lte=now - lo)
+    order = {kind: i for i, kind in enumerate(kinds)}
+    rows.sort(key=lambda r: (order[r.kind], names.get(r.group_id, "")))
+    for row in rows:
+        kind, group_id = row.kind, row.group_id
+        states = rollups.open_states(KINDS[kind].model)
+        name = names.get(group_id, str(group_id))
+        cells = [Cell(kind), Cell(name)]
+        counts = [getattr(row, column) for column in rollups.AGE_COLUMNS]
+        links = []
+        for (_label, lo, hi), n in zip(AGE_BUCKETS, counts, strict=True):
+            params = {"state": states}
             if hi is not None:
-                cond &= Q(opened_at__gt=now - hi)
-            # opened_at, not id: the (group, state, opened_at) index then answers without the table.
-            aggregates[f"b{i}"] = Count("opened_at", filter=cond)
-        rows = base.values("assignment_group_id").annotate(**aggregates).order_by()
-        names = _group_names([r["assignment_group_id"] for r in rows])
-        for row in sorted(rows, key=lambda r: names.get(r["assignment_group_id"], "")):
-            group_id = row["assignment_group_id"]
-            name = names.get(group_id, str(group_id))
-            cells = [Cell(kind), Cell(name)]
-            counts = [row[f"b{i}"] for i in range(len(AGE_BUCKETS))]
-            links = []
-            for (_label, lo, hi), n in zip(AGE_BUCKETS, counts, strict=True):
-                params = {"state": states}
-                if hi is not None:
-                    params["opened_after"] = (now - hi).isoformat()
-                if lo is not None:
-                    params["opened_before"] = (now - lo).isoformat()
-                href = list_url(kind, **params, **({"assignment_group": name} if group_id else {}))
-                href = href if group_id else None  # the list pages cannot filter "no group"
-                links.append(href)
-                cells.append(Cell(n, href))
-            total_href = list_url(kind, state=states, assignment_group=name) if group_id else None
-            cells.append(Cell(sum(counts), total_href))
-            table.rows.append(cells)
-            key = f"{name} ({kind})" if len(kinds) > 1 else name
-            for i, n in enumerate(counts):
-                chart_groups[key][i] += n
-            chart_links[key] = links
+                params["opened_after"] = (now - hi).isoformat()
+            if lo is not None:
+                params["opened_before"] = (now - lo).isoformat()
+            # The list pages cannot filter "no group".
+            href = list_url(kind, **params, assignment_group=name) if group_id else None
+            links.append(href)
+            cells.append(Cell(n, href))
+        total_href = list_url(kind, state=states, assignment_group=name) if group_id else None
+        cells.append(Cell(sum(counts), total_href))
+        table.rows.append(cells)
+        key = f"{name} ({kind})" if len(kinds) > 1 else name
+        for i, n in enumerate(counts):
+            chart_groups[key][i] += n
+        chart_links[key] = links
     labels = sorted(chart_groups)
     table.chart = {
         "type": "bar",
@@ -618,8 +606,7 @@ def ci_table(user, f: Filters) -> Table | None:
     """The configuration items with the most incidents opened against them in the range."""
     if "incident" not in _ticket_kinds(user):
         return None
-    totals = ci_totals(f)
-    top = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:TOP_CIS]
+    top = top_ci_counts(f, TOP_CIS)
     cis = ConfigurationItem.objects.select_related("ci_class").in_bulk([ci_id for ci_id, _n in top])
     table = Table(
         slug="top-cis",

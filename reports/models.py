@@ -89,3 +89,34 @@ class DailyCIIncidents(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} ci{self.ci_id} g{self.group_id}"
+
+
+class BacklogSnapshot(models.Model):
+    """Open tickets per kind and group by age, as of `taken_at` (the dashboard's backlog table).
+
+    Counting every open ticket on each page view grows with the backlog, so a Celery beat task
+    (reports.tasks.refresh_backlog) replaces the whole snapshot every minute with one INSERT ... SELECT
+    (reports.rollups.refresh_backlog); ages are measured from `taken_at`, which the page shows. Every row
+    of one snapshot carries the same `taken_at`.
+    """
+
+    taken_at = models.DateTimeField()
+    kind = models.CharField(max_length=16)
+    group = models.ForeignKey(
+        "accounts.AssignmentGroup", null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    age_0 = models.IntegerField(default=0)
+    age_1 = models.IntegerField(default=0)
+    age_2 = models.IntegerField(default=0)
+    age_3 = models.IntegerField(default=0)
+    age_4 = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "group"], name="reports_backlog_kind_group_key", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.taken_at:%Y-%m-%d %H:%M} {self.kind} g{self.group_id}"

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django.utils import timezone
 
 from changes.models import Change
 from core.models import TicketBase
@@ -28,7 +29,7 @@ from incidents.models import Incident
 from problems.models import Problem
 from requests_app.models import Request
 
-from .models import DailyCIIncidents, DailySLAStats, DailyTicketStats
+from .models import BacklogSnapshot, DailyCIIncidents, DailySLAStats, DailyTicketStats
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,37 @@ def ci_select(start: dt.date, end: dt.date) -> tuple[str, dict]:
     return sql, _params(start, end)
 
 
+def top_ci_select(
+    past_start: dt.date | None, past_end: dt.date | None, today: bool, group_ids: list[int], limit: int
+) -> tuple[str, dict] | None:
+    """The `limit` CIs with most incidents, as (ci id, incidents): the rollup's days [past_start, past_end]
+    (both inclusive; None: none) plus, when `today`, today's live rows, optionally only `group_ids`.
+
+    The database adds up, sorts and keeps the top rows: a year spans hundreds of thousands of (day, CI,
+    group) rows, far too many to fetch and add up in Python.
+    """
+    parts, params = [], {}
+    if past_start is not None:
+        parts.append(
+            f"SELECT ci_id, group_id, incidents FROM {DailyCIIncidents._meta.db_table} "
+            "WHERE day >= %(past_start)s AND day <= %(past_end)s"
+        )
+        params.update(past_start=past_start, past_end=past_end)
+    if today:
+        day = local_today()
+        live_sql, live_params = ci_select(day, day + dt.timedelta(days=1))
+        parts.append(f"SELECT ci_id, group_id, incidents FROM ({live_sql}) live")
+        params.update(live_params)
+    if not parts:
+        return None
+    where = "WHERE group_id = ANY(%(groups)s)" if group_ids else ""
+    sql = (
+        f"SELECT ci_id, sum(incidents)::int AS n FROM ({' UNION ALL '.join(parts)}) x {where} "
+        "GROUP BY ci_id ORDER BY n DESC, ci_id LIMIT %(limit)s"
+    )
+    return sql, {**params, "groups": list(group_ids), "limit": limit}
+
+
 def fetch(select: tuple[str, dict]) -> list[tuple]:
     sql, params = select
     with connection.cursor() as cursor:
@@ -263,3 +295,66 @@ def rebuild(*, chunk_days: int = 31) -> int:
         refresh(cursor, stop)
         cursor = stop
     return (end - start).days
+
+
+# ------------------------------------------------------------------------------------------ backlog snapshot
+AGE_BUCKETS = [  # (label, min age, max age) of open work; BacklogSnapshot.age_<i> holds bucket i
+    ("< 1 day", None, dt.timedelta(days=1)),
+    ("1-3 days", dt.timedelta(days=1), dt.timedelta(days=3)),
+    ("3-7 days", dt.timedelta(days=3), dt.timedelta(days=7)),
+    ("7-30 days", dt.timedelta(days=7), dt.timedelta(days=30)),
+    ("> 30 days", dt.timedelta(days=30), None),
+]
+AGE_COLUMNS = [f"age_{i}" for i in range(len(AGE_BUCKETS))]
+
+
+def open_states(model) -> list[str]:
+    workflow = model.workflow
+    return [s for s in workflow.states if s not in workflow.final_states | workflow.done_states]
+
+
+def backlog_select(now: dt.datetime, kinds=None) -> tuple[str, dict]:
+    """Open tickets per kind and group, counted per age bucket as of `now`: (kind, group_id, age_0..4).
+
+    Bucket i holds tickets opened in (now - max age, now - min age]. Each kind is one pass over its
+    open states, answered from the (group, state, opened_at) index without reading the table.
+    """
+    params: dict = {}
+    counts = []
+    for i, (_label, lo, hi) in enumerate(AGE_BUCKETS):
+        conditions = []
+        if lo is not None:
+            params[f"lo{i}"] = now - lo
+            conditions.append(f"opened_at <= %(lo{i})s")
+        if hi is not None:
+            params[f"hi{i}"] = now - hi
+            conditions.append(f"opened_at > %(hi{i})s")
+        counts.append(f"count(*) FILTER (WHERE {' AND '.join(conditions)})")
+    parts = [
+        f"SELECT '{spec.key}' AS kind, assignment_group_id AS group_id, {', '.join(counts)} "
+        f"FROM {spec.table} WHERE state = ANY({_sql_list(open_states(spec.model))}) "
+        "GROUP BY assignment_group_id"
+        for spec in (KINDS[k] for k in (kinds or KINDS))
+    ]
+    return "\nUNION ALL\n".join(parts), params
+
+
+@transaction.atomic
+def refresh_backlog(now: dt.datetime | None = None) -> dt.datetime:
+    """Replace the backlog snapshot with the counts as of `now` (default: this instant); returns `now`.
+
+    The table lock (which readers never wait for) serialises concurrent refreshes: two beats at once would
+    otherwise each delete the old rows and both insert, doubling every count.
+    """
+    now = now or timezone.now()
+    sql, params = backlog_select(now)
+    table = BacklogSnapshot._meta.db_table
+    columns = ", ".join(["taken_at", "kind", "group_id", *AGE_COLUMNS])
+    with connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(f"DELETE FROM {table}")
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT %(taken_at)s, x.* FROM ({sql}) x",
+            {**params, "taken_at": now},
+        )
+    return now

@@ -22,3 +22,9 @@ def refresh_rollups(days: int = RECENT_DAYS) -> str:
     today = rollups.local_today()
     rollups.refresh(today - dt.timedelta(days=days), today + dt.timedelta(days=1))
     return f"refreshed {days + 1} days"
+
+
+@shared_task(name="reports.refresh_backlog")
+def refresh_backlog() -> str:
+    """Retake the backlog snapshot (open tickets by group and age) the dashboard reads."""
+    return f"backlog as of {rollups.refresh_backlog().isoformat()}"
