@@ -87,7 +87,9 @@ def pending_for(user) -> QuerySet:
 
 def get_for_approver(user, pk: int) -> Approval:
     """One of the user's own approvals, else 404 (someone else's approval is not theirs to see)."""
-    approval = Approval.objects.filter(pk=pk, approver=user).first()
+    if not str(pk).isdigit():
+        raise Http404("No such approval")
+    approval = Approval.objects.filter(pk=int(pk), approver=user).first()
     if approval is None:
         raise Http404("No such approval")
     return approval
