@@ -343,6 +343,8 @@ def transition(
         raise ValidationError({name: f"Not set by a move to {to!r}." for name in extra})
 
     previous = ticket.state
+    # The state read under the lock, for apps' follow-ups (a reopen is "resolved → in_progress").
+    ticket.state_before_transition = previous
     for name, value in fields.items():
         setattr(ticket, name, value)
     ticket.state = to

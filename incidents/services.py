@@ -99,10 +99,10 @@ def incident_transition(
 ) -> Incident:
     """Move an incident; stamps resolved_at/closed_at, clears the resolution on reopen, and resolving a
     parent resolves its open children (each child gets its own timeline row)."""
-    previous_state = Incident.objects.values_list("state", flat=True).get(pk=incident.pk)
     incident = core_services.transition(
         incident, to=to, actor=actor, fields=fields, note=note, expected_version=expected_version
     )
+    previous_state = incident.state_before_transition  # read under the row lock
     now = timezone.now()
     stamp: dict[str, Any] = {}
     if to == S.RESOLVED:

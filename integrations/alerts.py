@@ -134,26 +134,80 @@ def _impact_urgency(alert: Alert) -> tuple[int, int]:
     return int(impact), int(urgency)
 
 
-def _group(alert: Alert):
-    for label in conf.get("ALERT_GROUP_LABELS"):
-        if alert.labels.get(label):
-            group = AssignmentGroup.objects.filter(name=alert.labels[label], active=True).first()
-            if group is not None:
-                return group
-    return None
+class Lookups:
+    """The assignment groups and CIs a request's alerts name, read in one query each (not per alert),
+    and only once an alert opens an incident (repeats and resolutions need neither)."""
+
+    def __init__(self, alerts: list[Alert]):
+        self._alerts = alerts
+        self._loaded: tuple[dict[str, Any], list] | None = None
+
+    @property
+    def groups(self) -> dict[str, Any]:
+        return self._load()[0]
+
+    @property
+    def cis(self) -> list:
+        return self._load()[1]
+
+    @classmethod
+    def load(cls, alerts: list[Alert]) -> Lookups:
+        return cls(alerts)
+
+    def _load(self) -> tuple[dict[str, Any], list]:
+        if self._loaded is None:
+            self._loaded = self._read(self._alerts)
+        return self._loaded
+
+    @staticmethod
+    def _read(alerts: list[Alert]) -> tuple[dict[str, Any], list]:
+        from cmdb.models import ConfigurationItem
+
+        firing = [alert for alert in alerts if alert.status == "firing"]
+        group_names = {name for alert in firing for name in _group_names(alert)}
+        ci_names = {name for alert in firing for name in _ci_names(alert)}
+        groups = (
+            {g.name: g for g in AssignmentGroup.objects.filter(name__in=group_names, active=True)}
+            if group_names
+            else {}
+        )
+        cis = (
+            list(ConfigurationItem.objects.filter(name__in=ci_names).exclude(status="retired"))
+            if ci_names
+            else []
+        )
+        return groups, cis
 
 
-def _cis(alert: Alert) -> list:
-    from cmdb.models import ConfigurationItem
+def _group_names(alert: Alert) -> list[str]:
+    return [alert.labels[label] for label in conf.get("ALERT_GROUP_LABELS") if alert.labels.get(label)]
 
+
+def _ci_names(alert: Alert) -> list[str]:
     names = []
     for label in conf.get("ALERT_CI_LABELS"):
         value = alert.labels.get(label, "")
         if value:
             names += [value, value.rsplit(":", 1)[0]]  # "db1:9100" → also "db1"
+    return names
+
+
+def _group(alert: Alert, lookups: Lookups | None = None):
+    """The first group label naming an active group."""
+    lookups = lookups or Lookups.load([alert])
+    for name in _group_names(alert):
+        if name in lookups.groups:
+            return lookups.groups[name]
+    return None
+
+
+def _cis(alert: Alert, lookups: Lookups | None = None) -> list:
+    """Up to five non-retired CIs named by the alert's CI labels, in the CIs' default order."""
+    names = set(_ci_names(alert))
     if not names:
         return []
-    return list(ConfigurationItem.objects.filter(name__in=names).exclude(status="retired")[:5])
+    lookups = lookups or Lookups.load([alert])
+    return [ci for ci in lookups.cis if ci.name in names][:5]
 
 
 def _describe(alert: Alert) -> str:
@@ -173,11 +227,29 @@ def _title(alert: Alert) -> str:
     return (f"[{alert.name}] {summary}" if summary else f"[{alert.name}] alert firing")[:200]
 
 
-def process_alert(alert: Alert, *, actor, outcome: Outcome) -> None:
-    """Handle one alert inside the caller's transaction, holding its AlertLink row locked."""
-    link, _created = AlertLink.objects.select_for_update().get_or_create(
-        fingerprint=alert.fingerprint, defaults={"alertname": alert.name[:200], "labels": alert.labels}
+def _ensure_links(alerts: list[Alert]) -> None:
+    """Insert the missing AlertLink rows of a request's alerts in one statement, in fingerprint order.
+
+    INSERT ... ON CONFLICT DO NOTHING: a fingerprint another transaction is inserting makes this one
+    wait for it to commit, then skip it, so each fingerprint still has exactly one row; the sorted order
+    keeps two requests from deadlocking, as the sorted row locks of process_alert do.
+    """
+    AlertLink.objects.bulk_create(
+        [
+            AlertLink(fingerprint=alert.fingerprint, alertname=alert.name[:200], labels=alert.labels)
+            for alert in sorted(alerts, key=lambda alert: alert.fingerprint)
+        ],
+        ignore_conflicts=True,
     )
+
+
+def process_alert(alert: Alert, *, actor, outcome: Outcome, lookups: Lookups | None = None) -> None:
+    """Handle one alert inside the caller's transaction, holding its AlertLink row locked."""
+    link = AlertLink.objects.select_for_update().filter(fingerprint=alert.fingerprint).first()
+    if link is None:  # called without _ensure_links
+        link, _created = AlertLink.objects.select_for_update().get_or_create(
+            fingerprint=alert.fingerprint, defaults={"alertname": alert.name[:200], "labels": alert.labels}
+        )
     link.notifications += 1
     link.last_seen = timezone.now()
     link.labels = alert.labels
@@ -207,8 +279,8 @@ def process_alert(alert: Alert, *, actor, outcome: Outcome) -> None:
                 description=_describe(alert),
                 impact=impact,
                 urgency=urgency,
-                assignment_group=_group(alert),
-                configuration_items=_cis(alert),
+                assignment_group=_group(alert, lookups),
+                configuration_items=_cis(alert, lookups),
             )
             link.incident = incident
             outcome.created.append(incident.number)
@@ -242,7 +314,9 @@ def receive_alertmanager(data: Any, *, actor) -> Outcome:
     for alert in alerts:
         latest[alert.fingerprint] = alert  # the same alert twice in one payload: the last word counts
     outcome = Outcome()
+    lookups = Lookups.load(list(latest.values()))
     with transaction.atomic():
+        _ensure_links(list(latest.values()))
         for fingerprint in sorted(latest):
-            process_alert(latest[fingerprint], actor=actor, outcome=outcome)
+            process_alert(latest[fingerprint], actor=actor, outcome=outcome, lookups=lookups)
     return outcome

@@ -89,7 +89,7 @@ def recipients_for(template: str, event: Event) -> list[Recipient]:
     found: dict[str, Recipient] = {}
     if template == "created":
         # The requester's confirmation (even when they opened it themselves: it carries the number).
-        for user in requesters(ticket):
+        for user in requesters(ticket, known=[actor]):
             _add(found, user, "requester")
         _add(found, ticket.assigned_to, "agent", actor)
         if ticket.assigned_to_id is None:
@@ -99,7 +99,7 @@ def recipients_for(template: str, event: Event) -> list[Recipient]:
         if ticket.assigned_to_id is None:
             _add_group(found, ticket.assignment_group)
     elif template in ("commented", "state_changed"):
-        for user in requesters(ticket):
+        for user in requesters(ticket, known=[actor]):
             _add(found, user, "requester", actor)
         _add(found, ticket.assigned_to, "agent", actor)
     elif template == "work_note":
