@@ -69,6 +69,18 @@ class TransitionSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+# The attribute a list's prefetch puts a record's SLA timers in (see TicketViewSet.prefetch_lookups).
+LISTED_SLA_TIMERS = "_listed_sla_timers"
+
+
+class ListedTimersSerializer(serializers.ListSerializer):
+    """A ticket's timers: the list prefetched for a list response when there is one, else the relation."""
+
+    def get_attribute(self, instance):
+        listed = getattr(instance, LISTED_SLA_TIMERS, None)
+        return listed if listed is not None else super().get_attribute(instance)
+
+
 class TicketSerializer(serializers.ModelSerializer):
     """Base for every ticket kind; subclasses extend Meta.fields with their own."""
 
@@ -77,7 +89,7 @@ class TicketSerializer(serializers.ModelSerializer):
     opened_by = serializers.CharField(source="opened_by.username", read_only=True)
     configuration_items = VisibleCIField(many=True, required=False)
     url = serializers.SerializerMethodField()
-    sla_timers = TimerSerializer(many=True, read_only=True)
+    sla_timers = ListedTimersSerializer(child=TimerSerializer(), read_only=True)
 
     common_fields = [
         "number",

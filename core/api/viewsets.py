@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -22,6 +23,7 @@ from core.exceptions import StaleVersion
 from core.models import TicketBase
 
 from .serializers import (
+    LISTED_SLA_TIMERS,
     ActivitySerializer,
     AttachmentSerializer,
     AttachmentUploadSerializer,
@@ -68,9 +70,27 @@ class TicketViewSet(
 
     def get_queryset(self):
         queryset = selectors.visible_tickets(self.model, self.request.user)
-        return queryset.select_related(*self.list_select_related).prefetch_related(
-            *self.list_prefetch_related
+        return queryset.select_related(*self.list_select_related).prefetch_related(*self.prefetch_lookups())
+
+    def prefetch_lookups(self) -> list:
+        """`list_prefetch_related`, with a list's SLA timers loaded into a plain list attribute.
+
+        A related-manager prefetch builds a filtered queryset per listed record (~0.5 ms a row here, most
+        of a 50-row list's Python time even with no timers at all); `to_attr` just sets a list, which
+        TicketSerializer's `sla_timers` reads when present.
+        """
+        lookups = list(self.list_prefetch_related)
+        timers = [
+            lookup for lookup in lookups if isinstance(lookup, str) and lookup.split("__")[0] == "sla_timers"
+        ]
+        if getattr(self, "action", None) != "list" or not timers:
+            return lookups
+        timer_model = self.model._meta.get_field("sla_timers").related_model
+        inner = [lookup.removeprefix("sla_timers__") for lookup in timers if lookup != "sla_timers"]
+        listed = Prefetch(
+            "sla_timers", queryset=timer_model.objects.prefetch_related(*inner), to_attr=LISTED_SLA_TIMERS
         )
+        return [lookup for lookup in lookups if lookup not in timers] + [listed]
 
     def get_object(self) -> TicketBase:
         number = self.kwargs[self.lookup_field].upper()
