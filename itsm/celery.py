@@ -18,4 +18,5 @@ app.conf.beat_schedule = {
     "integrations-poll-imap": {"task": "integrations.poll_imap", "schedule": 60.0},
     "reports-refresh-rollups": {"task": "reports.refresh_rollups", "schedule": 600.0},
     "reports-refresh-backlog": {"task": "reports.refresh_backlog", "schedule": 60.0},
+    "reports-refresh-today": {"task": "reports.refresh_today", "schedule": 60.0},
 }

@@ -169,97 +169,86 @@ def _group_names(ids) -> dict[int | None, str]:
 
 
 # ---------------------------------------------------------------------------------------------- rollup reads
-_live_memo: ContextVar[dict | None] = ContextVar("reports_live_memo", default=None)
+TODAY_MAX_AGE = dt.timedelta(minutes=5)
+_today_as_of: ContextVar[dt.datetime | None] = ContextVar("reports_today_as_of", default=None)
+
+
+def fresh_today() -> dt.datetime:
+    """Make sure today's rollup rows are recent and return when they were computed.
+
+    A Celery beat task recomputes today every minute, so the dashboard reads nothing but rollup rows (today
+    live meant every ticket opened or resolved today, each with its timeline probes: half a second with a
+    million incidents). When no beat has run for TODAY_MAX_AGE, or the day rolled over since, the view
+    recomputes today itself.
+    """
+    stamp = rollups.today_stamp()
+    now = timezone.now()
+    if (
+        stamp is None
+        or now - stamp > TODAY_MAX_AGE
+        or stamp.astimezone(rollups.tz()).date() < rollups.local_today()
+    ):
+        stamp = rollups.refresh_today(stamp)
+    return stamp
 
 
 @contextlib.contextmanager
-def one_snapshot() -> Iterator[None]:
-    """Within the block, today's live rows are computed once and shared by every table (one page view)."""
-    token = _live_memo.set({})
+def one_snapshot() -> Iterator[dt.datetime]:
+    """One page view or export: today's rows are checked (and refreshed if stale) once for every table."""
+    token = _today_as_of.set(fresh_today())
     try:
-        yield
+        yield _today_as_of.get()
     finally:
-        _live_memo.reset(token)
+        _today_as_of.reset(token)
 
 
-def _live(name: str, select: Callable[[], tuple[str, dict]]) -> list[tuple]:
-    memo = _live_memo.get()
-    if memo is None:
-        return rollups.fetch(select())
-    if name not in memo:
-        memo[name] = rollups.fetch(select())
-    return memo[name]
+def _ensure_today(f: Filters) -> dt.datetime | None:
+    """Today's stamp when the range includes today, refreshing stale rows first (once per one_snapshot;
+    a table built on its own checks each time)."""
+    if not (f.start <= rollups.local_today() <= f.end):
+        return None
+    return _today_as_of.get() or fresh_today()
 
 
-def _today_window() -> tuple[dt.date, dt.date]:
-    today = rollups.local_today()
-    return today, today + dt.timedelta(days=1)
-
-
-def _split(f: Filters) -> tuple[dt.date | None, bool]:
-    """The last rolled-up day to read (None: none) and whether today is in range (computed live)."""
-    today = rollups.local_today()
-    last_past = min(f.end, today - dt.timedelta(days=1))
-    return (last_past if last_past >= f.start else None), f.start <= today <= f.end
+def _as_of_note(f: Filters) -> str:
+    stamp = _ensure_today(f)
+    if stamp is None:
+        return ""
+    return f" Today's figures as of {timezone.localtime(stamp):%H:%M} (recomputed every minute)."
 
 
 def ticket_totals(f: Filters, kinds: list[str], by: tuple[str, ...]) -> dict[tuple, dict[str, float]]:
     """Sums of the ticket measures over the range, grouped by any of day/kind/group_id/priority."""
+    _ensure_today(f)
     totals: dict[tuple, dict[str, float]] = defaultdict(lambda: dict.fromkeys(TICKET_MEASURES, 0))
-    last_past, with_today = _split(f)
-    if last_past is not None:
-        rows = DailyTicketStats.objects.filter(kind__in=kinds, day__gte=f.start, day__lte=last_past)
-        if f.groups:
-            rows = rows.filter(group_id__in=f.group_ids)
-        for row in rows.values(*by).annotate(**{f"s_{m}": Sum(m) for m in TICKET_MEASURES}).order_by():
-            target = totals[tuple(row[k] for k in by)]
-            for m in TICKET_MEASURES:
-                target[m] += row[f"s_{m}"] or 0
-    if with_today:
-        index = {"day": 0, "kind": 1, "group_id": 2, "priority": 3}
-        for row in _live(
-            f"tickets:{','.join(kinds)}", lambda: rollups.ticket_select(*_today_window(), kinds)
-        ):
-            if f.groups and row[2] not in f.group_ids:
-                continue
-            target = totals[tuple(row[index[k]] for k in by)]
-            for i, m in enumerate(TICKET_MEASURES):
-                target[m] += row[4 + i] or 0
+    rows = DailyTicketStats.objects.filter(kind__in=kinds, day__gte=f.start, day__lte=f.end)
+    if f.groups:
+        rows = rows.filter(group_id__in=f.group_ids)
+    for row in rows.values(*by).annotate(**{f"s_{m}": Sum(m) for m in TICKET_MEASURES}).order_by():
+        target = totals[tuple(row[k] for k in by)]
+        for m in TICKET_MEASURES:
+            target[m] += row[f"s_{m}"] or 0
     return totals
 
 
 def sla_totals(f: Filters, kinds: list[str]) -> dict[tuple, dict[str, int]]:
     """Met and breached timers per (definition id, group id) over the range."""
+    _ensure_today(f)
     totals: dict[tuple, dict[str, int]] = defaultdict(lambda: {"met": 0, "breached": 0})
-    last_past, with_today = _split(f)
-    if last_past is not None:
-        rows = DailySLAStats.objects.filter(kind__in=kinds, day__gte=f.start, day__lte=last_past)
-        if f.groups:
-            rows = rows.filter(group_id__in=f.group_ids)
-        for row in (
-            rows.values("definition_id", "group_id").annotate(m=Sum("met"), b=Sum("breached")).order_by()
-        ):
-            target = totals[(row["definition_id"], row["group_id"])]
-            target["met"] += row["m"]
-            target["breached"] += row["b"]
-    if with_today:
-        for _day, definition_id, _kind, group_id, met, breached in _live(
-            f"sla:{','.join(kinds)}", lambda: rollups.sla_select(*_today_window(), kinds)
-        ):
-            if f.groups and group_id not in f.group_ids:
-                continue
-            target = totals[(definition_id, group_id)]
-            target["met"] += met
-            target["breached"] += breached
+    rows = DailySLAStats.objects.filter(kind__in=kinds, day__gte=f.start, day__lte=f.end)
+    if f.groups:
+        rows = rows.filter(group_id__in=f.group_ids)
+    for row in rows.values("definition_id", "group_id").annotate(m=Sum("met"), b=Sum("breached")).order_by():
+        target = totals[(row["definition_id"], row["group_id"])]
+        target["met"] += row["m"]
+        target["breached"] += row["b"]
     return totals
 
 
 def top_ci_counts(f: Filters, limit: int) -> list[tuple[int, int]]:
-    """The `limit` CIs with most incidents opened in the range, as (ci id, incidents), in one statement:
-    past days from the daily CI rollup, today live (bounded by today's opened_at range)."""
-    last_past, with_today = _split(f)
-    select = rollups.top_ci_select(f.start if last_past else None, last_past, with_today, f.group_ids, limit)
-    return rollups.fetch(select) if select else []
+    """The `limit` CIs with most incidents opened in the range, as (ci id, incidents), in one statement."""
+    _ensure_today(f)
+    return rollups.fetch(rollups.top_ci_select(f.start, f.end, f.group_ids, limit))
 
 
 # ---------------------------------------------------------------------------------------------- the tables
@@ -290,7 +279,7 @@ def volume_table(user, f: Filters) -> Table | None:
         title="Ticket volume by kind and priority",
         columns=["Kind", "Priority", "Opened"],
         chart={"type": "line", "labels": [d.isoformat() for d in days], "datasets": datasets},
-        note="Tickets opened in the range. Click a point for that day's tickets.",
+        note="Tickets opened in the range. Click a point for that day's tickets." + _as_of_note(f),
     )
     for kind in kinds:
         for priority in range(1, 6):
@@ -410,7 +399,7 @@ def resolution_table(user, f: Filters) -> Table | None:
             "First-contact resolved",
             "First-contact resolution (%)",
         ],
-        note=resolution_table.__doc__.split("\n\n")[1].replace("\n   ", "").strip(),
+        note=resolution_table.__doc__.split("\n\n")[1].replace("\n   ", "").strip() + _as_of_note(f),
     )
     order = sorted(totals, key=lambda k: names.get(k[0], ""))
     overall = dict.fromkeys(TICKET_MEASURES, 0)
@@ -467,7 +456,8 @@ def sla_table(user, f: Filters) -> Table | None:
         slug="sla",
         title="SLA compliance per definition and group",
         columns=["Definition", "Applies to", "Group", "Met", "Breached", "Compliance (%)"],
-        note="Timers that were met or breached in the range (by the day they stopped or breached).",
+        note="Timers that were met or breached in the range (by the day they stopped or breached)."
+        + _as_of_note(f),
     )
     per_definition: dict[int, dict[str, int]] = defaultdict(lambda: {"met": 0, "breached": 0})
     keys = sorted(totals, key=lambda k: (definitions[k[0]].name, names.get(k[1], "")))
@@ -612,7 +602,7 @@ def ci_table(user, f: Filters) -> Table | None:
         slug="top-cis",
         title="Top configuration items by incidents",
         columns=["Configuration item", "Class", "Incidents"],
-        note="Incidents opened in the range that name the CI.",
+        note="Incidents opened in the range that name the CI." + _as_of_note(f),
     )
     for ci_id, n in top:
         ci = cis.get(ci_id)

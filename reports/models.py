@@ -120,3 +120,17 @@ class BacklogSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.taken_at:%Y-%m-%d %H:%M} {self.kind} g{self.group_id}"
+
+
+class RefreshStamp(models.Model):
+    """When a precomputed table was last brought up to date (`name` "today": today's rollup rows).
+
+    The dashboard reads only precomputed rows; this stamp tells it how old today's are (shown on the page)
+    and when to refresh them itself because no Celery beat did.
+    """
+
+    name = models.CharField(max_length=32, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"

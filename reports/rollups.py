@@ -29,7 +29,7 @@ from incidents.models import Incident
 from problems.models import Problem
 from requests_app.models import Request
 
-from .models import BacklogSnapshot, DailyCIIncidents, DailySLAStats, DailyTicketStats
+from .models import BacklogSnapshot, DailyCIIncidents, DailySLAStats, DailyTicketStats, RefreshStamp
 
 
 @dataclass(frozen=True)
@@ -187,35 +187,20 @@ def ci_select(start: dt.date, end: dt.date) -> tuple[str, dict]:
     return sql, _params(start, end)
 
 
-def top_ci_select(
-    past_start: dt.date | None, past_end: dt.date | None, today: bool, group_ids: list[int], limit: int
-) -> tuple[str, dict] | None:
-    """The `limit` CIs with most incidents, as (ci id, incidents): the rollup's days [past_start, past_end]
-    (both inclusive; None: none) plus, when `today`, today's live rows, optionally only `group_ids`.
+def top_ci_select(start: dt.date, end: dt.date, group_ids: list[int], limit: int) -> tuple[str, dict]:
+    """The `limit` CIs with most incidents on the local days [start, end] (both inclusive) as (ci id,
+    incidents), from the daily CI rollup, optionally only `group_ids`.
 
     The database adds up, sorts and keeps the top rows: a year spans hundreds of thousands of (day, CI,
     group) rows, far too many to fetch and add up in Python.
     """
-    parts, params = [], {}
-    if past_start is not None:
-        parts.append(
-            f"SELECT ci_id, group_id, incidents FROM {DailyCIIncidents._meta.db_table} "
-            "WHERE day >= %(past_start)s AND day <= %(past_end)s"
-        )
-        params.update(past_start=past_start, past_end=past_end)
-    if today:
-        day = local_today()
-        live_sql, live_params = ci_select(day, day + dt.timedelta(days=1))
-        parts.append(f"SELECT ci_id, group_id, incidents FROM ({live_sql}) live")
-        params.update(live_params)
-    if not parts:
-        return None
-    where = "WHERE group_id = ANY(%(groups)s)" if group_ids else ""
+    groups = "AND group_id = ANY(%(groups)s)" if group_ids else ""
     sql = (
-        f"SELECT ci_id, sum(incidents)::int AS n FROM ({' UNION ALL '.join(parts)}) x {where} "
+        f"SELECT ci_id, sum(incidents)::int AS n FROM {DailyCIIncidents._meta.db_table} "
+        f"WHERE day >= %(start)s AND day <= %(end)s {groups} "
         "GROUP BY ci_id ORDER BY n DESC, ci_id LIMIT %(limit)s"
     )
-    return sql, {**params, "groups": list(group_ids), "limit": limit}
+    return sql, {"start": start, "end": end, "groups": list(group_ids), "limit": limit}
 
 
 def fetch(select: tuple[str, dict]) -> list[tuple]:
@@ -250,9 +235,20 @@ def _upsert(
         return cursor.rowcount
 
 
+TODAY = "today"
+ROLLUP_LOCK = 7_310_001  # pg advisory lock key: one rollup refresh at a time
+
+
 @transaction.atomic
 def refresh(start: dt.date, end: dt.date) -> None:
-    """Recompute every rollup for the local days [start, end)."""
+    """Recompute every rollup for the local days [start, end); stamp "today" when the range covers it.
+
+    Refreshes take turns (a transaction-scoped advisory lock): the every-minute beat, the ten-minute beat
+    and a page view finding today stale may all run at once, and interleaved upserts could deadlock.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK])
+    started = timezone.now()  # after the wait: the rows below count everything committed by now
     _upsert(
         DailyTicketStats,
         ticket_select(start, end),
@@ -271,6 +267,22 @@ def refresh(start: dt.date, end: dt.date) -> None:
         conflict=["day", "definition_id", "group_id"],
     )
     _upsert(DailyCIIncidents, ci_select(start, end), ["day", "ci_id", "group_id"], ["incidents"], start, end)
+    if start <= started.astimezone(tz()).date() < end:
+        RefreshStamp.objects.update_or_create(name=TODAY, defaults={"at": started})
+
+
+def today_stamp() -> dt.datetime | None:
+    """When today's rollup rows were last computed (None: never)."""
+    return RefreshStamp.objects.filter(name=TODAY).values_list("at", flat=True).first()
+
+
+def refresh_today(stamp: dt.datetime | None = None) -> dt.datetime:
+    """Recompute today's rows, and the days since the last stamp when the day rolled over (so yesterday's
+    last hours are counted); returns the new stamp."""
+    today = local_today()
+    start = today if stamp is None else min(today, stamp.astimezone(tz()).date())
+    refresh(start, today + dt.timedelta(days=1))
+    return today_stamp()
 
 
 def first_day() -> dt.date | None:

@@ -28,3 +28,9 @@ def refresh_rollups(days: int = RECENT_DAYS) -> str:
 def refresh_backlog() -> str:
     """Retake the backlog snapshot (open tickets by group and age) the dashboard reads."""
     return f"backlog as of {rollups.refresh_backlog().isoformat()}"
+
+
+@shared_task(name="reports.refresh_today")
+def refresh_today() -> str:
+    """Recompute today's rollup rows, which the dashboard reads (it no longer counts today live)."""
+    return f"today as of {rollups.refresh_today(rollups.today_stamp()).isoformat()}"

@@ -89,3 +89,33 @@ def test_top_cis_sum_past_days_and_today_per_group(dataset, manager):
     assert metrics.top_ci_counts(only_past, 1) == [(dataset.cis["db01"].pk, 2)]
     only_today = metrics.Filters(start=rollups.local_today(), end=rollups.local_today())
     assert metrics.top_ci_counts(only_today, 10) == [(dataset.cis["db01"].pk, 1)]
+
+
+def test_today_is_read_from_rollups_refreshed_when_stale(dataset, manager):
+    from reports.models import RefreshStamp
+
+    f = metrics.Filters(start=rollups.local_today(), end=rollups.local_today())
+    assert rollups.today_stamp() is None  # the fixture rolled up past days only
+    opened = {(r[0].value, r[1].value): r[2].value for r in metrics.volume_table(manager, f).rows}
+    assert opened[("incident", 4)] == 1  # INC5: today was computed on first read
+    stamp = rollups.today_stamp()
+    Incident.objects.filter(pk=dataset.incidents[5].pk).update(priority=3)
+    opened = {(r[0].value, r[1].value): r[2].value for r in metrics.volume_table(manager, f).rows}
+    assert opened[("incident", 4)] == 1  # fresh rows are read as they are
+    assert f"as of {timezone.localtime(stamp):%H:%M}" in metrics.volume_table(manager, f).note
+    RefreshStamp.objects.update(at=stamp - metrics.TODAY_MAX_AGE - dt.timedelta(seconds=1))
+    opened = {(r[0].value, r[1].value): r[2].value for r in metrics.volume_table(manager, f).rows}
+    assert (opened[("incident", 3)], opened[("incident", 4)]) == (1, 0)
+    assert rollups.today_stamp() > stamp
+
+
+def test_beat_task_recomputes_today_and_yesterday_after_midnight(dataset):
+    from reports.models import DailyTicketStats, RefreshStamp
+
+    yesterday = rollups.local_today() - dt.timedelta(days=1)
+    Incident.objects.filter(pk=dataset.incidents[4].pk).update(opened_at=rollups.day_start(yesterday))
+    # a stamp from yesterday: the last hours of yesterday were never counted
+    RefreshStamp.objects.create(name=rollups.TODAY, at=rollups.day_start(yesterday))
+    assert tasks.refresh_today().startswith("today as of")
+    assert DailyTicketStats.objects.filter(day=yesterday, kind="incident", opened=1).exists()
+    assert DailyTicketStats.objects.filter(day=rollups.local_today(), kind="incident", opened=1).exists()

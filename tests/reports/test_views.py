@@ -88,6 +88,7 @@ def test_dashboard_query_count_is_fixed(client, dataset, manager, django_assert_
 
     client.force_login(manager)
     rollups.refresh_backlog()
+    rollups.refresh_today()
     counts = []
     for query in ("", "?start=2026-01-01", "?group=network"):
         with CaptureQueriesContext(connection) as captured:
