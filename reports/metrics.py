@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django.db.models import Count, Q, Sum
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from accounts.models import AssignmentGroup
 from changes.choices import ChangeType, CloseCode
@@ -133,12 +137,35 @@ class Table:
     def plain_rows(self) -> list[list[object]]:
         return [[cell.value for cell in row] for row in self.rows]
 
+    def body_html(self) -> str:
+        """The table's <tr> rows, rendered here rather than cell by cell in the template (a year's dashboard
+        has some 600 cells: 70 ms as template nodes). Values are localised and escaped as {{ }} would."""
+        return mark_safe(  # noqa: S308  (every value and href below goes through format_html)
+            "".join("<tr>" + "".join(_cell_html(cell) for cell in row) + "</tr>" for row in self.rows)
+        )
+
+
+def _cell_html(cell: Cell) -> str:
+    if cell.value is None:
+        return '<td><span class="text-secondary">\u2013</span></td>'
+    if cell.href:
+        return format_html('<td><a href="{}">{}</a></td>', cell.href, localize(cell.value))
+    return format_html("<td>{}</td>", localize(cell.value))
+
+
+@functools.lru_cache(maxsize=64)
+def _list_base(kind: str, script_prefix: str) -> str | None:
+    # reverse() costs ~40 us; a year's volume chart links 1,460 points.
+    try:
+        return reverse(f"{kind}-list")
+    except NoReverseMatch:
+        return None
+
 
 def list_url(kind: str, **params) -> str | None:
     """The agent list page of `kind` filtered by `params`; None when that kind has no list page."""
-    try:
-        base = reverse(f"{kind}-list")
-    except NoReverseMatch:
+    base = _list_base(kind, get_script_prefix())
+    if base is None:
         return None
     # view=all: the list pages default to the "open" saved view, which would hide resolved records.
     clean = {"view": "all"}
@@ -264,9 +291,19 @@ def volume_table(user, f: Filters) -> Table | None:
     by_day = ticket_totals(f, kinds, ("day", "kind"))
     by_priority = ticket_totals(f, kinds, ("kind", "priority"))
     days = [f.start + dt.timedelta(days=i) for i in range((f.end - f.start).days + 1)]
+    # One link per day and kind, the same as list_url(kind, **window(day, next day), **groups) but built by
+    # appending the encoded day bounds: urlencode per point was half the render time of a year's page.
+    bounds = [
+        quote_plus(rollups.day_start(f.start + dt.timedelta(days=i)).isoformat())
+        for i in range(len(days) + 1)
+    ]
     datasets = []
     for kind in kinds:
-        links = [list_url(kind, **window(d, d + dt.timedelta(days=1)), **_group_param(f)) for d in days]
+        prefix = list_url(kind, **_group_param(f))
+        links = [
+            f"{prefix}&opened_after={bounds[i]}&opened_before={bounds[i + 1]}" if prefix else None
+            for i in range(len(days))
+        ]
         datasets.append(
             {
                 "label": kind.capitalize(),
