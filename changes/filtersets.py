@@ -2,7 +2,7 @@
 
 import django_filters as filters
 
-from core.filtersets import CharInFilter, MultiValueMixin, NumberInFilter, TicketFilterSet
+from core.filtersets import CharInFilter, DateTimeFilter, MultiValueMixin, NumberInFilter, TicketFilterSet
 
 from .models import BlackoutWindow, Change
 
@@ -12,8 +12,8 @@ class ChangeFilterSet(TicketFilterSet):
     risk = CharInFilter(field_name="risk")
     problem = CharInFilter(field_name="problem__number")
     template = NumberInFilter(field_name="template_id")
-    planned_after = filters.IsoDateTimeFilter(field_name="planned_end", lookup_expr="gt")
-    planned_before = filters.IsoDateTimeFilter(field_name="planned_start", lookup_expr="lt")
+    planned_after = DateTimeFilter(field_name="planned_end", lookup_expr="gt")
+    planned_before = DateTimeFilter(field_name="planned_start", lookup_expr="lt")
 
     class Meta:
         model = Change
@@ -21,8 +21,8 @@ class ChangeFilterSet(TicketFilterSet):
 
 
 class BlackoutWindowFilterSet(MultiValueMixin, filters.FilterSet):
-    after = filters.IsoDateTimeFilter(field_name="end", lookup_expr="gt")
-    before = filters.IsoDateTimeFilter(field_name="start", lookup_expr="lt")
+    after = DateTimeFilter(field_name="end", lookup_expr="gt")
+    before = DateTimeFilter(field_name="start", lookup_expr="lt")
 
     class Meta:
         model = BlackoutWindow

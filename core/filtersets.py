@@ -5,10 +5,13 @@ and users by name, and `search` does full-text search (or an exact number match 
 """
 
 import re
+from datetime import UTC, timedelta
 
 import django_filters as filters
 from django.contrib.postgres.search import SearchQuery
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django_filters.fields import IsoDateTimeField
 
 NUMBER_PATTERN = re.compile(r"^[A-Z]{2,4}\d{7}$")
 
@@ -21,12 +24,40 @@ class NumberInFilter(filters.BaseInFilter, filters.NumberFilter):
     pass
 
 
+class UTCIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time normalised to UTC; offsets PostgreSQL cannot store (beyond ±15:59) or dates
+    that overflow once converted are a clear 400 naming the parameter, never a database error."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None or parsed.tzinfo is None:
+            return parsed
+        offset = parsed.utcoffset()
+        try:
+            if offset is not None and abs(offset) >= timedelta(hours=16):
+                raise ValueError
+            return parsed.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError(
+                "Enter a date-time between years 1 and 9999 with a UTC offset under 16 hours.", code="invalid"
+            ) from None
+
+
+class DateTimeFilter(filters.IsoDateTimeFilter):
+    """The date-time filter every list uses (see UTCIsoDateTimeField)."""
+
+    field_class = UTCIsoDateTimeField
+
+
 class MultiValueMixin:
-    """Accept `?x=a&x=b` as well as `?x=a,b` for every `*InFilter`."""
+    """Accept `?x=a&x=b` as well as `?x=a,b` for every `*InFilter`, and drop NUL characters, which
+    PostgreSQL cannot compare (a query string is never a reason for a 500)."""
 
     def __init__(self, data=None, *args, **kwargs):
         if data is not None and hasattr(data, "getlist"):
             data = data.copy()
+            for name in list(data):
+                data.setlist(name, [value.replace("\x00", "") for value in data.getlist(name)])
             for name, flt in self.base_filters.items():
                 if isinstance(flt, filters.BaseInFilter) and len(data.getlist(name)) > 1:
                     data.setlist(name, [",".join(data.getlist(name))])
@@ -50,8 +81,8 @@ class TicketFilterSet(MultiValueMixin, filters.FilterSet):
     assigned_to = CharInFilter(field_name="assigned_to__username")
     opened_by = CharInFilter(field_name="opened_by__username")
     ci = NumberInFilter(field_name="configuration_items", distinct=False, method="filter_ci")
-    opened_after = filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
-    opened_before = filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="lt")
+    opened_after = DateTimeFilter(field_name="opened_at", lookup_expr="gte")
+    opened_before = DateTimeFilter(field_name="opened_at", lookup_expr="lt")
     unassigned = filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull")
     search = filters.CharFilter(method="filter_search")
     ordering = filters.OrderingFilter(

@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
 
 from accounts.models import AssignmentGroup
-from core.filtersets import CharInFilter, NumberInFilter, TicketFilterSet
+from core.filtersets import CharInFilter, DateTimeFilter, NumberInFilter, TicketFilterSet
 from sla.models import TimerState
 from sla.selectors import breaching_soon, filter_by_sla_state
 
@@ -29,13 +29,13 @@ class IncidentFilterSet(TicketFilterSet):
     sla = filters.ChoiceFilter(choices=TimerState.choices, method="filter_sla_timer_state", label="SLA state")
     sla_breaching_soon = filters.BooleanFilter(method="filter_breaching_soon", label="SLA due within 1 hour")
     # Used by the dashboards' links (reports): resolved in a window, reopened, and SLA outcomes.
-    resolved_after = filters.IsoDateTimeFilter(field_name="resolved_at", lookup_expr="gte")
-    resolved_before = filters.IsoDateTimeFilter(field_name="resolved_at", lookup_expr="lt")
+    resolved_after = DateTimeFilter(field_name="resolved_at", lookup_expr="gte")
+    resolved_before = DateTimeFilter(field_name="resolved_at", lookup_expr="lt")
     reopened = filters.BooleanFilter(method="filter_reopened")
     sla_definition = filters.NumberFilter(method="filter_sla")
     sla_state = filters.ChoiceFilter(choices=[("met", "met"), ("breached", "breached")], method="filter_noop")
-    sla_after = filters.IsoDateTimeFilter(method="filter_noop")
-    sla_before = filters.IsoDateTimeFilter(method="filter_noop")
+    sla_after = DateTimeFilter(method="filter_noop")
+    sla_before = DateTimeFilter(method="filter_noop")
 
     class Meta:
         model = Incident

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from accounts.models import AssignmentGroup
 from accounts.roles import ALL_ROLES, role_names
-from core.api.fields import UsernameField
+from core.api.fields import NamedRelatedField, UsernameField
 
 User = get_user_model()
 
@@ -17,7 +17,7 @@ class UserSerializer(serializers.ModelSerializer):
     roles = serializers.ListField(
         child=serializers.ChoiceField(choices=ALL_ROLES), required=False, help_text="Role names (SPEC §2)"
     )
-    groups = serializers.SlugRelatedField(
+    groups = NamedRelatedField(
         source="assignment_groups",
         slug_field="name",
         many=True,

@@ -1,8 +1,8 @@
-from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from changes.models import BlackoutWindow, Change, ChangeTemplate
 from cmdb.models import ConfigurationItem
+from core.api.fields import UsernameField, VisibleTicketField
 from core.api.serializers import TicketSerializer
 from problems.models import Problem
 
@@ -52,15 +52,8 @@ class ChangeSerializer(TicketSerializer):
     template = serializers.PrimaryKeyRelatedField(
         queryset=ChangeTemplate.objects.all(), required=False, allow_null=True
     )
-    cab_approvers = serializers.SlugRelatedField(
-        slug_field="username",
-        many=True,
-        required=False,
-        queryset=get_user_model().objects.filter(is_active=True),
-    )
-    problem = serializers.SlugRelatedField(
-        slug_field="number", queryset=Problem.objects.all(), required=False, allow_null=True
-    )
+    cab_approvers = UsernameField(many=True, required=False)
+    problem = VisibleTicketField(Problem, required=False, allow_null=True)
     risk_answers = serializers.JSONField(required=False)
     # Optional: a change raised from a template takes the template's short description.
     short_description = serializers.CharField(max_length=200, required=False, allow_blank=True)

@@ -3,7 +3,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
-from core.api.fields import GroupNameField, UsernameField
+from core.api.fields import GroupNameField, NamedRelatedField, UsernameField
 
 from ..models import CIChange, CIClass, ConfigurationItem, Relationship, RelationshipType
 
@@ -11,7 +11,7 @@ from ..models import CIChange, CIClass, ConfigurationItem, Relationship, Relatio
 class CIBriefSerializer(serializers.ModelSerializer):
     """How other resources (tickets, impact rows, relationships) embed a CI."""
 
-    ci_class = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    ci_class = NamedRelatedField(slug_field="name", read_only=True)
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -23,7 +23,7 @@ class CIBriefSerializer(serializers.ModelSerializer):
 
 
 class CISerializer(serializers.ModelSerializer):
-    ci_class = serializers.SlugRelatedField(slug_field="name", queryset=CIClass.objects.all())
+    ci_class = NamedRelatedField(slug_field="name", queryset=CIClass.objects.all())
     owner = UsernameField(required=False, allow_null=True)
     support_group = GroupNameField(required=False, allow_null=True)
     attributes = serializers.JSONField(required=False)

@@ -6,21 +6,31 @@ from rest_framework import serializers
 from accounts.models import AssignmentGroup
 
 
-class UsernameField(serializers.SlugRelatedField):
+class NamedRelatedField(serializers.SlugRelatedField):
+    """A reference by name or number. Text PostgreSQL cannot compare (NUL characters) reads as "does not
+    exist" instead of reaching the database as a 500."""
+
+    def to_internal_value(self, data):
+        if "\x00" in str(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data).replace("\x00", ""))
+        return super().to_internal_value(data)
+
+
+class UsernameField(NamedRelatedField):
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "username")
         kwargs.setdefault("queryset", get_user_model().objects.filter(is_active=True))
         super().__init__(**kwargs)
 
 
-class GroupNameField(serializers.SlugRelatedField):
+class GroupNameField(NamedRelatedField):
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "name")
         kwargs.setdefault("queryset", AssignmentGroup.objects.filter(active=True))
         super().__init__(**kwargs)
 
 
-class VisibleTicketField(serializers.SlugRelatedField):
+class VisibleTicketField(NamedRelatedField):
     """A reference to another ticket by number, resolved only among the records the caller may see, so a
     hidden record cannot be linked (it reads as "does not exist", like a 404)."""
 

@@ -1,6 +1,4 @@
-from rest_framework import serializers
-
-from core.api.fields import UsernameField, VisibleTicketField
+from core.api.fields import NamedRelatedField, UsernameField, VisibleTicketField
 from core.api.serializers import TicketSerializer
 from incidents.models import Category, Incident
 from problems.models import Problem
@@ -8,7 +6,7 @@ from problems.models import Problem
 
 class IncidentSerializer(TicketSerializer):
     caller = UsernameField(required=False, allow_null=True)
-    category = serializers.SlugRelatedField(
+    category = NamedRelatedField(
         slug_field="name", queryset=Category.objects.filter(active=True), required=False, allow_null=True
     )
     parent = VisibleTicketField(Incident, required=False, allow_null=True)

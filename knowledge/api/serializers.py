@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
+from core.api.fields import NamedRelatedField
+
 from ..choices import Audience
 from ..models import Article, ArticleVersion, Category
 from ..rendering import render_markdown
@@ -16,7 +18,7 @@ class ArticleSerializer(serializers.ModelSerializer):
 
     url = serializers.SerializerMethodField()
     web_url = serializers.SerializerMethodField()
-    category = serializers.SlugRelatedField(
+    category = NamedRelatedField(
         slug_field="name", queryset=Category.objects.all(), required=False, allow_null=True
     )
     audience = serializers.ChoiceField(choices=Audience.choices, default=Audience.EVERYONE)
@@ -123,3 +125,7 @@ class SuggestionSerializer(serializers.Serializer):
     title = serializers.CharField()
     url = serializers.CharField()
     snippet = serializers.CharField()
+
+
+class SuggestionListSerializer(serializers.Serializer):
+    results = SuggestionSerializer(many=True)

@@ -23,7 +23,7 @@ from .serializers import (
     ArticleSerializer,
     ArticleVersionSerializer,
     LinkSerializer,
-    SuggestionSerializer,
+    SuggestionListSerializer,
     VoteSerializer,
 )
 
@@ -195,7 +195,7 @@ class ArticleViewSet(
 class SuggestView(APIView):
     """`GET /api/v1/kb/suggest/?q=` → the best 5 published articles the caller may read."""
 
-    @extend_schema(parameters=[OpenApiParameter("q", str)], responses=SuggestionSerializer(many=True))
+    @extend_schema(parameters=[OpenApiParameter("q", str)], responses=SuggestionListSerializer)
     def get(self, request):
         rows = selectors.suggest(request.user, request.query_params.get("q", ""), limit=5)
         data = [{"number": r.number, "title": r.title, "url": r.url, "snippet": str(r.snippet)} for r in rows]

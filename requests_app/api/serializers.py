@@ -3,7 +3,7 @@
 from django.db import transaction
 from rest_framework import serializers
 
-from core.api.fields import GroupNameField, UsernameField
+from core.api.fields import GroupNameField, NamedRelatedField, UsernameField
 from core.api.serializers import TicketSerializer
 from requests_app.choices import VariableType
 from requests_app.models import (
@@ -45,7 +45,7 @@ class CatalogTaskSerializer(serializers.ModelSerializer):
 class CatalogItemSerializer(serializers.ModelSerializer):
     """`variables` and `tasks` are lists of dicts; writing them replaces the item's lists as a whole."""
 
-    category = serializers.SlugRelatedField(slug_field="name", queryset=CatalogCategory.objects.all())
+    category = NamedRelatedField(slug_field="name", queryset=CatalogCategory.objects.all())
     variables = CatalogVariableSerializer(many=True, required=False)
     tasks = CatalogTaskSerializer(many=True, required=False, source="task_templates")
     approval_group = GroupNameField(required=False, allow_null=True)
