@@ -1,8 +1,10 @@
 """Login throttling shared by the login page and the token endpoint.
 
-Counts failed attempts per username and per client address in the cache (Redis in production) over a
-sliding window; past the limit, further attempts are refused without checking the password, with the same
-message whether or not the account exists (no account enumeration).
+Every sign-in attempt takes a slot first: an atomic increment (Redis INCR) of a counter per username and
+per client address over a sliding window. Past the limit, the attempt is refused without checking the
+password, with the same message whether or not the account exists (no account enumeration). A successful
+sign-in clears the counters. Counting before checking (not after a failure) is what keeps 50 parallel
+guesses from all slipping through while the counters catch up.
 """
 
 import logging
@@ -13,6 +15,7 @@ from django.core.cache import cache
 logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 300
+LOCKED_MESSAGE = "Too many failed sign-in attempts. Wait a few minutes and try again."
 
 
 def _limit() -> int:
@@ -20,35 +23,26 @@ def _limit() -> int:
 
 
 def _keys(username: str, address: str) -> list[str]:
-    return [f"login-fail:user:{(username or '').lower()[:150]}", f"login-fail:addr:{address}"]
+    return [f"login-attempts:user:{(username or '').lower()[:150]}", f"login-attempts:addr:{address}"]
 
 
-def is_locked(username: str, address: str) -> bool:
-    try:
-        return any((cache.get(key) or 0) >= _limit() for key in _keys(username, address))
-    except Exception:
-        # The cache (Redis) being down must not lock everyone out: sign-in still checks the password.
-        logger.warning("login throttle unavailable; cache unreachable")
-        return False
-
-
-def record_failure(username: str, address: str) -> None:
+def take_attempt(username: str, address: str) -> bool:
+    """Count one attempt; False when this username or address is over the limit (refuse it)."""
+    allowed = True
     try:
         for key in _keys(username, address):
             cache.add(key, 0, WINDOW_SECONDS)
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, WINDOW_SECONDS)
+            if cache.incr(key) > _limit():
+                allowed = False
     except Exception:
-        logger.warning("login throttle unavailable; failure not counted")
+        # The cache (Redis) being down must not lock everyone out: sign-in still checks the password.
+        logger.warning("login throttle unavailable; attempt not counted")
+    return allowed
 
 
 def clear(username: str, address: str) -> None:
+    """A successful sign-in forgets the attempts of that username and address."""
     try:
         cache.delete_many(_keys(username, address))
     except Exception:
         logger.warning("login throttle unavailable; counters not cleared")
-
-
-LOCKED_MESSAGE = "Too many failed sign-in attempts. Wait a few minutes and try again."

@@ -15,13 +15,9 @@ class ThrottledAuthenticationForm(AuthenticationForm):
     def clean(self):
         username = self.data.get("username", "")
         address = client_address(self.request) if self.request else ""
-        if throttling.is_locked(username, address):
+        if not throttling.take_attempt(username, address):
             raise ValidationError(throttling.LOCKED_MESSAGE, code="locked")
-        try:
-            cleaned = super().clean()
-        except ValidationError:
-            throttling.record_failure(username, address)
-            raise
+        cleaned = super().clean()
         throttling.clear(username, address)
         return cleaned
 

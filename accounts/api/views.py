@@ -41,11 +41,10 @@ class TokenView(APIView):
         serializer.is_valid(raise_exception=True)
         username = serializer.validated_data["username"]
         address = request.META.get("REMOTE_ADDR", "")
-        if throttling.is_locked(username, address):
+        if not throttling.take_attempt(username, address):
             raise exceptions.Throttled(detail=throttling.LOCKED_MESSAGE)
         user = authenticate(request, username=username, password=serializer.validated_data["password"])
         if user is None or not user.is_active:
-            throttling.record_failure(username, address)
             raise exceptions.AuthenticationFailed("Invalid username or password.")
         throttling.clear(username, address)
         token = services.issue_token(user=user)
