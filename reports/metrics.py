@@ -275,7 +275,7 @@ def sla_totals(f: Filters, kinds: list[str]) -> dict[tuple, dict[str, int]]:
 def top_ci_counts(f: Filters, limit: int) -> list[tuple[int, int]]:
     """The `limit` CIs with most incidents opened in the range, as (ci id, incidents), in one statement."""
     _ensure_today(f)
-    return rollups.fetch(rollups.top_ci_select(f.start, f.end, f.group_ids, limit))
+    return rollups.top_cis(f.start, f.end, f.group_ids, limit)
 
 
 # ---------------------------------------------------------------------------------------------- the tables

@@ -73,7 +73,9 @@ class DailyCIIncidents(models.Model):
     """Per day, configuration item and group: incidents opened against the CI that day."""
 
     day = models.DateField()
-    ci = models.ForeignKey("cmdb.ConfigurationItem", on_delete=models.CASCADE, related_name="+")
+    ci = models.ForeignKey(
+        "cmdb.ConfigurationItem", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     group = models.ForeignKey(
         "accounts.AssignmentGroup", null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
@@ -85,7 +87,11 @@ class DailyCIIncidents(models.Model):
                 fields=["day", "ci", "group"], name="reports_ci_day_key", nulls_distinct=False
             )
         ]
-        indexes = [models.Index(fields=["day"], name="reports_ci_day_idx")]
+        indexes = [
+            models.Index(fields=["day"], name="reports_ci_day_idx"),
+            # One CI's days, index-only: the top-CI table sums its few hundred candidates this way.
+            models.Index(fields=["ci", "day"], include=["incidents"], name="reports_ci_ci_day_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} ci{self.ci_id} g{self.group_id}"
@@ -134,3 +140,35 @@ class RefreshStamp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class CIWindowCounts(models.Model):
+    """Per configuration item, incidents opened over the last 30, 90 and 365 past days and all past days
+    (up to yesterday, as of the "ci_windows" RefreshStamp), all groups together.
+
+    Not shown anywhere: an upper bound that lets the top-CI table add up only a few hundred CIs instead of
+    every CI with an incident in the range (reports.rollups.top_cis). Rebuilt after the rollups.
+    """
+
+    ci = models.OneToOneField(
+        "cmdb.ConfigurationItem",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+    )
+    last_30 = models.IntegerField(default=0)
+    last_90 = models.IntegerField(default=0)
+    last_365 = models.IntegerField(default=0)
+    all_days = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["-last_30"], name="reports_ciwin_30_idx"),
+            models.Index(fields=["-last_90"], name="reports_ciwin_90_idx"),
+            models.Index(fields=["-last_365"], name="reports_ciwin_365_idx"),
+            models.Index(fields=["-all_days"], name="reports_ciwin_all_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"ci{self.ci_id} {self.last_30}/{self.last_90}/{self.last_365}/{self.all_days}"

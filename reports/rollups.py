@@ -29,7 +29,14 @@ from incidents.models import Incident
 from problems.models import Problem
 from requests_app.models import Request
 
-from .models import BacklogSnapshot, DailyCIIncidents, DailySLAStats, DailyTicketStats, RefreshStamp
+from .models import (
+    BacklogSnapshot,
+    CIWindowCounts,
+    DailyCIIncidents,
+    DailySLAStats,
+    DailyTicketStats,
+    RefreshStamp,
+)
 
 
 @dataclass(frozen=True)
@@ -203,6 +210,96 @@ def top_ci_select(start: dt.date, end: dt.date, group_ids: list[int], limit: int
     return sql, {"start": start, "end": end, "groups": list(group_ids), "limit": limit}
 
 
+CI_WINDOWS = "ci_windows"
+WINDOW_COLUMNS = ((30, "last_30"), (90, "last_90"), (365, "last_365"), (None, "all_days"))
+TOP_CI_CANDIDATES = 200
+
+
+def top_cis(start: dt.date, end: dt.date, group_ids: list[int], limit: int) -> list[tuple[int, int]]:
+    """The `limit` CIs with most incidents on the local days [start, end], as (ci id, incidents), ties by id.
+
+    Exact, and usually without adding up every CI of the range: a CI's count over the range is at most its
+    count in the smallest CIWindowCounts window holding the range's past days, plus its count today. One
+    statement takes the TOP_CI_CANDIDATES CIs with the largest window counts (every other CI has at most
+    `theta`, the smallest of them) and today's CIs, and adds up only those, one (ci, day) index range each
+    (LATERAL: joined, the planner scanned the whole range instead); when the last of the top
+    `limit` has more than `theta`, no other CI can reach the list. Otherwise (a group filter, windows not
+    rebuilt since midnight, or counts too flat to decide) it falls back to adding up the whole range.
+    """
+    today = local_today()
+    yesterday = today - dt.timedelta(days=1)
+    column = next(
+        c for days, c in WINDOW_COLUMNS if days is None or start > yesterday - dt.timedelta(days=days)
+    )
+    if not group_ids:
+        daily = DailyCIIncidents._meta.db_table
+        sql = f"""
+            WITH ok AS (
+                SELECT count(*) > 0 AS ok FROM {RefreshStamp._meta.db_table}
+                WHERE name = %(stamp)s AND at >= %(today_start)s
+            ),
+            cand AS (
+                SELECT ci_id, {column} AS ub FROM {CIWindowCounts._meta.db_table}
+                WHERE {column} > 0 ORDER BY {column} DESC LIMIT %(k)s
+            ),
+            theta AS (SELECT CASE WHEN count(*) < %(k)s THEN 0 ELSE min(ub) END AS theta FROM cand),
+            ids AS (
+                SELECT ci_id FROM cand
+                UNION SELECT ci_id FROM {daily} WHERE day = %(today)s AND day <= %(end)s
+            ),
+            top AS (
+                SELECT ids.ci_id, s.n FROM ids CROSS JOIN LATERAL (
+                    SELECT sum(d.incidents)::int AS n FROM {daily} d
+                    WHERE d.ci_id = ids.ci_id AND d.day >= %(start)s AND d.day <= %(end)s
+                ) s
+                WHERE s.n > 0 ORDER BY s.n DESC, ids.ci_id LIMIT %(limit)s
+            )
+            SELECT ok.ok, theta.theta, top.ci_id, top.n FROM ok CROSS JOIN theta LEFT JOIN top ON true
+            ORDER BY top.n DESC, top.ci_id"""
+        rows = fetch(
+            (
+                sql,
+                {
+                    "stamp": CI_WINDOWS,
+                    "today_start": day_start(today),
+                    "k": TOP_CI_CANDIDATES,
+                    "today": today,
+                    "start": start,
+                    "end": end,
+                    "limit": limit,
+                },
+            )
+        )
+        ok, theta = rows[0][0], rows[0][1]
+        top = [(ci_id, n) for _ok, _theta, ci_id, n in rows if ci_id is not None]
+        if ok and (theta == 0 or (len(top) == limit and top[-1][1] > theta)):
+            return top
+    return fetch(top_ci_select(start, end, group_ids, limit))
+
+
+@transaction.atomic
+def refresh_ci_windows() -> None:
+    """Rebuild CIWindowCounts from the daily CI rollup's past days and stamp it (valid until midnight)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK])
+    started = timezone.now()
+    today = started.astimezone(tz()).date()
+    table = CIWindowCounts._meta.db_table
+    sums = ", ".join(
+        f"COALESCE(sum(incidents) FILTER (WHERE day >= %(today)s - {days}), 0)" if days else "sum(incidents)"
+        for days, _column in WINDOW_COLUMNS
+    )
+    columns = ", ".join(column for _days, column in WINDOW_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")
+        cursor.execute(
+            f"INSERT INTO {table} (ci_id, {columns}) SELECT ci_id, {sums} "
+            f"FROM {DailyCIIncidents._meta.db_table} WHERE day < %(today)s GROUP BY ci_id",
+            {"today": today},
+        )
+    RefreshStamp.objects.update_or_create(name=CI_WINDOWS, defaults={"at": started})
+
+
 def fetch(select: tuple[str, dict]) -> list[tuple]:
     sql, params = select
     with connection.cursor() as cursor:
@@ -267,6 +364,9 @@ def refresh(start: dt.date, end: dt.date) -> None:
         conflict=["day", "definition_id", "group_id"],
     )
     _upsert(DailyCIIncidents, ci_select(start, end), ["day", "ci_id", "group_id"], ["incidents"], start, end)
+    if start < started.astimezone(tz()).date():
+        # Past days changed: the CI windows no longer bound them until refresh_ci_windows runs again.
+        RefreshStamp.objects.filter(name=CI_WINDOWS).delete()
     if start <= started.astimezone(tz()).date() < end:
         RefreshStamp.objects.update_or_create(name=TODAY, defaults={"at": started})
 
@@ -282,6 +382,8 @@ def refresh_today(stamp: dt.datetime | None = None) -> dt.datetime:
     today = local_today()
     start = today if stamp is None else min(today, stamp.astimezone(tz()).date())
     refresh(start, today + dt.timedelta(days=1))
+    if start < today:
+        refresh_ci_windows()
     return today_stamp()
 
 
@@ -306,6 +408,7 @@ def rebuild(*, chunk_days: int = 31) -> int:
         stop = min(end, cursor + dt.timedelta(days=chunk_days))
         refresh(cursor, stop)
         cursor = stop
+    refresh_ci_windows()
     return (end - start).days
 
 

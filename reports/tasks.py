@@ -21,6 +21,7 @@ def refresh_rollups(days: int = RECENT_DAYS) -> str:
         return f"rebuilt {rollups.rebuild()} days"
     today = rollups.local_today()
     rollups.refresh(today - dt.timedelta(days=days), today + dt.timedelta(days=1))
+    rollups.refresh_ci_windows()
     return f"refreshed {days + 1} days"
 
 

@@ -119,3 +119,28 @@ def test_beat_task_recomputes_today_and_yesterday_after_midnight(dataset):
     assert tasks.refresh_today().startswith("today as of")
     assert DailyTicketStats.objects.filter(day=yesterday, kind="incident", opened=1).exists()
     assert DailyTicketStats.objects.filter(day=rollups.local_today(), kind="incident", opened=1).exists()
+
+
+def full_top(start, end, limit):
+    return rollups.fetch(rollups.top_ci_select(start, end, [], limit))
+
+
+def test_top_cis_pruned_by_windows_equal_the_full_sum(dataset, monkeypatch, django_assert_num_queries):
+    from reports.models import RefreshStamp
+
+    rollups.refresh_today()
+    rollups.refresh_ci_windows()
+    today = rollups.local_today()
+    ranges = [(dataset.day, today), (dataset.day, today - dt.timedelta(days=1)), (today, today)]
+    ranges += [(today - dt.timedelta(days=400), today), (dataset.day + dt.timedelta(days=1), today)]
+    for candidates in (200, 1):
+        monkeypatch.setattr(rollups, "TOP_CI_CANDIDATES", candidates)
+        for start, end in ranges:
+            for limit in (1, 10):
+                assert rollups.top_cis(start, end, [], limit) == full_top(start, end, limit), (start, end)
+    with django_assert_num_queries(1):  # one candidate (db01: 2 past), it has 3 with today: decided
+        assert rollups.top_cis(dataset.day, today, [], 1) == [(dataset.cis["db01"].pk, 3)]
+    rollups.refresh(dataset.day, dataset.day + dt.timedelta(days=1))  # past days changed: windows void
+    assert not RefreshStamp.objects.filter(name=rollups.CI_WINDOWS).exists()
+    with django_assert_num_queries(2):  # the window attempt, then the full sum
+        assert rollups.top_cis(dataset.day, today, [], 1) == [(dataset.cis["db01"].pk, 3)]

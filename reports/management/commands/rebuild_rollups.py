@@ -20,6 +20,7 @@ class Command(BaseCommand):
                 return
             today = rollups.local_today()
             rollups.refresh(today - dt.timedelta(days=days), today + dt.timedelta(days=1))
+            rollups.refresh_ci_windows()
             self.stdout.write(f"Recomputed {days + 1} days.")
         else:
             self.stdout.write(f"Recomputed {rollups.rebuild()} days.")
