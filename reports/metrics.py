@@ -244,16 +244,18 @@ def _as_of_note(f: Filters) -> str:
     return f" Today's figures as of {timezone.localtime(stamp):%H:%M} (recomputed every minute)."
 
 
-def ticket_totals(f: Filters, kinds: list[str], by: tuple[str, ...]) -> dict[tuple, dict[str, float]]:
+def ticket_totals(
+    f: Filters, kinds: list[str], by: tuple[str, ...], measures: tuple[str, ...] = TICKET_MEASURES
+) -> dict[tuple, dict[str, float]]:
     """Sums of the ticket measures over the range, grouped by any of day/kind/group_id/priority."""
     _ensure_today(f)
-    totals: dict[tuple, dict[str, float]] = defaultdict(lambda: dict.fromkeys(TICKET_MEASURES, 0))
+    totals: dict[tuple, dict[str, float]] = defaultdict(lambda: dict.fromkeys(measures, 0))
     rows = DailyTicketStats.objects.filter(kind__in=kinds, day__gte=f.start, day__lte=f.end)
     if f.groups:
         rows = rows.filter(group_id__in=f.group_ids)
-    for row in rows.values(*by).annotate(**{f"s_{m}": Sum(m) for m in TICKET_MEASURES}).order_by():
+    for row in rows.values(*by).annotate(**{f"s_{m}": Sum(m) for m in measures}).order_by():
         target = totals[tuple(row[k] for k in by)]
-        for m in TICKET_MEASURES:
+        for m in measures:
             target[m] += row[f"s_{m}"] or 0
     return totals
 
@@ -288,8 +290,14 @@ def volume_table(user, f: Filters) -> Table | None:
     kinds = _ticket_kinds(user)
     if not kinds:
         return None
-    by_day = ticket_totals(f, kinds, ("day", "kind"))
-    by_priority = ticket_totals(f, kinds, ("kind", "priority"))
+    # One pass over the rollup rows, folded two ways (a year of them took ~50 ms a pass on a loaded box).
+    by_day: dict[tuple, dict[str, float]] = defaultdict(lambda: {"opened": 0})
+    by_priority: dict[tuple, dict[str, float]] = defaultdict(lambda: {"opened": 0})
+    for (day, kind, priority), values in ticket_totals(
+        f, kinds, ("day", "kind", "priority"), ("opened",)
+    ).items():
+        by_day[(day, kind)]["opened"] += values["opened"]
+        by_priority[(kind, priority)]["opened"] += values["opened"]
     days = [f.start + dt.timedelta(days=i) for i in range((f.end - f.start).days + 1)]
     # One link per day and kind, the same as list_url(kind, **window(day, next day), **groups) but built by
     # appending the encoded day bounds: urlencode per point was half the render time of a year's page.
