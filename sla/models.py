@@ -243,9 +243,15 @@ class Timer(models.Model):
         if self.running_since is None:
             return self.elapsed_seconds
         end = self.stopped_at or now or timezone.now()
-        return self.elapsed_seconds + self.definition.get_calendar().working_seconds_between(
-            self.running_since, end
-        )
+        # The API asks for elapsed and percent at the same instant: walk the calendar once per instant.
+        memo = self.__dict__.setdefault("_live_elapsed_memo", {})
+        key = (self.running_since, end, self.elapsed_seconds)
+        if key not in memo:
+            memo.clear()
+            memo[key] = self.elapsed_seconds + self.definition.get_calendar().working_seconds_between(
+                self.running_since, end
+            )
+        return memo[key]
 
     def live_paused(self, now: datetime | None = None) -> float:
         if self.paused_since is None:
