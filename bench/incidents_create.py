@@ -119,3 +119,49 @@ def test_api_create_throughput():
         threads=THREADS,
     )
     assert created == (CREATES // THREADS) * THREADS
+
+
+IN_PROCESS_CREATES = int(os.environ.get("INCIDENT_BENCH_IN_PROCESS_CREATES", "200"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_create_cost_in_process():
+    """The same POST, in process (no HTTP, no gunicorn): SQL statements per create, split into the
+    create transaction and the rest of the request, and milliseconds per create. Tells the write path's
+    own cost apart from the server's."""
+    from django.contrib.auth.models import Group
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    from accounts.models import AssignmentGroup, User
+    from accounts.services import issue_token
+
+    group = AssignmentGroup.objects.create(name="bench-desk")
+    agent = User.objects.create_user("bench-agent", password="pw")
+    agent.groups.add(Group.objects.get_or_create(name="agent")[0])
+    group.members.add(agent)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user=agent).key}")
+    payload = {
+        "short_description": "Bench incident",
+        "impact": 2,
+        "urgency": 2,
+        "assignment_group": "bench-desk",
+    }
+    for _ in range(20):
+        assert client.post("/api/v1/incidents/", payload, format="json").status_code == 201
+    with CaptureQueriesContext(connection) as captured:
+        assert client.post("/api/v1/incidents/", payload, format="json").status_code == 201
+    statements = [query["sql"] for query in captured.captured_queries]
+    begin, commit = statements.index("BEGIN"), statements.index("COMMIT")
+    started = time.perf_counter()
+    for _ in range(IN_PROCESS_CREATES):
+        client.post("/api/v1/incidents/", payload, format="json")
+    elapsed = time.perf_counter() - started
+    record(
+        "incidents_create_in_process",
+        creates=IN_PROCESS_CREATES,
+        ms_per_create=round(1000 * elapsed / IN_PROCESS_CREATES, 1),
+        queries_per_request=len(statements),
+        queries_in_create_transaction=commit - begin + 1,
+    )
