@@ -59,7 +59,7 @@ from django.views import View
 
 from accounts.models import AssignmentGroup
 from accounts.roles import is_workspace_user
-from core.templatetags.itsm_ui import priority_badge, state_badge
+from core.templatetags.itsm_ui import priority_badge, sla_badge, state_badge
 
 from . import selectors, services
 from .choices import Priority
@@ -87,6 +87,13 @@ def apply_service_error(form: django_forms.Form, error: ValidationError) -> None
 
 
 # --------------------------------------------------------------------------------------------- columns
+# The SLA column's timers and their calendars, loaded for the page in a fixed number of queries.
+LIST_TIMER_PREFETCH = (
+    "sla_timers__definition__calendar__hours",
+    "sla_timers__definition__calendar__holidays",
+)
+
+
 @dataclass
 class Column:
     """One list column. `accessor` is an attribute path ("assigned_to.username") or a callable(record);
@@ -96,7 +103,7 @@ class Column:
     label: str
     sort: str | None = None
     accessor: str | Callable[[Any], Any] | None = None
-    render: str = "text"  # text | link | state | priority | datetime | bool
+    render: str = "text"  # text | link | state | priority | datetime | bool | sla
 
     def value(self, record) -> Any:
         if callable(self.accessor):
@@ -120,9 +127,20 @@ class Column:
             return format_html(
                 '<time datetime="{}">{}</time>', value.isoformat(), value.strftime("%Y-%m-%d %H:%M")
             )
+        if self.render == "sla":
+            return sla_badge(value)
         if self.render == "bool":
             return format_html('<i class="ti ti-check text-danger" aria-label="yes"></i>') if value else ""
         return format_html("{}", "" if value is None else value)
+
+
+def most_urgent_timer(record) -> dict | None:
+    """The list row's SLA: its most urgent timer (running or breached first, soonest due), from the
+    page's prefetched timers."""
+    from sla.selectors import ticket_timers
+
+    timers = ticket_timers(record)
+    return timers[0] if timers else None
 
 
 DEFAULT_COLUMNS = [
@@ -133,6 +151,7 @@ DEFAULT_COLUMNS = [
     Column("assignment_group", "Group", accessor="assignment_group.name"),
     Column("assigned_to", "Assigned to", accessor="assigned_to.username"),
     Column("opened_at", "Opened", sort="opened_at", render="datetime"),
+    Column("sla", "SLA", accessor=most_urgent_timer, render="sla"),
 ]
 
 
@@ -349,7 +368,11 @@ class TicketListView(TicketViewMixin, View):
         if not params.get("ordering"):
             queryset = queryset.order_by(*view.ordering)
         # The stored tsvector is only for searching; never ship it to Python for a list.
-        queryset = queryset.select_related(*self.list_select_related).defer("search_vector")
+        queryset = (
+            queryset.select_related(*self.list_select_related)
+            .prefetch_related(*LIST_TIMER_PREFETCH)
+            .defer("search_vector")
+        )
         paginator = CappedPaginator(queryset, self.page_size(), cap=self.count_cap)
         page_obj = paginator.get_page(request.GET.get("page"))
         rows = [(record, [column.cell(record) for column in self.columns]) for record in page_obj.object_list]

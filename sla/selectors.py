@@ -46,7 +46,7 @@ def ticket_timers(record: TicketBase, *, now=None) -> list[dict]:
     """The record's timers as template-friendly dicts (uses `sla_timers` when prefetched)."""
     now = now or timezone.now()
     timers = record.sla_timers.all()
-    if not getattr(record, "_prefetched_objects_cache", {}).get("sla_timers"):
+    if "sla_timers" not in getattr(record, "_prefetched_objects_cache", {}):
         timers = timers.select_related("definition", "definition__calendar")
     rows = []
     for timer in timers:
