@@ -36,13 +36,20 @@ class TicketAPIContract:
         assert client.get(self.base_url).status_code in (401, 403)
         assert client.get(self.detail_url(record)).status_code in (401, 403)
 
-    def test_owner_sees_it_and_another_requester_gets_404(self, api_client, make_record, requester, other_requester):
+    def test_owner_sees_it_and_another_requester_gets_404(
+        self, api_client, make_record, requester, other_requester
+    ):
         record = make_record(requester)
         assert api_client(requester).get(self.detail_url(record)).status_code == 200
         stranger = api_client(other_requester)
         for suffix in ("", "timeline/", "comments/", "attachments/"):
             assert stranger.get(self.detail_url(record) + suffix).status_code == 404, suffix
-        assert stranger.post(self.detail_url(record) + "transition/", {"to": "canceled"}, format="json").status_code == 404
+        assert (
+            stranger.post(
+                self.detail_url(record) + "transition/", {"to": "canceled"}, format="json"
+            ).status_code
+            == 404
+        )
         numbers = [row["number"] for row in stranger.get(self.base_url).json()["results"]]
         assert record.number not in numbers
         assert stranger.get(f"{self.base_url}?search={record.number}").json()["count"] == 0
@@ -59,7 +66,9 @@ class TicketAPIContract:
 
     def test_create_writes_the_created_audit_row(self, make_record, requester):
         record = make_record(requester)
-        created = Activity.objects.filter(object_id=record.pk, kind="created", content_type__model=record._meta.model_name)
+        created = Activity.objects.filter(
+            object_id=record.pk, kind="created", content_type__model=record._meta.model_name
+        )
         assert created.count() == 1
         assert created.get().actor_name == requester.username
 
@@ -70,7 +79,9 @@ class TicketAPIContract:
         first = client.patch(self.detail_url(record), self.update_payload, format="json", HTTP_IF_MATCH=etag)
         assert first.status_code == 200, first.json()
         assert first["ETag"] != etag
-        stale = client.patch(self.detail_url(record), {"short_description": "lost"}, format="json", HTTP_IF_MATCH=etag)
+        stale = client.patch(
+            self.detail_url(record), {"short_description": "lost"}, format="json", HTTP_IF_MATCH=etag
+        )
         assert stale.status_code == 412
         assert client.get(self.detail_url(record)).json()["short_description"] != "lost"
         audit = Activity.objects.filter(object_id=record.pk, content_type__model=record._meta.model_name)
