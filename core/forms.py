@@ -154,7 +154,10 @@ class TransitionForm(VersionedFormMixin):
         form_field = hook(name) if hook is not None else None
         if form_field is not None:
             return form_field
-        return record._meta.get_field(name).formfield()
+        form_field = record._meta.get_field(name).formfield()
+        if isinstance(form_field.widget, forms.Textarea):
+            form_field.widget.attrs.setdefault("rows", 3)  # a move's notes are a few lines, not a page
+        return form_field
 
     @property
     def to_label(self) -> str:

@@ -152,6 +152,13 @@
     for (var k = 0; k < actions.length; k++) {
       actions[k].disabled = checked === 0;
     }
+    // The bulk panel stays folded until something is selected.
+    var panels = scope.querySelectorAll("[data-bulk-panel]");
+    for (var m = 0; m < panels.length; m++) {
+      if (checked > 0) {
+        panels[m].open = true;
+      }
+    }
   }
 
   document.addEventListener("change", function (event) {
