@@ -670,6 +670,60 @@ def ci_table(user, f: Filters) -> Table | None:
     return table
 
 
+def csat_table(user, f: Filters) -> Table | None:
+    """Customer satisfaction per ticket kind: the 1–5 surveys requesters answered in the range.
+
+    Average rating, and the share of satisfied answers (4 or 5). Only kinds whose every record the user may
+    see are counted; the group filter does not apply (a survey rates the whole ticket).
+    """
+    from django.apps import apps
+    from django.db.models import Avg
+
+    from core.models import TicketBase
+    from portal.models import SatisfactionSurvey
+
+    kinds = {
+        model._meta.model_name: model
+        for model in apps.get_models()
+        if issubclass(model, TicketBase) and can_see_all(model, user)
+    }
+    if not kinds:
+        return None
+    rows = {
+        row["content_type__model"]: row
+        for row in SatisfactionSurvey.objects.filter(
+            content_type__model__in=list(kinds),
+            created_at__gte=rollups.day_start(f.start),
+            created_at__lt=rollups.day_start(f.end + dt.timedelta(days=1)),
+        )
+        .values("content_type__model")
+        .annotate(answers=Count("id"), average=Avg("rating"), satisfied=Count("id", filter=Q(rating__gte=4)))
+        .order_by()
+    }
+    try:
+        report_url = reverse("survey-report")
+    except NoReverseMatch:
+        report_url = None
+    table = Table(
+        slug="csat",
+        title="Customer satisfaction (CSAT)",
+        columns=["Kind", "Answers", "Average rating (1-5)", "Satisfied, 4 or 5 (%)"],
+        note=csat_table.__doc__.split("\n\n")[1].replace("\n   ", "").strip(),
+    )
+    for name in sorted(kinds):
+        row = rows.get(name, {"answers": 0, "average": None, "satisfied": 0})
+        average = round(row["average"], 2) if row["average"] is not None else None
+        table.rows.append(
+            [
+                Cell(kinds[name].KIND),
+                Cell(row["answers"], report_url),
+                Cell(average),
+                Cell(_ratio(row["satisfied"], row["answers"])),
+            ]
+        )
+    return table
+
+
 TABLES: dict[str, Callable[..., Table | None]] = {
     "volume": volume_table,
     "backlog": backlog_table,
@@ -677,6 +731,7 @@ TABLES: dict[str, Callable[..., Table | None]] = {
     "sla": sla_table,
     "changes": change_table,
     "top-cis": ci_table,
+    "csat": csat_table,
 }
 
 

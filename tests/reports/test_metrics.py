@@ -115,3 +115,30 @@ def test_bad_filters_name_the_field(db, params, field):
     with pytest.raises(metrics.FilterError) as error:
         metrics.parse_filters(query)
     assert set(error.value.errors) == {field}
+
+
+def test_csat_average_and_satisfied_share(dataset, manager, make_user):
+    """Three incident surveys in range (5, 4, 2) and one before it (1): 3 answers, average 3.67, 66.7 %
+    satisfied; the old answer does not count."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from portal.models import SatisfactionSurvey
+
+    incident_type = ContentType.objects.get(app_label="incidents", model="incident")
+    incidents = list(dataset.incidents.values())
+    for record, rating, day in [
+        (incidents[0], 5, dataset.day),
+        (incidents[1], 4, dataset.day + dt.timedelta(days=1)),
+        (incidents[2], 2, rollups.local_today()),
+        (incidents[3], 1, dataset.day - dt.timedelta(days=3)),
+    ]:
+        SatisfactionSurvey.objects.create(
+            content_type=incident_type,
+            object_id=record.pk,
+            record_number=record.number,
+            rating=rating,
+            created_at=rollups.day_start(day) + dt.timedelta(hours=12),
+        )
+    rows = rows_by_first(metrics.csat_table(manager, filters(dataset)))
+    assert rows["incident"][1:] == [3, 3.67, 66.7]
+    assert rows["change"][1:] == [0, None, None]

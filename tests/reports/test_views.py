@@ -65,8 +65,9 @@ def test_requesters_get_404_and_change_managers_see_changes_only(client, dataset
     client.force_login(make_user("cm", roles=["change_manager"]))
     page = client.get(reverse("reports-dashboard") + query)
     tables = {t.slug: t for t in page.context["tables"]}
-    assert list(tables) == ["volume", "backlog", "sla", "changes"]  # no incident-only tables
+    assert list(tables) == ["volume", "backlog", "sla", "changes", "csat"]  # no incident-only tables
     assert {r[0].value for r in tables["volume"].rows} == {"change"}
+    assert {r[0].value for r in tables["csat"].rows} == {"change"}
     assert {r[0].value for r in tables["backlog"].rows} <= {"change"}
     assert client.get(reverse("reports-export", args=["resolution"]) + query).status_code == 404
 
