@@ -47,7 +47,9 @@ run: install
 test: install
 	$(PY) scripts/test.py
 
+# wrk (Debian) measures HTTP throughput natively; the benchmarks fall back to Python clients without it.
 bench: install
+	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null 2>&1 || echo "wrk not installed: native load figures skipped"
 	$(PY) scripts/test.py --bench
 
 lint: install

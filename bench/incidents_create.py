@@ -6,6 +6,8 @@ bench/results/incidents.json.
 """
 
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -37,6 +39,33 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wrk_throughput(base: str, token: str, seconds: int = 10) -> float | None:
+    """Creates per second measured by wrk (a native load generator: the Python client threads above share
+    the two cores with the server and cap what they can measure). None when wrk is not installed."""
+    if shutil.which("wrk") is None:
+        print("wrk not installed (apt-get install wrk): native load figure skipped")
+        return None
+    output = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            "-c16",
+            f"-d{seconds}s",
+            "-s",
+            str(ROOT / "bench" / "wrk_post_incident.lua"),
+            f"{base}/api/v1/incidents/",
+        ],
+        env={**os.environ, "TOKEN": token},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    print(output)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    assert errors is None, f"wrk saw failed creates: {errors.group(1)}"
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -105,6 +134,7 @@ def test_api_create_throughput():
         with ThreadPoolExecutor(THREADS) as pool:
             created = sum(pool.map(worker, [CREATES // THREADS] * THREADS))
         elapsed = time.monotonic() - started
+        wrk_rate = wrk_throughput(base, token)
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -117,6 +147,7 @@ def test_api_create_throughput():
         per_second=round(rate, 1),
         workers=2,
         threads=THREADS,
+        wrk_per_second=wrk_rate,
     )
     assert created == (CREATES // THREADS) * THREADS
 
