@@ -8,7 +8,6 @@ bench/results/incidents.json.
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import pytest
 from django.db import connection
 
 sys.path.insert(0, str(Path(__file__).parent))
+from gunicorn_server import gunicorn_app  # noqa: E402
 from incidents_common import record  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,12 +33,6 @@ def drop_queued_tasks() -> None:
     from django.conf import settings
 
     redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("celery")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wrk_throughput(base: str, token: str, seconds: int = 10) -> float | None:
@@ -80,64 +74,30 @@ def test_api_create_throughput():
     agent.groups.add(Group.objects.get_or_create(name="agent")[0])
     group.members.add(agent)
     token = issue_token(user=agent).key
-    db = connection.settings_dict
-    port = free_port()
-    env = {
-        **os.environ,
-        # Deployment-like: persistent DB connections, Celery tasks queued to Redis (not run inline).
-        "DJANGO_SETTINGS_MODULE": "itsm.settings.dev",
-        "DEBUG": "false",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "itsm.wsgi",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
     try:
-        base = f"http://127.0.0.1:{port}"
-        headers = {"Authorization": f"Token {token}"}
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/health/", timeout=2).status_code in (200, 503):
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        payload = {
-            "short_description": "Bench incident",
-            "impact": 2,
-            "urgency": 2,
-            "assignment_group": "bench-desk",
-        }
+        with gunicorn_app(workers=2) as base:
+            headers = {"Authorization": f"Token {token}"}
+            payload = {
+                "short_description": "Bench incident",
+                "impact": 2,
+                "urgency": 2,
+                "assignment_group": "bench-desk",
+            }
 
-        def worker(count: int) -> int:
-            ok = 0
-            with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-                for _ in range(count):
-                    ok += client.post("/api/v1/incidents/", json=payload).status_code == 201
-            return ok
+            def worker(count: int) -> int:
+                ok = 0
+                with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+                    for _ in range(count):
+                        ok += client.post("/api/v1/incidents/", json=payload).status_code == 201
+                return ok
 
-        worker(20)  # warm both workers
-        started = time.monotonic()
-        with ThreadPoolExecutor(THREADS) as pool:
-            created = sum(pool.map(worker, [CREATES // THREADS] * THREADS))
-        elapsed = time.monotonic() - started
-        wrk_rate = wrk_throughput(base, token)
+            worker(20)  # warm both workers
+            started = time.monotonic()
+            with ThreadPoolExecutor(THREADS) as pool:
+                created = sum(pool.map(worker, [CREATES // THREADS] * THREADS))
+            elapsed = time.monotonic() - started
+            wrk_rate = wrk_throughput(base, token)
     finally:
-        server.terminate()
-        server.wait(timeout=20)
         drop_queued_tasks()
     rate = created / elapsed
     record(

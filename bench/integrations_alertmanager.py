@@ -10,8 +10,6 @@ Run: `pytest bench/integrations_alertmanager.py -s -p no:xdist`; appends to benc
 
 import json
 import os
-import socket
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,19 +17,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from django.db import connection
+
+sys.path.insert(0, str(Path(__file__).parent))
+from gunicorn_server import gunicorn_app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results" / "integrations.json"
 FINGERPRINTS = int(os.environ.get("ALERT_BENCH_FINGERPRINTS", "1000"))
 BATCH = int(os.environ.get("ALERT_BENCH_BATCH", "10"))
 THREADS = 8
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def body(status: str, fingerprints: list[str]) -> dict:
@@ -67,66 +61,33 @@ def test_alertmanager_throughput():
     bot = User.objects.create_user("alertbot", password="pw")  # an integration user: no mailbox
     bot.groups.add(Group.objects.get_or_create(name="agent")[0])
     token = issue_token(user=bot).key
-    db = connection.settings_dict
-    port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "itsm.settings.dev",
-        "DEBUG": "false",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "itsm.wsgi",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
     fingerprints = [f"bench{i:06d}" for i in range(FINGERPRINTS)]
     batches = [fingerprints[i : i + BATCH] for i in range(0, FINGERPRINTS, BATCH)]
     try:
-        base = f"http://127.0.0.1:{port}"
-        headers = {"Authorization": f"Token {token}"}
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/health/", timeout=2).status_code in (200, 503):
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        with gunicorn_app(workers=2) as base:
+            headers = {"Authorization": f"Token {token}"}
 
-        def send(jobs: list[tuple[str, list[str]]]) -> tuple[int, list[dict]]:
-            alerts, answers = 0, []
-            with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
-                for status, fps in jobs:
-                    response = client.post("/api/v1/integrations/alertmanager/", json=body(status, fps))
-                    assert response.status_code == 200, response.text
-                    answers.append(response.json())
-                    alerts += len(fps)
-            return alerts, answers
+            def send(jobs: list[tuple[str, list[str]]]) -> tuple[int, list[dict]]:
+                alerts, answers = 0, []
+                with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+                    for status, fps in jobs:
+                        response = client.post("/api/v1/integrations/alertmanager/", json=body(status, fps))
+                        assert response.status_code == 200, response.text
+                        answers.append(response.json())
+                        alerts += len(fps)
+                return alerts, answers
 
-        send([("firing", ["warmup"])])
-        # Phase 1: every batch twice, the twins sent by neighbouring threads at about the same moment.
-        firing = [("firing", batch) for batch in batches for _ in range(2)]
-        resolved = [("resolved", batch) for batch in batches]
-        started = time.monotonic()
-        with ThreadPoolExecutor(THREADS) as pool:
-            phase1 = list(pool.map(lambda i: send(firing[i::THREADS]), range(THREADS)))
-        with ThreadPoolExecutor(THREADS) as pool:
-            phase2 = list(pool.map(lambda i: send(resolved[i::THREADS]), range(THREADS)))
-        elapsed = time.monotonic() - started
+            send([("firing", ["warmup"])])
+            # Phase 1: every batch twice, the twins sent by neighbouring threads at about the same moment.
+            firing = [("firing", batch) for batch in batches for _ in range(2)]
+            resolved = [("resolved", batch) for batch in batches]
+            started = time.monotonic()
+            with ThreadPoolExecutor(THREADS) as pool:
+                phase1 = list(pool.map(lambda i: send(firing[i::THREADS]), range(THREADS)))
+            with ThreadPoolExecutor(THREADS) as pool:
+                phase2 = list(pool.map(lambda i: send(resolved[i::THREADS]), range(THREADS)))
+            elapsed = time.monotonic() - started
     finally:
-        server.terminate()
-        server.wait(timeout=20)
         import redis
 
         redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("celery")
