@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import AssignmentGroup
+from accounts.roles import AGENT, ensure_role_groups
 from core.numbering import next_numbers
 from incidents.choices import PRIORITY_MATRIX
 from incidents.demo import CATEGORIES
@@ -106,7 +107,8 @@ class Command(BaseCommand):
     # --- reference data (reused across runs) -----------------------------------------------------------
     def ensure_groups(self, count: int, per_group: int) -> list[tuple[int, list[int]]]:
         User = get_user_model()
-        agent_role = Group.objects.get(name="agent")
+        ensure_role_groups()  # a flushed database (transactional tests, benchmarks) lost the migration's
+        agent_role = Group.objects.get(name=AGENT)
         password = make_password(None)
         result = []
         for g in range(count):
