@@ -10,6 +10,7 @@ from django.db.models import Q
 from accounts.roles import AGENT, CAB_MEMBER, CHANGE_MANAGER
 from core.approvals import Approval
 from core.models import TicketBase
+from core.numbering import number_field
 
 from . import risk as risk_questionnaire
 from .choices import ChangeState, ChangeType, CloseCode, Risk
@@ -67,6 +68,7 @@ class BlackoutWindow(models.Model):
 
 class Change(TicketBase):
     NUMBER_PREFIX = "CHG"
+    number = number_field(NUMBER_PREFIX)
     KIND = "change"
     workflow = CHANGE_WORKFLOW
     SEE_ALL_ROLES = (AGENT, CHANGE_MANAGER, CAB_MEMBER)

@@ -112,6 +112,7 @@ class TicketBase(models.Model):
         "assigned_to",
     )
 
+    # Each concrete kind declares `number = number_field(NUMBER_PREFIX)` (core.numbering).
     number = models.CharField(max_length=16, unique=True, editable=False)
     short_description = models.CharField(max_length=200)
     description = models.TextField(blank=True)

@@ -20,7 +20,6 @@ from .attachments import validate_upload
 from .choices import ActivityKind
 from .exceptions import StaleVersion
 from .models import Activity, Attachment, TicketBase
-from .numbering import next_number
 
 
 def record_activity(
@@ -159,14 +158,15 @@ def _full_clean(ticket: TicketBase, *, exclude: list[str]) -> None:
         raise ValidationError(errors)
 
 
-def _remember_empty(ticket: TicketBase, name: str) -> None:
-    """Note that a just-created ticket's many-to-many `name` is empty, as a prefetch would, so the
-    listeners that read it (notification recipients, serializers) don't query for nothing. Any later
-    add/set/remove through the manager drops this cache, as it drops a real prefetch."""
-    queryset = getattr(ticket, name).get_queryset()
-    queryset._result_cache = []
+def remember_related(record: models.Model, name: str, rows: Iterable = ()) -> None:
+    """Note that a just-created record's related set `name` (many-to-many or reverse relation) holds
+    exactly `rows`, as a prefetch would, so the listeners and serializers that read it don't query for
+    what this transaction itself wrote. Any later add/set/remove through the manager drops this cache, as
+    it drops a real prefetch."""
+    queryset = getattr(record, name).get_queryset()
+    queryset._result_cache = list(rows)
     queryset._prefetch_done = True
-    ticket.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
+    record.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
 
 
 @transaction.atomic
@@ -178,9 +178,9 @@ def create_ticket(
     configuration_items: Iterable = (),
     watchers: Iterable = (),
 ) -> TicketBase:
-    """Open a record of `model` in its workflow's initial state with the next number of its sequence."""
+    """Open a record of `model` in its workflow's initial state; the INSERT takes the next number of its
+    sequence (core.numbering.number_field) and returns it."""
     ticket = model(**fields)
-    ticket.number = next_number(model.NUMBER_PREFIX)
     ticket.state = model.workflow.initial
     ticket.opened_by = ticket.opened_by if ticket.opened_by_id else actor
     ticket.refresh_derived_fields()
@@ -192,11 +192,11 @@ def create_ticket(
     if cis:
         ticket.configuration_items.set(cis)
     else:
-        _remember_empty(ticket, "configuration_items")
+        remember_related(ticket, "configuration_items")
     if watchers:
         ticket.watchers.set(watchers)
     else:
-        _remember_empty(ticket, "watchers")
+        remember_related(ticket, "watchers")
     record_activity(ticket, kind=ActivityKind.CREATED, actor=actor, body=ticket.short_description)
     events.publish(f"{model.KIND}.created", record=ticket, actor=actor)
     return ticket

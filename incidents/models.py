@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.models import TicketBase
+from core.numbering import number_field
 
 from .choices import HoldReason, Impact, IncidentState, ResolutionCode, Urgency, priority_for
 from .workflow import INCIDENT_WORKFLOW
@@ -27,6 +28,7 @@ class Category(models.Model):
 
 class Incident(TicketBase):
     NUMBER_PREFIX = "INC"
+    number = number_field(NUMBER_PREFIX)
     KIND = "incident"
     workflow = INCIDENT_WORKFLOW
     EDITABLE_FIELDS = (

@@ -6,6 +6,7 @@ Each mail is fetched with BODY.PEEK[] (fetching does not mark it read), ingested
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import logging
 
@@ -20,11 +21,18 @@ def connect() -> imaplib.IMAP4:
     cls = imaplib.IMAP4_SSL if conf.get("IMAP_USE_SSL") else imaplib.IMAP4
     connection = cls(host, port, timeout=30)
     user, token = conf.get("IMAP_USER"), conf.get("IMAP_OAUTH2_TOKEN")
-    if token:
-        auth = f"user={user}\x01auth=Bearer {token}\x01\x01".encode()
-        connection.authenticate("XOAUTH2", lambda _challenge: auth)
-    else:
-        connection.login(user, conf.get("IMAP_PASSWORD"))
+    try:
+        if token:
+            auth = f"user={user}\x01auth=Bearer {token}\x01\x01".encode()
+            # The first challenge is empty; a non-empty one is the server's JSON error for a refused token,
+            # which XOAUTH2 says to answer with an empty response (not the credentials again).
+            connection.authenticate("XOAUTH2", lambda challenge: b"" if challenge else auth)
+        else:
+            connection.login(user, conf.get("IMAP_PASSWORD"))
+    except BaseException:
+        with contextlib.suppress(OSError):  # a refused login must not leave the socket open until GC
+            connection.shutdown()
+        raise
     return connection
 
 
@@ -36,6 +44,8 @@ def poll_mailbox(connection: imaplib.IMAP4 | None = None) -> dict:
         if typ != "OK":
             raise imaplib.IMAP4.error(f"cannot select {conf.get('IMAP_MAILBOX')}")
         typ, data = connection.uid("SEARCH", None, "UNSEEN")
+        if typ != "OK":  # a NO carries the server's message in data, which must not be read as UIDs
+            raise imaplib.IMAP4.error(f"cannot search {conf.get('IMAP_MAILBOX')}: {data!r}")
         uids = (data[0] or b"").split()[: conf.get("IMAP_BATCH")]
         for uid in uids:
             typ, parts = connection.uid("FETCH", uid, "(BODY.PEEK[])")
@@ -46,7 +56,9 @@ def poll_mailbox(connection: imaplib.IMAP4 | None = None) -> dict:
             counts["fetched"] += 1
             _row, created = ingest(raw, source=f"imap:{uid.decode()}")
             counts["created" if created else "duplicates"] += 1
-            connection.uid("STORE", uid, "+FLAGS", "(\\Seen)")
+            typ, _ = connection.uid("STORE", uid, "+FLAGS", "(\\Seen)")
+            if typ != "OK":  # the mail comes back next poll as a duplicate; say why instead of silently
+                logger.warning("IMAP could not flag uid %s as seen: %s", uid, typ)
     finally:
         try:
             connection.logout()

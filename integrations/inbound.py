@@ -19,7 +19,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.text import slugify
 
 from accounts.models import User
@@ -75,6 +75,20 @@ def ingest(raw: bytes, *, source: str = "") -> tuple[InboundEmail, bool]:
     except IntegrityError:
         row.raw.delete(save=False)
         return InboundEmail.objects.get(message_id=mail.message_id), False
+    except DatabaseError:
+        row.raw.delete(save=False)
+        raise  # the database is unwell: nothing is written, the caller (IMAP, the command) retries later
+    except Exception as exc:
+        # A mail that breaks the processing (a bug, a storage error) must neither be lost nor block the
+        # mails behind it in the IMAP poll: keep it as failed, with the error, for an admin to look at.
+        logger.exception("inbound mail %s could not be processed", mail.message_id)
+        row.raw.delete(save=False)
+        return _keep_failed(
+            raw,
+            source=source,
+            message_id=mail.message_id,
+            reason=f"could not be processed: {type(exc).__name__}: {exc}"[:1000],
+        )
     finally:
         current_inbound_message_id.reset(token)
     return row, True

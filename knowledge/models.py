@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import Activity, Attachment
+from core.numbering import number_field
 
 from .choices import ArticleState, Audience
 from .workflow import ARTICLE_WORKFLOW
@@ -41,10 +42,10 @@ class Article(models.Model):
     """A knowledge article. State is written only by knowledge.services (article_transition / publish)."""
 
     NUMBER_PREFIX = "KB"
+    number = number_field(NUMBER_PREFIX)
     KIND = "article"
     workflow = ARTICLE_WORKFLOW
 
-    number = models.CharField(max_length=16, unique=True, editable=False)
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True, help_text="Markdown; rendered sanitized")
     category = models.ForeignKey(

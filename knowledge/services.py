@@ -18,7 +18,6 @@ from django.utils import timezone
 from core import events
 from core.choices import ActivityKind
 from core.exceptions import StaleVersion
-from core.numbering import next_number
 from core.services import record_activity
 
 from .choices import ArticleState, Audience
@@ -100,8 +99,7 @@ def article_create(
         article.source_object_id = source_record.pk
         article.source_number = getattr(source_record, "number", "") or ""
     _validate(article)
-    article.number = next_number(Article.NUMBER_PREFIX)
-    article.save()
+    article.save()  # the database gives the number (core.numbering.number_field)
     record_activity(
         article,
         kind=ActivityKind.CREATED,

@@ -3,6 +3,7 @@
 from django.db import models
 
 from core.models import TicketBase
+from core.numbering import number_field
 
 from .workflow import PROBLEM_WORKFLOW
 
@@ -13,6 +14,7 @@ class Problem(TicketBase):
     `known_error_article` keeps the article's number so the page links to it and it is not published twice."""
 
     NUMBER_PREFIX = "PRB"
+    number = number_field(NUMBER_PREFIX)
     KIND = "problem"
     workflow = PROBLEM_WORKFLOW
     EDITABLE_FIELDS = (*TicketBase.EDITABLE_FIELDS, "priority", "root_cause", "workaround", "known_error")

@@ -13,6 +13,7 @@ from django.db.models import Q
 
 from core.approvals import approver_scope
 from core.models import TicketBase
+from core.numbering import number_field
 
 from .choices import ApprovalRule, RequestState, TaskState, VariableType
 from .workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
@@ -138,6 +139,7 @@ class Request(TicketBase):
     """One ordered catalog item. State moves follow approvals and tasks (requests_app.services)."""
 
     NUMBER_PREFIX = "REQ"
+    number = number_field(NUMBER_PREFIX)
     KIND = "request"
     workflow = REQUEST_WORKFLOW
     EDITABLE_FIELDS = (*TicketBase.EDITABLE_FIELDS, "requested_for")
@@ -179,6 +181,7 @@ class Task(TicketBase):
     """A fulfillment task of a request, worked by its assignment group like an incident."""
 
     NUMBER_PREFIX = "TASK"
+    number = number_field(NUMBER_PREFIX)
     KIND = "task"
     workflow = TASK_WORKFLOW
 

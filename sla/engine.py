@@ -23,7 +23,7 @@ from core import events as core_events
 from core.choices import ActivityKind
 from core.config_cache import ConfigCache
 from core.models import Activity, TicketBase
-from core.services import record_activities, record_activity
+from core.services import record_activities, record_activity, remember_related
 
 from .calendar import Calendar
 from .models import (
@@ -494,7 +494,8 @@ def evaluate(record: TicketBase, *, actor=None, reason: str = "", opening: bool 
     if not record.is_open:
         return
     if opening:
-        open_timers(record, list(wanted.values()), actor=actor)
+        # The new ticket's timers are exactly these: the API's answer to the create lists them unread.
+        remember_related(record, "sla_timers", open_timers(record, list(wanted.values()), actor=actor))
         return
     for definition_id, definition in wanted.items():
         timer = existing.get(definition_id)

@@ -11,6 +11,7 @@ from core.models import Activity, Attachment
 from core.selectors import can_see_all
 from sla.api.serializers import TimerSerializer
 
+from .field_cache import PrebuiltFieldsMixin
 from .fields import GroupNameField, UsernameField, VisibleCIField
 
 
@@ -81,8 +82,9 @@ class ListedTimersSerializer(serializers.ListSerializer):
         return listed if listed is not None else super().get_attribute(instance)
 
 
-class TicketSerializer(serializers.ModelSerializer):
-    """Base for every ticket kind; subclasses extend Meta.fields with their own."""
+class TicketSerializer(PrebuiltFieldsMixin, serializers.ModelSerializer):
+    """Base for every ticket kind; subclasses extend Meta.fields with their own. Fields are built once per
+    class (PrebuiltFieldsMixin): every API create, read and list instantiates these."""
 
     assignment_group = GroupNameField(required=False, allow_null=True)
     assigned_to = UsernameField(required=False, allow_null=True)

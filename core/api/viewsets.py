@@ -114,9 +114,10 @@ class TicketViewSet(
         serializer.is_valid(raise_exception=True)
         record = self.perform_create_service(dict(serializer.validated_data))
         # The service returns the saved record with its references already loaded; re-reading it through the
-        # list queryset would cost a many-join query whose planning alone outweighs the insert.
-        output = self.get_serializer(record)
-        return Response(output.data, status=status.HTTP_201_CREATED, headers={"ETag": etag_for(record)})
+        # list queryset would cost a many-join query whose planning alone outweighs the insert. As DRF's
+        # own `save()` does, the validating serializer then renders the saved record.
+        serializer.instance = record
+        return Response(serializer.data, status=status.HTTP_201_CREATED, headers={"ETag": etag_for(record)})
 
     def retrieve(self, request, *args, **kwargs):
         record = self.get_object()

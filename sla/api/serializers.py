@@ -6,11 +6,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
+from core.api.field_cache import PrebuiltFieldsMixin
 from sla.models import BusinessCalendar, Holiday, SLADefinition, Timer, WorkingHours
 from sla.services import validate_definition
 
 
-class TimerSerializer(serializers.ModelSerializer):
+class TimerSerializer(PrebuiltFieldsMixin, serializers.ModelSerializer):
     """One timer as listed in a ticket's `sla_timers`; elapsed, paused and percent are live values."""
 
     definition = serializers.CharField(source="definition.name", read_only=True)

@@ -47,6 +47,78 @@ def test_expired_token_says_it_expired(agent, settings):
     assert "expired" in response.json()["detail"]
 
 
+def _token_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def test_token_authentication_reads_user_and_roles_in_one_query(agent, requester, django_assert_num_queries):
+    """The token, its user and the user's roles come from one statement (accounts.authentication), and
+    the roles are the user's real ones: an agent sees every incident, a requester only their own."""
+    incident_create(actor=agent, short_description="Agent's own")
+    incident_create(actor=requester, short_description="Requester's own")
+    agent_client, requester_client = _token_client(agent), _token_client(requester)
+    with django_assert_num_queries(1):  # the API root: authentication is its only query
+        assert agent_client.get("/api/v1/").status_code == 200
+    assert agent_client.get("/api/v1/incidents/").json()["count"] == 2
+    assert requester_client.get("/api/v1/incidents/").json()["count"] == 1
+
+
+def test_the_user_read_with_the_token_equals_the_orm_user(make_user, service_desk):
+    """accounts.authentication reads the user by raw SQL: every field must come out as the ORM gives it."""
+    from accounts.authentication import user_for_token
+    from accounts.models import User
+
+    boss = make_user("boss")
+    user = make_user(
+        "filled",
+        roles=["agent", "cab_member"],
+        groups=[service_desk],
+        manager=boss,
+        phone="+33 1 23",
+        department="IT",
+        time_zone="Europe/Paris",
+        first_name="Ann",
+    )
+    user.last_login = timezone.now()
+    user.save()
+    token = Token.objects.create(user=user)
+    found, created, roles = user_for_token(token.key)
+    expected = User.objects.get(pk=user.pk)
+    for field in User._meta.concrete_fields:
+        assert getattr(found, field.attname) == getattr(expected, field.attname), field.name
+    assert created == Token.objects.get(pk=token.key).created
+    assert sorted(roles) == ["agent", "cab_member"]
+    assert not found._state.adding and user_for_token("no-such-key") is None
+
+
+def test_token_of_an_inactive_or_unknown_user_is_refused(agent):
+    client = _token_client(agent)
+    agent.is_active = False
+    agent.save()
+    response = client.get("/api/v1/incidents/")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "User inactive or deleted."
+    client.credentials(HTTP_AUTHORIZATION="Token 0000000000000000000000000000000000000000")
+    response = client.get("/api/v1/incidents/")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Invalid token."
+
+
+def test_role_changes_apply_to_the_next_token_request(agent, requester):
+    """Roles are read with the token on every request, never cached across requests."""
+    from django.contrib.auth.models import Group
+
+    incident_create(actor=agent, short_description="Agent's own")
+    client = _token_client(requester)
+    assert client.get("/api/v1/incidents/").json()["count"] == 0
+    requester.groups.add(Group.objects.get(name="agent"))
+    assert client.get("/api/v1/incidents/").json()["count"] == 1
+    requester.groups.clear()
+    assert client.get("/api/v1/incidents/").json()["count"] == 0
+
+
 def test_malformed_json_is_a_400_and_creates_nothing(api_client, agent):
     response = api_client(agent).post(
         "/api/v1/incidents/", data='{"short_description": ', content_type="application/json"

@@ -171,3 +171,24 @@ def test_mail_without_message_id_is_still_ingested_once(requester):
     assert created and first.message_id.startswith("<sha256-")
     assert ingest(raw) == (first, False)
     assert Incident.objects.get().description == "My screen flickers."
+
+
+def test_a_mail_that_breaks_processing_is_kept_and_the_next_one_still_lands(
+    requester, settings, tmp_path, mail_bytes
+):
+    """A storage failure while saving an attachment (here: the attachments folder is a file) rolls the
+    ticket back, keeps the mail as failed with the error, and does not stop the mails after it."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    (tmp_path / "attachments").write_text("not a folder")
+    broken_raw = mail_bytes("04_html_only_with_attachments.eml")
+    broken, created = ingest(broken_raw, source="04.eml")
+    assert created and broken.status == InboundStatus.FAILED
+    assert broken.reason.startswith("could not be processed: ")
+    assert "Error" in broken.reason  # the exception's class names the storage problem
+    assert broken.raw.read() == broken_raw
+    assert Incident.objects.count() == 0 and Attachment.objects.count() == 0
+    assert ingest(broken_raw, source="04.eml") == (broken, False)  # kept once, not retried as new
+
+    fine, created = ingest(mail_bytes("01_new_multipart_alternative.eml"), source="01.eml")
+    assert created and fine.status == InboundStatus.TICKET_CREATED
+    assert Incident.objects.count() == 1
