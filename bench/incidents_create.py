@@ -1,7 +1,8 @@
 """API create throughput: POST /api/v1/incidents/ against gunicorn with 2 workers on a loopback port
 (target ≥ 300 incidents/s). The server runs deployment-like settings: DEBUG off, persistent database
 connections, after-commit Celery tasks queued to Redis (dropped after the run, no worker consumes them). 16 client threads, token authentication, 2,000 creates by default
-(INCIDENT_BENCH_CREATES). Run: `pytest bench/incidents_create.py -s -p no:xdist`; appends a JSON line to
+(INCIDENT_BENCH_CREATES); then wrk for 10 s, without and with an SLA definition that applies to every
+created incident. Run: `pytest bench/incidents_create.py -s -p no:xdist`; appends a JSON line to
 bench/results/incidents.json.
 """
 
@@ -62,12 +63,28 @@ def wrk_throughput(base: str, token: str, seconds: int = 10) -> float | None:
     return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
 
 
+def add_matching_sla_definition(actor) -> None:
+    """A 4-hour resolution SLA for priority 3, the priority of every benchmark incident (impact 2, urgency 2)."""
+    from sla.models import SLADefinition
+    from sla.services import save_definition
+
+    definition = SLADefinition(
+        name="Bench P3 resolution",
+        applies_to="incident",
+        conditions={"priority": [3]},
+        target="resolution",
+        duration=4 * 3600,
+    )
+    save_definition(definition, actor=actor)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_api_create_throughput():
     from django.contrib.auth.models import Group
 
     from accounts.models import AssignmentGroup, User
     from accounts.services import issue_token
+    from sla.models import Timer
 
     group = AssignmentGroup.objects.create(name="bench-desk")
     agent = User.objects.create_user("bench-agent", password="pw")
@@ -97,6 +114,12 @@ def test_api_create_throughput():
                 created = sum(pool.map(worker, [CREATES // THREADS] * THREADS))
             elapsed = time.monotonic() - started
             wrk_rate = wrk_throughput(base, token)
+            # The same creates when an SLA applies to them, as in a real service desk: each also starts a
+            # timer (rows for the timer, its start event and the timeline) and schedules its Celery check.
+            add_matching_sla_definition(agent)
+            timers_before = Timer.objects.count()
+            wrk_rate_with_sla = wrk_throughput(base, token)
+            assert Timer.objects.count() > timers_before, "the SLA did not apply to the created incidents"
     finally:
         drop_queued_tasks()
     rate = created / elapsed
@@ -108,6 +131,7 @@ def test_api_create_throughput():
         workers=2,
         threads=THREADS,
         wrk_per_second=wrk_rate,
+        wrk_per_second_with_sla=wrk_rate_with_sla,
     )
     assert created == (CREATES // THREADS) * THREADS
 

@@ -308,11 +308,19 @@ def _enqueue_stage(timer_id: int, stage: int) -> None:
 
 
 def schedule_checks(timer: Timer, *, fired: set[int] | None = None) -> None:
-    """After commit, enqueue a check at each warning instant and at the due time. A broker outage must
-    not fail the ticket write: errors are logged and the beat sweep catches up."""
+    """After commit, enqueue one check at the timer's next instant: its first warning not yet fired, or
+    its due time. That check schedules the next one (escalations.process_timer), so a timer has one
+    pending message at a time instead of one per threshold (a ticket create then publishes one message,
+    not four). A broker outage must not fail the ticket write: errors are logged, and the beat sweep
+    runs every check whose `next_check_at` has passed, whether or not its message arrived."""
     instants = pending_instants(timer, fired=fired)
     if instants:
-        _after_commit([("check_timer", (timer.pk,), {"eta": instant}) for instant in instants])
+        schedule_check(timer.pk, instants[0])
+
+
+def schedule_check(timer_id: int, at: datetime) -> None:
+    """After commit, enqueue the Celery check of one timer at `at`."""
+    _after_commit([("check_timer", (timer_id,), {"eta": at})])
 
 
 # --- starting timers, from the ticket's own history ---------------------------------------------------

@@ -30,7 +30,7 @@ from core import services as core_services
 from core.choices import ActivityKind
 from core.models import TicketBase
 
-from .engine import ensure_breach_event, pending_instants, recompute
+from .engine import ensure_breach_event, pending_instants, recompute, schedule_check
 from .models import BREACH_STAGE, Escalation, EscalationAction, Timer, TimerState
 
 logger = logging.getLogger(__name__)
@@ -129,8 +129,7 @@ def fire_stage(timer_id: int, stage: int, *, now: datetime | None = None) -> boo
             },
         )
         timer.refresh_from_db()  # an action (raised priority) may have recomputed or canceled it
-        if timer.state == TimerState.RUNNING:
-            Timer.objects.filter(pk=timer.pk).update(next_check_at=min(pending_instants(timer), default=None))
+        advance_next_check(timer)
         _test_pause()
     return True
 
@@ -224,7 +223,7 @@ def _mail_on_commit(record: TicketBase, timer: Timer, stage: int, recipients: se
 # --- per-timer check and the sweep --------------------------------------------------------------------
 def process_timer(timer_id: int, *, now: datetime | None = None) -> None:
     """What a scheduled check does: breach what is due, fire this timer's due warnings and breach stage,
-    update its next_check_at."""
+    update its next_check_at and schedule the check at that instant."""
     now = now or timezone.now()
     # Breach every overdue timer, not just this one: when many timers fall due at once the first check
     # to run marks them all in one statement, and hands their breach stages out in chunks.
@@ -243,13 +242,25 @@ def process_timer(timer_id: int, *, now: datetime | None = None) -> None:
             if threshold not in fired and percent >= threshold:
                 fire_stage(timer_id, threshold, now=now)
         with transaction.atomic():
-            timer = Timer.objects.select_for_update().select_related("definition").get(pk=timer_id)
-            if timer.state == TimerState.RUNNING:
-                Timer.objects.filter(pk=timer_id).update(
-                    next_check_at=min(pending_instants(timer), default=None)
-                )
+            advance_next_check(
+                Timer.objects.select_for_update().select_related("definition").get(pk=timer_id)
+            )
     elif timer.state == TimerState.BREACHED:
         fire_stage(timer_id, BREACH_STAGE, now=now)
+
+
+def advance_next_check(timer: Timer) -> None:
+    """Store a running timer's next instant (its next unfired warning, or its due time) and, when that
+    instant moved because a warning fired or the timer changed, schedule the check at it: the chain of
+    checks that engine.schedule_checks starts. A check that finds the instant unchanged ran early (a
+    recompute scheduled a newer one) and schedules nothing. `timer.next_check_at` must be the stored value."""
+    if timer.state != TimerState.RUNNING:
+        return
+    next_check = min(pending_instants(timer), default=None)
+    if next_check != timer.next_check_at:
+        Timer.objects.filter(pk=timer.pk).update(next_check_at=next_check)
+        if next_check is not None:
+            schedule_check(timer.pk, next_check)
 
 
 def unescalated_breaches(now: datetime, *, grace_seconds: int = 8, limit: int = 1000) -> list[int]:

@@ -107,6 +107,9 @@ def publish_to():
     """Make this process publish real messages to `broker` (the test settings run tasks eagerly)."""
 
     def _use(broker: str) -> None:
+        from sla import tasks
+
+        tasks._broker_down_until = 0.0  # a previous test's broker outage must not mute this one
         celery_app.conf.task_always_eager = False
         celery_app.conf.broker_url = broker
         celery_app.conf.broker_connection_timeout = 1
@@ -289,3 +292,54 @@ def _answers(port: int) -> bool:
             return sock.recv(16).startswith(b"+PONG")
     except OSError:
         return False
+
+
+def queued_checks(broker: str) -> list[tuple[list, str]]:
+    """The (args, eta) of every sla.check_timer message waiting in the broker's default queue."""
+    import base64
+    import json
+
+    import redis
+
+    messages = [json.loads(raw) for raw in redis.Redis.from_url(broker).lrange("celery", 0, -1)]
+    return [
+        (json.loads(base64.b64decode(m["body"]))[0], m["headers"]["eta"])
+        for m in messages
+        if m["headers"]["task"] == "sla.check_timer"
+    ]
+
+
+def test_a_timer_has_one_pending_check_and_each_check_schedules_the_next(
+    transactional_db, make_group, make_user, flush_broker, publish_to
+):
+    """Opening a ticket publishes one check, at its first warning; that check, run at its instant, fires
+    the warning and publishes the check at the next instant; a check that runs early publishes nothing."""
+    from datetime import datetime, timedelta
+
+    from sla import escalations
+    from sla.models import SLADefinition
+
+    SLADefinition.objects.create(
+        name="One hour",
+        applies_to="incident",
+        target="resolution",
+        duration=3600,
+        warning_thresholds=[50, 75],
+    )
+    desk = make_group("desk", members=[make_user("deskagent", roles=["agent"])])
+    publish_to(flush_broker)
+    incident = open_incident(desk)
+    timer = timer_of(incident)
+    half, three_quarters = (timer.started_at + timedelta(seconds=s) for s in (1800, 2700))
+    assert [(args, datetime.fromisoformat(eta)) for args, eta in queued_checks(flush_broker)] == [
+        ([timer.pk], half)
+    ]
+
+    escalations.process_timer(timer.pk, now=half + timedelta(seconds=1))
+    assert Escalation.objects.filter(timer=timer).values_list("stage", flat=True).get() == 50
+    checks = queued_checks(flush_broker)
+    assert len(checks) == 2 and datetime.fromisoformat(checks[0][1]) == three_quarters  # LPUSH: newest first
+    assert timer_of(incident).next_check_at == three_quarters
+
+    escalations.process_timer(timer.pk, now=half + timedelta(seconds=2))  # early for 75%: nothing new
+    assert len(queued_checks(flush_broker)) == 2
