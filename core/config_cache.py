@@ -6,6 +6,11 @@ what it loaded together with the stamp it saw; any committed change to a watched
 (after commit, so other processes never load uncommitted rows), and every process reloads on its next
 read. The stamp is read once per transaction, so a write reading several caches costs one Redis GET.
 
+Inside a web request the stamp is read once per request instead (an API create reads it for the
+assignment group before its transaction and for the SLA definitions inside it): a change committed by
+another process during a request applies from the next request, and a change this request commits
+itself applies at once (committing it forgets the stamp read).
+
 A transaction that itself changed configuration bypasses the caches until it ends (it sees rows nobody
 else may ever see), and if Redis cannot be reached the caches are bypassed too: the answer is always
 what the database says.
@@ -20,6 +25,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models.signals import post_delete, post_migrate, post_save
 
@@ -31,6 +37,7 @@ _local = threading.local()
 
 def _stamp_committed() -> None:
     """on_commit callback of a configuration write: publish a new stamp for every process."""
+    _local.memo = None  # this thread sees its own change at once, even later in the same request
     try:
         cache.set(STAMP_KEY, uuid.uuid4().hex, None)
     except Exception:
@@ -55,11 +62,15 @@ def current_stamp() -> str | None:
     connection = transaction.get_connection()
     if connection.in_atomic_block and _writing_configuration():
         return None
-    # Within one transaction the stamp is read once. Django replaces `run_on_commit` with a new list at
-    # every commit and rollback, so that list's identity marks "this transaction"; outside a
-    # transaction every read asks Redis.
+    # Within one request, else within one transaction, the stamp is read once. A request is marked by
+    # the token request_started puts in `_local.request`. Django replaces `run_on_commit` with a new list
+    # at every commit and rollback, so that list's identity marks "this transaction"; outside both every
+    # read asks Redis.
+    scope = getattr(_local, "request", None)
+    if scope is None and connection.in_atomic_block:
+        scope = connection.run_on_commit
     memo = getattr(_local, "memo", None)
-    if connection.in_atomic_block and memo is not None and memo[0] is connection.run_on_commit:
+    if scope is not None and memo is not None and memo[0] is scope:
         return memo[1]
     try:
         stamp = cache.get(STAMP_KEY)
@@ -69,8 +80,16 @@ def current_stamp() -> str | None:
     except Exception:
         logger.warning("configuration stamp unreadable; reading configuration from the database")
         return None
-    _local.memo = (connection.run_on_commit, stamp) if connection.in_atomic_block else None
+    _local.memo = (scope, stamp) if scope is not None else None
     return stamp
+
+
+def _request_started(**kwargs: Any) -> None:
+    _local.request, _local.memo = object(), None
+
+
+def _request_finished(**kwargs: Any) -> None:
+    _local.request, _local.memo = None, None
 
 
 class ConfigCache:
@@ -112,3 +131,5 @@ def watch(model) -> None:
 
 # `flush` (transactional tests) and `migrate` replace table contents without model signals.
 post_migrate.connect(configuration_changed, dispatch_uid="config-cache:post_migrate", weak=False)
+request_started.connect(_request_started, dispatch_uid="config-cache:request_started", weak=False)
+request_finished.connect(_request_finished, dispatch_uid="config-cache:request_finished", weak=False)

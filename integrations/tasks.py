@@ -79,10 +79,23 @@ def sweep_outbox() -> dict:
     return {"emails": len(emails), "deliveries": len(deliveries)}
 
 
+IMAP_POLL_LOCK = "itsm:imap-poll-lock"
+IMAP_POLL_LOCK_SECONDS = 600  # a killed worker's lock expires by itself
+
+
 @shared_task(name="integrations.poll_imap")
 def poll_imap() -> dict:
+    """Beat, every minute. One poll at a time across workers: a slow poll (a big batch, a slow server)
+    overlapping the next would fetch the same mails twice (harmless, ingest is idempotent, but wasted)."""
+    from django.core.cache import cache
+
     from .imap import poll_mailbox
 
     if not conf.get("IMAP_HOST"):
         return {"skipped": "IMAP_HOST is not set"}
-    return poll_mailbox()
+    if not cache.add(IMAP_POLL_LOCK, "1", IMAP_POLL_LOCK_SECONDS):
+        return {"skipped": "another poll is running"}
+    try:
+        return poll_mailbox()
+    finally:
+        cache.delete(IMAP_POLL_LOCK)

@@ -24,10 +24,23 @@ class UsernameField(NamedRelatedField):
 
 
 class GroupNameField(NamedRelatedField):
+    """An active assignment group by name, resolved from the per-process group cache
+    (accounts.selectors.active_group_named) instead of a query on every write."""
+
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "name")
-        kwargs.setdefault("queryset", AssignmentGroup.objects.filter(active=True))
+        kwargs.setdefault("queryset", AssignmentGroup.objects.filter(active=True))  # for the schema
         super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        from accounts.selectors import active_group_named
+
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("invalid")
+        group = active_group_named(str(data))
+        if group is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data).replace("\x00", ""))
+        return group
 
 
 class VisibleTicketField(NamedRelatedField):

@@ -48,7 +48,7 @@ from django.contrib.contenttypes.models import ContentType
 from core.choices import ActivityKind
 from core.models import Activity
 from incidents.models import Incident
-from integrations import tasks as integration_tasks  # noqa: F401  (registers integrations.poll_imap)
+from integrations import tasks as integration_tasks  # also registers integrations.poll_imap
 from integrations.models import InboundEmail, InboundStatus
 from itsm.celery import app as celery_app
 
@@ -461,6 +461,21 @@ def test_imap_batch_limits_each_poll_and_leaves_the_rest_unseen(imap_settings, m
     assert InboundEmail.objects.get(message_id=AUTO_REPLY_ID).status == InboundStatus.IGNORED
     assert Incident.objects.count() == 1
     assert {new, reply, auto_reply} == set(mailbox.flags())
+
+
+def test_a_poll_while_another_runs_is_skipped(imap_settings, mailbox, requester):
+    """Beat polls every minute; a poll still running (another worker) makes the next one step aside."""
+    from django.core.cache import cache
+
+    new = mailbox.append(NEW)
+    cache.add(integration_tasks.IMAP_POLL_LOCK, "1", 60)  # the other worker's poll
+    try:
+        assert poll_imap() == {"skipped": "another poll is running"}
+        assert mailbox.unseen() == {new} and not InboundEmail.objects.exists()
+    finally:
+        cache.delete(integration_tasks.IMAP_POLL_LOCK)
+    assert poll_imap() == {"fetched": 1, "created": 1, "duplicates": 0}
+    assert poll_imap() == {"fetched": 0, "created": 0, "duplicates": 0}  # the lock was released
 
 
 def test_a_wrong_password_fails_clearly_and_ingests_nothing(imap_settings, mailbox, requester):

@@ -1,0 +1,32 @@
+"""Reads of accounts data that the whole suite shares."""
+
+from __future__ import annotations
+
+from django.db import DEFAULT_DB_ALIAS
+
+from core.config_cache import ConfigCache
+
+from .models import AssignmentGroup
+
+_GROUP_FIELDS = [field.attname for field in AssignmentGroup._meta.concrete_fields]
+
+
+def _load_active_groups(_key=None) -> dict[str, tuple]:
+    return {
+        row[_GROUP_FIELDS.index("name")]: row
+        for row in AssignmentGroup.objects.filter(active=True).values_list(*_GROUP_FIELDS)
+    }
+
+
+# Assignment groups are configuration: every API write names one, admins change them rarely. The cache
+# holds each active group's column values (not instances, which callers could mutate or hang prefetched
+# members on), and any committed save or delete of a group refreshes it in every process.
+_active_groups = ConfigCache(_load_active_groups, models=(AssignmentGroup,))
+
+
+def active_group_named(name: str) -> AssignmentGroup | None:
+    """The active assignment group called `name` (a fresh instance), or None."""
+    row = _active_groups.get().get(name)
+    if row is None:
+        return None
+    return AssignmentGroup.from_db(DEFAULT_DB_ALIAS, _GROUP_FIELDS, row)
