@@ -43,16 +43,14 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
 
-from core.choices import ActivityKind
 from core.models import Activity
 from incidents.models import Incident
 from integrations import tasks as integration_tasks  # also registers integrations.poll_imap
 from integrations.models import InboundEmail, InboundStatus
 from itsm.celery import app as celery_app
 
-from .conftest import MAILS
+from .conftest import MAILS, comments
 
 DOVECOT = Path("/usr/sbin/dovecot")
 
@@ -366,16 +364,6 @@ def imap_settings(settings, dovecot):
 def poll_imap() -> dict:
     """Run the Celery task as beat would have it run, in this process: looked up by its registered name."""
     return celery_app.tasks["integrations.poll_imap"]()
-
-
-def comments(ticket) -> list[tuple[str, bool, str]]:
-    return list(
-        Activity.objects.filter(
-            content_type=ContentType.objects.get_for_model(ticket),
-            object_id=ticket.pk,
-            kind=ActivityKind.COMMENT,
-        ).values_list("actor__username", "public", "body")
-    )
 
 
 def what_users_see() -> tuple[int, int, int]:

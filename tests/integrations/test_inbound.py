@@ -8,27 +8,16 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 
 from accounts.models import User
-from core.choices import ActivityKind
 from core.models import Activity, Attachment
 from incidents.models import Incident
 from integrations.inbound import ingest
 from integrations.models import InboundEmail, InboundStatus
 
-from .conftest import MAILS
+from .conftest import MAILS, comments
 
 pytestmark = pytest.mark.django_db
 
 FIRST = "<5e1c2d0a-8a51-4b7e-9f59-2b1c7e4f0a11@example.com>"
-
-
-def comments(ticket):
-    return list(
-        Activity.objects.filter(
-            content_type=ContentType.objects.get_for_model(ticket),
-            object_id=ticket.pk,
-            kind=ActivityKind.COMMENT,
-        ).values_list("actor__username", "public", "body")
-    )
 
 
 def status_of(message_id):
