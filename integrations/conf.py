@@ -16,7 +16,7 @@ _DEFAULTS: dict[str, Any] = {
     # Inbound mail
     "INBOUND_EMAIL_MAX_BYTES": 50 * 1024 * 1024,
     "IMAP_HOST": "",
-    "IMAP_PORT": 993,
+    "IMAP_PORT": None,  # None: 993 with IMAP_USE_SSL, else 143
     "IMAP_USE_SSL": True,
     "IMAP_USER": "",
     "IMAP_PASSWORD": "",

@@ -17,9 +17,11 @@ logger = logging.getLogger(__name__)
 
 
 def connect() -> imaplib.IMAP4:
-    host, port = conf.get("IMAP_HOST"), conf.get("IMAP_PORT")
-    cls = imaplib.IMAP4_SSL if conf.get("IMAP_USE_SSL") else imaplib.IMAP4
-    connection = cls(host, port, timeout=30)
+    use_ssl = conf.get("IMAP_USE_SSL")
+    # IMAP_PORT unset: the standard port of the chosen transport (993 for IMAPS, 143 for plain IMAP).
+    port = int(conf.get("IMAP_PORT") or (993 if use_ssl else 143))
+    cls = imaplib.IMAP4_SSL if use_ssl else imaplib.IMAP4
+    connection = cls(conf.get("IMAP_HOST"), port, timeout=30)
     user, token = conf.get("IMAP_USER"), conf.get("IMAP_OAUTH2_TOKEN")
     try:
         if token:
@@ -36,11 +38,17 @@ def connect() -> imaplib.IMAP4:
     return connection
 
 
+def quoted(mailbox: str) -> str:
+    """A mailbox name as an IMAP quoted string: imaplib sends names as given, so "Service Desk" would
+    reach the server as two arguments."""
+    return '"' + mailbox.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def poll_mailbox(connection: imaplib.IMAP4 | None = None) -> dict:
     connection = connection or connect()
     counts = {"fetched": 0, "created": 0, "duplicates": 0}
     try:
-        typ, _ = connection.select(conf.get("IMAP_MAILBOX"))
+        typ, _ = connection.select(quoted(conf.get("IMAP_MAILBOX")))
         if typ != "OK":
             raise imaplib.IMAP4.error(f"cannot select {conf.get('IMAP_MAILBOX')}")
         typ, data = connection.uid("SEARCH", None, "UNSEEN")

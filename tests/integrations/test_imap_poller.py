@@ -466,6 +466,22 @@ def test_a_poll_while_another_runs_is_skipped(imap_settings, mailbox, requester)
     assert poll_imap() == {"fetched": 0, "created": 0, "duplicates": 0}  # the lock was released
 
 
+def test_a_mailbox_whose_name_has_a_space(imap_settings, mailbox, requester):
+    """IMAP_MAILBOX = "Service Desk": the name reaches the server quoted, as one mailbox."""
+    connection = mailbox.session()
+    try:
+        typ, data = connection.create('"Service Desk"')
+        assert typ == "OK" or b"ALREADYEXISTS" in data[0], data
+        typ, data = connection.append('"Service Desk"', None, None, (MAILS / NEW).read_bytes())
+        assert typ == "OK", data
+    finally:
+        connection.logout()
+    imap_settings.IMAP_MAILBOX = "Service Desk"
+    assert poll_imap() == {"fetched": 1, "created": 1, "duplicates": 0}
+    assert InboundEmail.objects.get().status == InboundStatus.TICKET_CREATED
+    assert mailbox.unseen() == set() and mailbox.flags() == {}  # the INBOX was never touched
+
+
 def test_a_wrong_password_fails_clearly_and_ingests_nothing(imap_settings, mailbox, requester):
     new = mailbox.append(NEW)
     imap_settings.IMAP_PASSWORD = "not-the-password"
