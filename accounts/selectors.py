@@ -9,13 +9,13 @@ from core.config_cache import ConfigCache
 from .models import AssignmentGroup
 
 _GROUP_FIELDS = [field.attname for field in AssignmentGroup._meta.concrete_fields]
+_NAME = _GROUP_FIELDS.index("name")
 
 
 def _load_active_groups(_key=None) -> dict[str, tuple]:
-    return {
-        row[_GROUP_FIELDS.index("name")]: row
-        for row in AssignmentGroup.objects.filter(active=True).values_list(*_GROUP_FIELDS)
-    }
+    """Every active group's column values, by name."""
+    rows = AssignmentGroup.objects.filter(active=True).values_list(*_GROUP_FIELDS)
+    return {row[_NAME]: row for row in rows}
 
 
 # Assignment groups are configuration: every API write names one, admins change them rarely. The cache

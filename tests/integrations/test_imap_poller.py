@@ -159,8 +159,8 @@ class IntrospectionHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def log_message(self, format, *args):  # keep pytest's output clean
-        pass
+    def log_message(self, format, *args):
+        """Silence http.server's per-request log line on stderr (pytest's output stays readable)."""
 
 
 @pytest.fixture(scope="module")
