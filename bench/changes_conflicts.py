@@ -9,14 +9,17 @@ Run: pytest bench/changes_conflicts.py -s -p no:xdist
 
 from __future__ import annotations
 
-import json
 import statistics
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
+
+sys.path.insert(0, str(Path(__file__).parent))
+from results import write  # noqa: E402
 
 CI_COUNT = 100_000
 CHANGE_COUNT = 10_000
@@ -154,11 +157,6 @@ def test_conflicts_endpoint_speed():
         "max_ms": round(max(timings), 2),
         "load_seconds": round(load_seconds, 1),
         "target_ms": 100,
-        "at": timezone.now().isoformat(),
     }
-    print("\n" + json.dumps(result, indent=2))
-    out = Path(__file__).parent / "results" / "changes.json"
-    out.parent.mkdir(exist_ok=True)
-    with out.open("a") as handle:
-        handle.write(json.dumps(result) + "\n")
+    write("changes", result)
     assert result["median_ms"] < 100

@@ -6,9 +6,9 @@ bench/results/cmdb.json. The data is committed and vacuumed (a transactional tes
 after autovacuum; the test database's tables are flushed at the end.
 """
 
-import json
 import random
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -20,11 +20,13 @@ from cmdb.importer import import_file
 from cmdb.models import CIClass, ConfigurationItem, Relationship
 from cmdb.selectors import impact, neighbour_ci_ids
 
+sys.path.insert(0, str(Path(__file__).parent))
+from results import write  # noqa: E402
+
 CI_COUNT = 100_000
 REL_COUNT = 300_000
 IMPORT_ROWS = 10_000
 SAMPLES = 200
-RESULTS = Path(__file__).parent / "results" / "cmdb.json"
 
 
 def p95(values):
@@ -136,7 +138,6 @@ def test_cmdb_benchmark():
 
     result = {
         "bench": "cmdb",
-        "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "cis": ConfigurationItem.objects.count(),
         "relationships": Relationship.objects.count(),
         "build_seconds": round(build_seconds, 1),
@@ -151,9 +152,6 @@ def test_cmdb_benchmark():
         "import_10k_rows_seconds": round(import_seconds, 2),
         "reimport_10k_rows_unchanged_seconds": round(reimport_seconds, 2),
     }
-    print("\nCMDB benchmark:", json.dumps(result, indent=2))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with RESULTS.open("a") as fh:
-        fh.write(json.dumps(result) + "\n")
+    write("cmdb", result)
     assert result["impact_depth6_p95_ms"] < 100
     assert import_seconds < 30

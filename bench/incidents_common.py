@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import time
-from pathlib import Path
 
 from django.core.management import call_command
+from results import write
 
-RESULTS = Path(__file__).parent / "results" / "incidents.json"
 # The scale is 1,000,000 incidents; INCIDENT_BENCH_ROWS lowers it on a busy machine.
 ROWS = int(os.environ.get("INCIDENT_BENCH_ROWS", "1000000"))
 CIS = int(os.environ.get("INCIDENT_BENCH_CIS", str(max(ROWS // 10, 1000))))
@@ -37,8 +35,4 @@ def timed(fn, samples: int) -> list[float]:
 
 
 def record(name: str, **figures) -> None:
-    line = {"benchmark": name, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **figures}
-    print(json.dumps(line))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with RESULTS.open("a") as handle:
-        handle.write(json.dumps(line) + "\n")
+    write("incidents", {"benchmark": name, **figures})

@@ -8,7 +8,6 @@ connections, after-commit Celery tasks queued to Redis (dropped afterwards; no w
 Run: `pytest bench/integrations_alertmanager.py -s -p no:xdist`; appends to bench/results/integrations.json.
 """
 
-import json
 import os
 import sys
 import time
@@ -20,9 +19,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from gunicorn_server import gunicorn_app  # noqa: E402
+from results import write  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).parent / "results" / "integrations.json"
 FINGERPRINTS = int(os.environ.get("ALERT_BENCH_FINGERPRINTS", "1000"))
 BATCH = int(os.environ.get("ALERT_BENCH_BATCH", "10"))
 THREADS = 8
@@ -108,7 +107,6 @@ def test_alertmanager_throughput():
     rate = alerts / elapsed
     line = {
         "benchmark": "integrations_alertmanager",
-        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "alerts": alerts,
         "fingerprints": FINGERPRINTS,
         "batch": BATCH,
@@ -118,9 +116,6 @@ def test_alertmanager_throughput():
         "threads": THREADS,
         "dedup_ok": dedup_ok,
     }
-    print(json.dumps(line))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with RESULTS.open("a") as handle:
-        handle.write(json.dumps(line) + "\n")
+    write("integrations", line)
     assert dedup_ok, (created, updated, resolved_count)
     assert rate >= 200, f"{rate:.1f} alerts/s is below the 200/s target"

@@ -16,16 +16,19 @@ incidents' generate_load_data is not used: its twelve subjects share about thirt
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import statistics
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+
+sys.path.insert(0, str(Path(__file__).parent))
+from results import write  # noqa: E402
 
 ARTICLES = int(os.environ.get("KB_BENCH_ARTICLES", "50000"))
 INCIDENTS = int(os.environ.get("KB_BENCH_INCIDENTS", "1000000"))
@@ -82,7 +85,6 @@ QUERIES = [
     "&|!():*'\"",
     "network",
 ]
-RESULTS = Path(__file__).parent / "results" / "knowledge.json"
 
 
 def _text(rng: random.Random, count: int) -> str:
@@ -242,7 +244,6 @@ def test_search_latency(volume, client):
 
     result = {
         "bench": "knowledge_search",
-        "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "articles": ARTICLES,
         "incidents": INCIDENTS,
         **volume,
@@ -256,7 +257,4 @@ def test_search_latency(volume, client):
         "vocabulary": len(WORDS),
         "index_scans_in_plans": index_scans,
     }
-    print(json.dumps(result, indent=2))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with RESULTS.open("a") as handle:
-        handle.write(json.dumps(result) + "\n")
+    write("knowledge", result)

@@ -13,9 +13,9 @@ Run: pytest bench/reports_dashboards.py -s -p no:xdist   (REPORTS_BENCH_ROWS=200
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -24,10 +24,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+sys.path.insert(0, str(Path(__file__).parent))
+from results import write  # noqa: E402
+
 ROWS = int(os.environ.get("REPORTS_BENCH_ROWS", "1000000"))
 RUNS = 7
 TARGET_MS = 300
-RESULTS = Path(__file__).parent / "results" / "reports.json"
 
 
 def timed(fn, runs=RUNS) -> tuple[float, float]:
@@ -131,7 +133,6 @@ def test_dashboards_render_fast_with_a_million_incidents(client):
     incidents = Incident.objects.count()
     line = {
         "benchmark": "reports_dashboards",
-        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "incidents": incidents,
         "load_seconds": round(load_seconds, 1),
         "timers_and_activities_seconds": round(extra_seconds, 1),
@@ -143,10 +144,7 @@ def test_dashboards_render_fast_with_a_million_incidents(client):
         "ms_median_max": figures,
         "queries": queries,
     }
-    print(json.dumps(line, indent=2))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with RESULTS.open("a") as handle:
-        handle.write(json.dumps(line) + "\n")
+    write("reports", line)
     slow = {name: median for name, (median, _max) in figures.items() if median >= TARGET_MS}
     assert not slow, f"over {TARGET_MS} ms: {slow}"
 

@@ -6,14 +6,17 @@ its own fallback, `copy.deepcopy` of prebuilt fields, re-runs every field's `__i
 writes and reads are the hot path of the API, so this mixin keeps the fields `get_fields()` built the first
 time (the prototypes, never bound to a serializer) and hands each instance copies:
 
-- a plain field is copied shallowly: binding (`Field.bind`) only sets attributes on the copy (`parent`,
-  `field_name`, `source_attrs`, `label`), and the objects it shares with the prototype (choices,
-  validators, querysets) are never mutated by DRF (querysets are re-evaluated through `.all()`);
+- a plain field is copied shallowly (a new object with a copy of the prototype's attribute dict, which is
+  what `copy.copy` does, without its generic `__reduce_ex__` round): binding (`Field.bind`) only sets
+  attributes on the copy (`parent`, `field_name`, `source_attrs`, `label`), and the objects it shares with
+  the prototype (choices, validators, querysets) are never mutated by DRF (querysets are re-evaluated
+  through `.all()`);
 - a field that holds other bound fields (a nested serializer, a many-related field) is deep-copied as DRF
   does, so its children point at their own parent.
 
 Only for serializers whose `get_fields()` does not depend on the instance or context: a subclass that
-adjusts fields per instance does so after calling `super().get_fields()`, on the copies.
+adjusts fields per instance does so after calling `super().get_fields()`, on the copies; adjustments that
+hold for every instance go in `adjust_prototypes()`, which runs once.
 """
 
 from __future__ import annotations
@@ -28,7 +31,11 @@ _NESTED = (serializers.BaseSerializer, ManyRelatedField)
 
 
 def copy_field(field: serializers.Field) -> serializers.Field:
-    return copy.deepcopy(field) if isinstance(field, _NESTED) else copy.copy(field)
+    if isinstance(field, _NESTED):
+        return copy.deepcopy(field)
+    clone = object.__new__(type(field))
+    clone.__dict__.update(field.__dict__)
+    return clone
 
 
 class PrebuiltFieldsMixin:
@@ -40,5 +47,9 @@ class PrebuiltFieldsMixin:
         if prototypes is None:
             # Built from this class's own Meta; a subclass gets its own entry (cls.__dict__, not inherited).
             prototypes = super().get_fields()  # type: ignore[misc]
+            self.adjust_prototypes(prototypes)
             cls._prebuilt_fields = prototypes
         return {name: copy_field(field) for name, field in prototypes.items()}
+
+    def adjust_prototypes(self, fields: dict[str, Any]) -> None:
+        """Change the freshly built prototypes in place, once per class (for what holds for every instance)."""

@@ -124,8 +124,7 @@ class TicketSerializer(PrebuiltFieldsMixin, serializers.ModelSerializer):
                 if name not in self.Meta.brief_fields:
                     self.fields.pop(name)
 
-    def get_fields(self):
-        fields = super().get_fields()
+    def adjust_prototypes(self, fields):
         # DRF drops `allow_blank` from read-only fields, so the schema would promise one of the choices
         # where the API answers "" (no hold reason yet); keep the blank choice documented.
         model_fields = {f.name: f for f in self.Meta.model._meta.get_fields() if hasattr(f, "blank")}
@@ -133,7 +132,6 @@ class TicketSerializer(PrebuiltFieldsMixin, serializers.ModelSerializer):
             model_field = model_fields.get(field.source or name)
             if isinstance(field, serializers.ChoiceField) and field.read_only and model_field is not None:
                 field.allow_blank = model_field.blank
-        return fields
 
     def validate(self, attrs):
         request = self.context.get("request")
