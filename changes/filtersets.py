@@ -1,8 +1,6 @@
 """Change and blackout FilterSets: used by the list and calendar pages and the API alike."""
 
-import django_filters as filters
-
-from core.filtersets import CharInFilter, DateTimeFilter, MultiValueMixin, NumberInFilter, TicketFilterSet
+from core.filtersets import CharInFilter, DateTimeFilter, FilterSet, NumberInFilter, TicketFilterSet
 
 from .models import BlackoutWindow, Change
 
@@ -20,7 +18,7 @@ class ChangeFilterSet(TicketFilterSet):
         fields: list[str] = []
 
 
-class BlackoutWindowFilterSet(MultiValueMixin, filters.FilterSet):
+class BlackoutWindowFilterSet(FilterSet):
     after = DateTimeFilter(field_name="end", lookup_expr="gt")
     before = DateTimeFilter(field_name="start", lookup_expr="lt")
 

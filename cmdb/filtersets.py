@@ -3,7 +3,7 @@
 import django_filters as filters
 from django.db.models import Q, QuerySet
 
-from core.filtersets import CharInFilter, MultiValueMixin, NumberInFilter
+from core.filtersets import CharInFilter, FilterSet, NumberInFilter
 
 from .models import CIStatus, ConfigurationItem, Environment, Relationship, RelationshipType
 
@@ -24,7 +24,7 @@ def text_search(queryset: QuerySet, value: str) -> QuerySet:
     return queryset.filter(condition)
 
 
-class CIFilterSet(MultiValueMixin, filters.FilterSet):
+class CIFilterSet(FilterSet):
     ci_class = CharInFilter(field_name="ci_class__name", label="Class")
     status = filters.MultipleChoiceFilter(choices=CIStatus.choices)
     environment = filters.MultipleChoiceFilter(choices=Environment.choices)
@@ -45,7 +45,7 @@ class CIFilterSet(MultiValueMixin, filters.FilterSet):
         return text_search(queryset, value)
 
 
-class RelationshipFilterSet(MultiValueMixin, filters.FilterSet):
+class RelationshipFilterSet(FilterSet):
     ci = NumberInFilter(method="filter_ci", label="Either end")
     source = NumberInFilter(field_name="source_id")
     target = NumberInFilter(field_name="target_id")

@@ -3,6 +3,10 @@ API writes resolve group names with (accounts.selectors): fast, yet never stale 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
@@ -75,3 +79,21 @@ def test_the_stamp_is_read_once_per_request_and_a_change_of_its_own_applies_at_o
         request_finished.send(sender=None)
     cache.set(config_cache.STAMP_KEY, "next", None)
     assert config_cache.current_stamp() == "next"  # outside a request: every read asks Redis
+
+
+def test_every_process_watches_the_configuration_from_its_start():
+    """A process that never read a cache (a worker, a management command) must still publish a new stamp
+    when it changes configuration, so each cache's invalidation is registered when Django starts."""
+    script = (
+        "import django; django.setup()\n"
+        "from django.db.models.signals import post_save\n"
+        "from accounts.models import AssignmentGroup\n"
+        "from integrations.models import Webhook\n"
+        "from sla.models import SLADefinition\n"
+        "print(all(post_save.has_listeners(m) for m in (AssignmentGroup, Webhook, SLADefinition)))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "itsm.settings.test"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "True", result.stderr
