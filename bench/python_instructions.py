@@ -1,0 +1,129 @@
+"""CPU instructions the web process spends per API create and per 50-row API list page, counted by
+valgrind's callgrind: a figure that does not move with the machine's speed, unlike the HTTP benchmarks'
+(this machine's speed has varied by up to 3x from one session to the next; see bench/results.py).
+
+The requests go through Django's whole stack in process (middleware, DRF, the services, the ORM, psycopg
+and redis-py), with deployment settings (DEBUG off, Celery tasks queued, not run); PostgreSQL's and
+Redis's own work is not counted. Each figure is (instructions for warm-up + N requests) minus
+(instructions for the warm-up alone), divided by N, so start-up and first-request costs cancel out. The
+list reads a group's in-progress queue like bench/incidents_reads.py, from 60 rows (the per-row cost
+does not depend on the table's size). Run: `pytest bench/python_instructions.py -s -p no:xdist` (about
+4 minutes here); appends a JSON line to bench/results/incidents.json. Skipped without valgrind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUESTS = int(os.environ.get("INSTRUCTION_BENCH_REQUESTS", "40"))
+LIST_URL = "/api/v1/incidents/?state=in_progress&assignment_group=bench-queue&page_size=50"
+CREATE_BODY = (
+    '{"short_description": "Bench incident", "impact": 2, "urgency": 2, "assignment_group": "bench-desk"}'
+)
+
+
+def request_loop(kind: str, token: str, count: int) -> None:
+    """Run by callgrind in a child process: 5 warm-up requests, then `count` more."""
+    import django
+
+    django.setup()
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
+
+    def one() -> None:
+        if kind == "create":
+            response = client.post("/api/v1/incidents/", CREATE_BODY, content_type="application/json")
+            assert response.status_code == 201, response.content
+        else:
+            response = client.get(LIST_URL)
+            assert response.status_code == 200 and len(response.json()["results"]) == 50, response.content
+
+    for _ in range(5 + count):
+        one()
+
+
+def instructions(kind: str, token: str, count: int, env: dict[str, str]) -> int:
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable]
+    command += [__file__, kind, token, str(count)]
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return int(re.search(r"Collected : ([\d,]+)", done.stderr).group(1).replace(",", ""))
+
+
+def per_request(kind: str, token: str, env: dict[str, str]) -> float:
+    """Millions of instructions per request (the warm-up-only run subtracted; both run side by side)."""
+    with_requests = subprocess_pool(kind, token, env)
+    return round((with_requests[1] - with_requests[0]) / REQUESTS / 1e6, 2)
+
+
+def subprocess_pool(kind: str, token: str, env: dict[str, str]) -> list[int]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(lambda count: instructions(kind, token, count, env), [0, REQUESTS]))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_python_instructions_per_request():
+    if shutil.which("valgrind") is None:
+        pytest.skip("valgrind not installed (apt-get install valgrind)")
+    from django.conf import settings
+    from django.contrib.auth.models import Group
+    from django.db import connection
+
+    from accounts.models import AssignmentGroup, User
+    from accounts.services import issue_token
+    from incidents.models import Incident
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from incidents_common import record
+
+    desk = AssignmentGroup.objects.create(name="bench-desk")
+    queue = AssignmentGroup.objects.create(name="bench-queue")
+    agent = User.objects.create_user("bench-agent", password="pw")
+    agent.groups.add(Group.objects.get_or_create(name="agent")[0])
+    desk.members.add(agent)
+    Incident.objects.bulk_create(
+        Incident(
+            number=f"INC9{n:06d}",
+            short_description=f"Queued incident {n}",
+            state="in_progress",
+            assignment_group=queue,
+            assigned_to=agent,
+            opened_by=agent,
+        )
+        for n in range(60)
+    )
+    token = issue_token(user=agent).key
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "itsm.settings.dev",
+        "DEBUG": "false",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+        "PYTHONHASHSEED": "0",
+    }
+    try:
+        create = per_request("create", token, env)
+        listing = per_request("list", token, env)
+    finally:
+        from incidents_create import drop_queued_tasks
+
+        drop_queued_tasks()
+    print(f"\n{create} M instructions per API create, {listing} M per 50-row API list page")
+    record("python_instructions", requests=REQUESTS, create_minstr=create, list_50_rows_minstr=listing)
+
+
+if __name__ == "__main__":
+    request_loop(sys.argv[1], sys.argv[2], int(sys.argv[3]))
