@@ -48,8 +48,10 @@ test: install
 	$(PY) scripts/test.py
 
 # wrk (Debian) measures HTTP throughput natively; the benchmarks fall back to Python clients without it.
+# valgrind (Debian) counts the web process's instructions per request (bench/python_instructions.py).
 bench: install
 	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null 2>&1 || echo "wrk not installed: native load figures skipped"
+	@command -v valgrind >/dev/null || apt-get install -y -q valgrind >/dev/null 2>&1 || echo "valgrind not installed: instruction counts skipped"
 	$(PY) scripts/test.py --bench
 
 lint: install

@@ -26,12 +26,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextlib.contextmanager
-def gunicorn_app(workers: int = 2) -> Iterator[str]:
-    """Start gunicorn on the current test database, wait until /health/ answers, yield its base URL."""
+def deployment_env() -> dict[str, str]:
+    """The environment of a benchmark's server process: the test database, deployment-like settings."""
     db = connection.settings_dict
-    port = free_port()
-    env = {
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "itsm.settings.dev",
         "DEBUG": "false",
@@ -41,6 +39,13 @@ def gunicorn_app(workers: int = 2) -> Iterator[str]:
         # reaches the server's configuration caches (core.config_cache) as it would in production.
         "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
     }
+
+
+@contextlib.contextmanager
+def gunicorn_app(workers: int = 2) -> Iterator[str]:
+    """Start gunicorn on the current test database, wait until /health/ answers, yield its base URL."""
+    port = free_port()
+    env = deployment_env()
     command = [sys.executable, "-m", "gunicorn", "itsm.wsgi", "-w", str(workers)]
     command += ["-b", f"127.0.0.1:{port}", "--log-level", "warning"]
     server = subprocess.Popen(command, cwd=ROOT, env=env)

@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -60,31 +61,26 @@ def instructions(kind: str, token: str, count: int, env: dict[str, str]) -> int:
 
 
 def per_request(kind: str, token: str, env: dict[str, str]) -> float:
-    """Millions of instructions per request (the warm-up-only run subtracted; both run side by side)."""
-    with_requests = subprocess_pool(kind, token, env)
-    return round((with_requests[1] - with_requests[0]) / REQUESTS / 1e6, 2)
-
-
-def subprocess_pool(kind: str, token: str, env: dict[str, str]) -> list[int]:
-    from concurrent.futures import ThreadPoolExecutor
-
+    """Millions of instructions per request: the warm-up-only run subtracted (the two run side by side)."""
     with ThreadPoolExecutor(2) as pool:
-        return list(pool.map(lambda count: instructions(kind, token, count, env), [0, REQUESTS]))
+        warm_up, warm_up_and_requests = pool.map(
+            lambda count: instructions(kind, token, count, env), [0, REQUESTS]
+        )
+    return round((warm_up_and_requests - warm_up) / REQUESTS / 1e6, 2)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_python_instructions_per_request():
     if shutil.which("valgrind") is None:
         pytest.skip("valgrind not installed (apt-get install valgrind)")
-    from django.conf import settings
     from django.contrib.auth.models import Group
-    from django.db import connection
 
     from accounts.models import AssignmentGroup, User
     from accounts.services import issue_token
     from incidents.models import Incident
 
     sys.path.insert(0, str(Path(__file__).parent))
+    from gunicorn_server import deployment_env
     from incidents_common import record
 
     desk = AssignmentGroup.objects.create(name="bench-desk")
@@ -104,16 +100,7 @@ def test_python_instructions_per_request():
         for n in range(60)
     )
     token = issue_token(user=agent).key
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "itsm.settings.dev",
-        "DEBUG": "false",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
-        "PYTHONHASHSEED": "0",
-    }
+    env = {**deployment_env(), "PYTHONHASHSEED": "0"}
     try:
         create = per_request("create", token, env)
         listing = per_request("list", token, env)

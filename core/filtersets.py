@@ -57,7 +57,7 @@ class PrebuiltFiltersMixin:
 
     django-filter deep-copies every declared filter for each FilterSet instance (so each can point at its
     `parent`) and then builds a new form class, with a new form field per filter, each time the form is
-    read: a fifth of an API list request's CPU. Our filters never depend on the request (no callable
+    read: about a sixth of an API list request's CPU. Our filters never depend on the request (no callable
     querysets), so the class keeps prototypes whose form fields are built once, each instance gets
     shallow copies (the same attributes, its own `parent`), and the form class is made once; Django still
     deep-copies the form's fields for each form instance, so the bound form is the instance's own.

@@ -70,16 +70,27 @@ class TransitionSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-# The attribute a list's prefetch puts a record's SLA timers in (see TicketViewSet.prefetch_lookups).
-LISTED_SLA_TIMERS = "_listed_sla_timers"
+# The attributes a list's prefetch puts a record's related rows in (see TicketViewSet.prefetch_lookups).
+LISTED_RELATIONS = {"sla_timers": "_listed_sla_timers", "configuration_items": "_listed_configuration_items"}
 
 
-class ListedTimersSerializer(serializers.ListSerializer):
-    """A ticket's timers: the list prefetched for a list response when there is one, else the relation."""
+class ListedRelationMixin:
+    """A to-many field that reads the plain list a list response's prefetch put on the record when there
+    is one, else the relation (a single record's read, a create's answer)."""
+
+    relation: str
 
     def get_attribute(self, instance):
-        listed = getattr(instance, LISTED_SLA_TIMERS, None)
+        listed = getattr(instance, LISTED_RELATIONS[self.relation], None)
         return listed if listed is not None else super().get_attribute(instance)
+
+
+class ListedTimersSerializer(ListedRelationMixin, serializers.ListSerializer):
+    relation = "sla_timers"
+
+
+class ListedCIsField(ListedRelationMixin, serializers.ManyRelatedField):
+    relation = "configuration_items"
 
 
 class TicketSerializer(PrebuiltFieldsMixin, serializers.ModelSerializer):
@@ -89,7 +100,7 @@ class TicketSerializer(PrebuiltFieldsMixin, serializers.ModelSerializer):
     assignment_group = GroupNameField(required=False, allow_null=True)
     assigned_to = UsernameField(required=False, allow_null=True)
     opened_by = serializers.CharField(source="opened_by.username", read_only=True)
-    configuration_items = VisibleCIField(many=True, required=False)
+    configuration_items = ListedCIsField(child_relation=VisibleCIField(), required=False)
     url = serializers.SerializerMethodField()
     sla_timers = ListedTimersSerializer(child=TimerSerializer(), read_only=True)
 
