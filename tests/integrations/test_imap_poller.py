@@ -386,7 +386,13 @@ def test_poll_opens_an_incident_threads_the_reply_and_ignores_the_auto_reply(
     new, reply, auto_reply = mailbox.append(NEW), mailbox.append(REPLY), mailbox.append(AUTO_REPLY)
     assert mailbox.unseen() == {new, reply, auto_reply}
 
-    assert poll_imap() == {"fetched": 3, "created": 3, "duplicates": 0}
+    assert poll_imap() == {
+        "fetched": 3,
+        "duplicates": 0,
+        "ticket_created": 1,
+        "comment_added": 1,
+        "ignored": 1,
+    }
 
     incident = Incident.objects.get()
     assert incident.short_description == PRINTER
@@ -419,17 +425,17 @@ def test_poll_opens_an_incident_threads_the_reply_and_ignores_the_auto_reply(
 def test_polling_again_is_idempotent_and_a_refetched_mail_is_a_duplicate(imap_settings, mailbox, requester):
     new = mailbox.append(NEW)
     mailbox.append(REPLY)
-    assert poll_imap() == {"fetched": 2, "created": 2, "duplicates": 0}
+    assert poll_imap() == {"fetched": 2, "duplicates": 0, "ticket_created": 1, "comment_added": 1}
     before = what_users_see()
     assert before[0] == 1
 
-    assert poll_imap() == {"fetched": 0, "created": 0, "duplicates": 0}
+    assert poll_imap() == {"fetched": 0, "duplicates": 0}
     assert what_users_see() == before
 
     # A crash between ingest and STORE leaves an ingested mail unseen: the next poll fetches it again.
     mailbox.mark_unseen(new)
     assert mailbox.unseen() == {new}
-    assert poll_imap() == {"fetched": 1, "created": 0, "duplicates": 1}
+    assert poll_imap() == {"fetched": 1, "duplicates": 1}
     assert what_users_see() == before
     assert InboundEmail.objects.get(message_id=NEW_ID).status == InboundStatus.TICKET_CREATED
     assert mailbox.unseen() == set()
@@ -439,12 +445,12 @@ def test_imap_batch_limits_each_poll_and_leaves_the_rest_unseen(imap_settings, m
     imap_settings.IMAP_BATCH = 2
     new, reply, auto_reply = mailbox.append(NEW), mailbox.append(REPLY), mailbox.append(AUTO_REPLY)
 
-    assert poll_imap() == {"fetched": 2, "created": 2, "duplicates": 0}
+    assert poll_imap() == {"fetched": 2, "duplicates": 0, "ticket_created": 1, "comment_added": 1}
     assert mailbox.unseen() == {auto_reply}  # the oldest first: the new mail before its reply
     assert set(InboundEmail.objects.values_list("message_id", flat=True)) == {NEW_ID, REPLY_ID}
     assert comments(Incident.objects.get()) == [REPLY_COMMENT]
 
-    assert poll_imap() == {"fetched": 1, "created": 1, "duplicates": 0}
+    assert poll_imap() == {"fetched": 1, "duplicates": 0, "ignored": 1}
     assert mailbox.unseen() == set()
     assert InboundEmail.objects.get(message_id=AUTO_REPLY_ID).status == InboundStatus.IGNORED
     assert Incident.objects.count() == 1
@@ -462,8 +468,8 @@ def test_a_poll_while_another_runs_is_skipped(imap_settings, mailbox, requester)
         assert mailbox.unseen() == {new} and not InboundEmail.objects.exists()
     finally:
         cache.delete(integration_tasks.IMAP_POLL_LOCK)
-    assert poll_imap() == {"fetched": 1, "created": 1, "duplicates": 0}
-    assert poll_imap() == {"fetched": 0, "created": 0, "duplicates": 0}  # the lock was released
+    assert poll_imap() == {"fetched": 1, "duplicates": 0, "ticket_created": 1}
+    assert poll_imap() == {"fetched": 0, "duplicates": 0}  # the lock was released
 
 
 def test_a_mailbox_whose_name_has_a_space(imap_settings, mailbox, requester):
@@ -477,7 +483,7 @@ def test_a_mailbox_whose_name_has_a_space(imap_settings, mailbox, requester):
     finally:
         connection.logout()
     imap_settings.IMAP_MAILBOX = "Service Desk"
-    assert poll_imap() == {"fetched": 1, "created": 1, "duplicates": 0}
+    assert poll_imap() == {"fetched": 1, "duplicates": 0, "ticket_created": 1}
     assert InboundEmail.objects.get().status == InboundStatus.TICKET_CREATED
     assert mailbox.unseen() == set() and mailbox.flags() == {}  # the INBOX was never touched
 
@@ -507,7 +513,7 @@ def test_xoauth2_with_a_good_token_ingests_and_a_bad_token_fails(
 
     imap_settings.IMAP_OAUTH2_TOKEN = GOOD_TOKEN
     introspection.tokens_seen.clear()
-    assert poll_imap() == {"fetched": 1, "created": 1, "duplicates": 0}
+    assert poll_imap() == {"fetched": 1, "duplicates": 0, "ticket_created": 1}
     assert introspection.tokens_seen == [GOOD_TOKEN]
     assert Incident.objects.get().short_description == PRINTER
     assert mailbox.unseen() == set()
@@ -518,7 +524,7 @@ def test_an_unparseable_mail_is_kept_reported_and_not_fetched_again(
 ):
     broken = mailbox.append(BROKEN)
 
-    assert poll_imap() == {"fetched": 1, "created": 1, "duplicates": 0}
+    assert poll_imap() == {"fetched": 1, "duplicates": 0, "failed": 1}
     row = InboundEmail.objects.get()
     assert (row.message_id, row.status, row.source) == (BROKEN_ID, InboundStatus.FAILED, f"imap:{broken}")
     assert (
@@ -534,4 +540,4 @@ def test_an_unparseable_mail_is_kept_reported_and_not_fetched_again(
 
     # Flagged \Seen, so the next poll does not fetch it again and again.
     assert mailbox.unseen() == set()
-    assert poll_imap() == {"fetched": 0, "created": 0, "duplicates": 0}
+    assert poll_imap() == {"fetched": 0, "duplicates": 0}
