@@ -19,29 +19,30 @@ from .roles import remember_role_names
 # One statement for the token, its user and the user's role (group) names. Raw SQL because it runs on
 # every token-authenticated request (integrations send nothing else): the ORM spelling of the same query
 # (select_related plus an ArraySubquery annotation) spent about 1 ms compiling it each time, against 0.3 ms
-# for the whole raw round trip. The user's columns are all plain types (no from_db_value converters);
-# tests/core/test_api_basics.py checks the user read here against the ORM's.
-TOKEN_USER_SQL = """
-    SELECT u.*, t.created AS token_created,
+# for the whole raw round trip; and prepared once per connection (core.postgresql), so the server does not
+# plan it again for every request. It names the user's columns (a prepared statement's columns are fixed).
+# They are all plain types (no from_db_value converters); tests/core/test_api_basics.py checks the user
+# read here against the ORM's.
+_USER_FIELDS = User._meta.concrete_fields
+TOKEN_USER_SQL = f"""
+    SELECT {", ".join(f'u."{field.column}"' for field in _USER_FIELDS)}, t.created,
            ARRAY(SELECT g.name FROM auth_group g JOIN accounts_user_groups m ON m.group_id = g.id
-                 WHERE m.user_id = u.id) AS token_role_names
+                 WHERE m.user_id = u.id)
       FROM authtoken_token t JOIN accounts_user u ON u.id = t.user_id
-     WHERE t.key = %s
-"""
+     WHERE t.key = $1
+"""  # noqa: S608 (the only interpolation is the model's own column names)
 
 
 def user_for_token(key: str) -> tuple[User, datetime, list[str]] | None:
     """The token's user, the token's creation time and the user's role names; None for an unknown key."""
     with connection.cursor() as cursor:
-        cursor.execute(TOKEN_USER_SQL, [key])
+        connection.execute_prepared(cursor, "itsm_token_user", TOKEN_USER_SQL, [key])
         row = cursor.fetchone()
-        columns = [column.name for column in cursor.description]
     if row is None:
         return None
-    values = dict(zip(columns, row, strict=True))
-    fields = User._meta.concrete_fields
-    user = User.from_db(connection.alias, [f.attname for f in fields], [values[f.column] for f in fields])
-    return user, values["token_created"], values["token_role_names"]
+    *user_values, created, role_names = row
+    user = User.from_db(connection.alias, [field.attname for field in _USER_FIELDS], user_values)
+    return user, created, role_names
 
 
 class ExpiringTokenAuthentication(TokenAuthentication):

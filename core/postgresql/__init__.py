@@ -1,0 +1,1 @@
+"""The project's PostgreSQL database backend (settings ENGINE "core.postgresql"); see base.py."""
