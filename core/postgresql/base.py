@@ -26,7 +26,8 @@ unique key), as PostgreSQL may settle on one generic plan, and name the columns 
 prepared `SELECT *` fails once its table gains a column ("cached plan must not change result type").
 The ORM's statements keep Django's client-side binding: binding every statement on the server changes
 how some expressions with parameters are grouped (Django ticket #34255) and caps a statement at 65,535
-parameters.
+parameters. A pooler between the app and PostgreSQL must therefore keep sessions (PgBouncer's session
+mode); the deployment in docker-compose.yml connects directly.
 """
 
 from __future__ import annotations
