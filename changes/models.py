@@ -8,12 +8,11 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.roles import AGENT, CAB_MEMBER, CHANGE_MANAGER
-from core.approvals import Approval
-from core.models import TicketBase
+from core.models import Approval, TicketBase
 from core.numbering import number_field
 
 from . import risk as risk_questionnaire
-from .choices import ChangeState, ChangeType, CloseCode, Risk
+from .choices import ChangeType, CloseCode, Risk
 from .workflow import CHANGE_WORKFLOW
 
 
@@ -131,16 +130,6 @@ class Change(TicketBase):
         """Risk is the override when one is given, else the questionnaire's result."""
         self.risk = self.risk_override or risk_questionnaire.risk_for(self.risk_answers or {})
 
-    def allowed_moves(self) -> list[str]:
-        """The workflow's moves narrowed by type (see changes.workflow)."""
-        moves = self.workflow.allowed(self.state)
-        if self.type == ChangeType.STANDARD:
-            return [m for m in moves if m not in (ChangeState.ASSESS, ChangeState.AUTHORIZE)]
-        moves = [m for m in moves if not (m == ChangeState.SCHEDULED and self.state != ChangeState.AUTHORIZE)]
-        if self.type == ChangeType.NORMAL and self.state == ChangeState.NEW:
-            moves = [m for m in moves if m != ChangeState.AUTHORIZE]
-        return moves
-
     @classmethod
     def move_form_field(cls, name: str):
         """Form fields for the scheduling override (core.forms.TransitionForm hook): not model fields,
@@ -157,9 +146,3 @@ class Change(TicketBase):
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
         return None
-
-    def on_approval_decided(self, approval, actor) -> None:
-        """Called by core.approvals.decide inside its transaction (see changes.services)."""
-        from .services import approval_decided
-
-        approval_decided(self, approval, actor=actor)

@@ -1,10 +1,10 @@
 """Every write to a change, a change template or a blackout window.
 
-Type rules live here (the workflow lists every move any type may make; see changes.workflow): standard
-changes skip assess and authorize; normal changes go new → assess → authorize; emergency changes may go
-new → authorize directly and are authorized by the first CAB approval. Authorization asks every CAB
-approver through core.approvals (one round = one approval stage), and the decision comes back through
-Change.on_approval_decided → approval_decided.
+The type rules and the guards of each move live in changes.workflow (standard changes skip assess and
+authorize; normal changes go new → assess → authorize; emergency changes may go new → authorize directly
+and are authorized by the first CAB approval). Authorization asks every CAB approver through
+core.approvals (one round = one approval stage), and the decision comes back through the handler this app
+registers with core.approvals (changes.apps) → approval_decided.
 """
 
 from __future__ import annotations
@@ -14,19 +14,18 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.roles import AGENT, CAB_MEMBER, CHANGE_MANAGER, has_role
 from core import approvals as core_approvals
 from core import services as core_services
 from core.choices import ActivityKind
-from core.exceptions import IllegalTransition
 
 from . import risk as risk_questionnaire
 from .choices import ChangeState as S
 from .choices import ChangeType
 from .conflicts import detect_conflicts
 from .models import BlackoutWindow, Change, ChangeTemplate
+from .workflow import authorization_outcome
 
 PLAN_FIELDS = ("short_description", "description", "implementation_plan", "backout_plan", "test_plan")
 
@@ -205,17 +204,6 @@ def change_update(
     return change
 
 
-def _type_refusal(change: Change, to: str) -> str | None:
-    """A clear sentence when `to` is a workflow move the change's type does not allow, else None."""
-    if change.type == ChangeType.STANDARD and to in (S.ASSESS, S.AUTHORIZE):
-        return "A standard change is pre-approved and skips authorization: move it to 'scheduled'."
-    if to == S.SCHEDULED and change.type != ChangeType.STANDARD and change.state != S.AUTHORIZE:
-        return f"A {change.type} change must be authorized by the CAB first: move it to 'authorize'."
-    if to == S.AUTHORIZE and change.type == ChangeType.NORMAL and change.state == S.NEW:
-        return "A normal change is assessed first: move it to 'assess'."
-    return None
-
-
 @transaction.atomic
 def change_transition(
     change: Change,
@@ -238,53 +226,38 @@ def change_transition(
     fields = dict(fields or {})
     override = _as_bool(fields.pop("override_conflicts", False))
     override_reason = (fields.pop("override_reason", "") or "").strip()
-    change = core_services.lock(change)
-    if expected_version is not None and change.version != expected_version:
-        from core.exceptions import StaleVersion
-
-        raise StaleVersion(change.version)
-    refusal = _type_refusal(change, to)
-    if refusal:
-        raise ValidationError({"to": refusal})
-    if to not in change.allowed_moves():
-        raise IllegalTransition(change.state, to, change.allowed_moves())
-
     conflicts: list = []
-    if to in (S.AUTHORIZE, S.SCHEDULED):
-        missing = {
-            name: f"Required to move to {to!r}."
-            for name in ("planned_start", "planned_end")
-            if not getattr(change, name)
-        }
-        if missing:
-            raise ValidationError(missing)
-    if to == S.AUTHORIZE and not change.cab_approvers.exists():
-        raise ValidationError(
-            {"cab_approvers": "Name at least one CAB approver before asking for authorization."}
-        )
-    if to == S.SCHEDULED:
-        if change.state == S.AUTHORIZE and _authorization_outcome(change) != "approved":
-            raise ValidationError(
-                {"to": "The CAB has not approved this change yet: every approver must approve."}
-            )
-        conflicts = detect_conflicts(change)
-        if conflicts:
-            if not override:
-                raise ValidationError(
-                    {
-                        "override_conflicts": f"{len(conflicts)} conflict(s): "
-                        + " ".join(c["reason"] for c in conflicts[:5])
-                        + " Schedule with override_conflicts: true and an override_reason to proceed."
-                    }
-                )
-            if not has_role(actor, CHANGE_MANAGER):
-                raise ValidationError({"override_conflicts": "Only change managers may override conflicts."})
-            if not override_reason:
-                raise ValidationError({"override_reason": "Say why the conflicts are acceptable."})
 
-    previous = change.state
-    change = core_services.transition(change, to=to, actor=actor, fields=fields, note=note)
-    _after_move(change, previous=previous, to=to, actor=actor)
+    def check_conflicts(locked: Change) -> None:
+        """Scheduling over conflicts needs a change manager's recorded override."""
+        if to != S.SCHEDULED:
+            return
+        conflicts.extend(detect_conflicts(locked))
+        if not conflicts:
+            return
+        if not override:
+            raise ValidationError(
+                {
+                    "override_conflicts": f"{len(conflicts)} conflict(s): "
+                    + " ".join(c["reason"] for c in conflicts[:5])
+                    + " Schedule with override_conflicts: true and an override_reason to proceed."
+                }
+            )
+        if not has_role(actor, CHANGE_MANAGER):
+            raise ValidationError({"override_conflicts": "Only change managers may override conflicts."})
+        if not override_reason:
+            raise ValidationError({"override_reason": "Say why the conflicts are acceptable."})
+
+    change = core_services.transition(
+        change,
+        to=to,
+        actor=actor,
+        fields=fields,
+        note=note,
+        expected_version=expected_version,
+        before_apply=check_conflicts,
+    )
+    _after_move(change, previous=change.state_before_transition, to=to, actor=actor)
     if conflicts:
         core_services.record_activity(
             change,
@@ -315,29 +288,6 @@ def _after_move(change: Change, *, previous: str, to: str, actor) -> None:
         )
     elif to in (S.NEW, S.CANCELED) and previous == S.AUTHORIZE:
         core_approvals.withdraw_pending(change, stage=change.approval_round)
-    stamp: dict[str, Any] = {}
-    if to == S.REVIEW:
-        stamp["implemented_at"] = timezone.now()
-    elif to == S.CLOSED:
-        stamp["closed_at"] = timezone.now()
-    if stamp:
-        Change.objects.filter(pk=change.pk).update(**stamp)
-        for name, value in stamp.items():
-            setattr(change, name, value)
-
-
-def _authorization_outcome(change: Change) -> str:
-    """approved / rejected / pending for the current round; an emergency change needs one approval."""
-    if change.type == ChangeType.EMERGENCY:
-        states = set(
-            core_approvals.approvals_for(change)
-            .filter(stage=change.approval_round)
-            .values_list("state", flat=True)
-        )
-        if "rejected" in states:
-            return "rejected"
-        return "approved" if "approved" in states else "pending"
-    return core_approvals.stage_outcome(change, change.approval_round)
 
 
 def approval_decided(change: Change, approval, *, actor) -> None:
@@ -349,7 +299,7 @@ def approval_decided(change: Change, approval, *, actor) -> None:
     """
     if change.state != S.AUTHORIZE or approval.stage != change.approval_round:
         return
-    outcome = _authorization_outcome(change)
+    outcome = authorization_outcome(change)
     if outcome == "rejected":
         comment = f": {approval.comment}" if approval.comment else ""
         core_services.transition(

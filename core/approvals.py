@@ -1,83 +1,45 @@
 """Approvals shared by every kind that needs them (service requests, changes).
 
-An Approval row asks one user to decide on one record at one stage. The record's kind decides what a
-decision means by implementing `on_approval_decided(approval, actor)` on its model (a request moves to
+An Approval row (core.models) asks one user to decide on one record at one stage. The record's kind
+decides what a decision means by registering a handler from its AppConfig.ready() (a request moves to
 the next approval stage or to fulfillment; a change is scheduled when every CAB member has approved).
 Everything here locks rows, writes the record's timeline, and publishes `<kind>.approval_decided`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import transaction
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from . import events
 from .choices import ActivityKind
+from .models import Approval, ApprovalState, approver_scope
+from .services import record_activity
+
+__all__ = ["Approval", "ApprovalState", "approver_scope", "register_decision_handler"]
 
 
-class ApprovalState(models.TextChoices):
-    PENDING = "pending", "Pending"  # waiting for the approver
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    CANCELED = "canceled", "No longer needed"  # another approver of the group decided, or the record moved on
+# Each kind that asks for approvals registers what a decision means for it, from its AppConfig.ready()
+# (a request moves to its next stage or to fulfilment; a change is scheduled once the CAB approves).
+DecisionHandler = Callable[..., None]
+_decision_handlers: dict[type, DecisionHandler] = {}
 
 
-class Approval(models.Model):
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
-    object_id = models.BigIntegerField()
-    record = GenericForeignKey("content_type", "object_id")
-    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approvals")
-    stage = models.PositiveSmallIntegerField(default=1)
-    group = models.ForeignKey(
-        "accounts.AssignmentGroup",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        help_text="Set when the approval was asked of a group: the first member to decide decides for it.",
-    )
-    state = models.CharField(max_length=16, choices=ApprovalState.choices, default=ApprovalState.PENDING)
-    comment = models.TextField(blank=True)
-    requested_at = models.DateTimeField(default=timezone.now)
-    decided_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-requested_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["content_type", "object_id", "approver", "stage"],
-                name="approval_unique_approver_stage",
-            )
-        ]
-        indexes = [
-            models.Index(fields=["approver", "state"], name="approval_inbox_idx"),
-            models.Index(fields=["content_type", "object_id", "stage"], name="approval_record_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.approver} on {self.record}: {self.state}"
+def register_decision_handler(model: type, handler: DecisionHandler) -> None:
+    """`handler(record, approval, *, actor)` runs inside decide()'s transaction after each decision."""
+    _decision_handlers[model] = handler
 
 
 def approvals_for(record) -> QuerySet:
     return Approval.objects.filter(
         content_type=ContentType.objects.get_for_model(record), object_id=record.pk
     ).select_related("approver", "group")
-
-
-def approver_scope(model, user) -> Q:
-    """Q for a ticket model: records on which `user` has (or had) an approval to give."""
-    rows = Approval.objects.filter(
-        content_type=ContentType.objects.get_for_model(model), object_id=OuterRef("pk"), approver=user
-    )
-    return Q(Exists(rows))
 
 
 def pending_for(user) -> QuerySet:
@@ -100,8 +62,6 @@ def request_approvals(
     record, *, approvers: Iterable, stage: int = 1, group=None, actor=None
 ) -> list[Approval]:
     """Ask each approver to decide on `record` at `stage`; already-asked approvers are not asked twice."""
-    from .services import record_activity
-
     content_type = ContentType.objects.get_for_model(record)
     created = []
     for approver in approvers:
@@ -138,8 +98,6 @@ def request_approvals(
 @transaction.atomic
 def decide(approval: Approval, *, actor, approve: bool, comment: str = "") -> Approval:
     """Record the approver's decision; refuses non-approvers and second decisions with a clear error."""
-    from .services import record_activity
-
     approval = Approval.objects.select_for_update().get(pk=approval.pk)
     if approval.approver_id != actor.pk:
         raise ValidationError({"approver": "Only the approver named on this approval can decide it."})
@@ -177,7 +135,10 @@ def decide(approval: Approval, *, actor, approve: bool, comment: str = "") -> Ap
         actor=actor,
         data={"decision": approval.state, "stage": approval.stage, "comment": approval.comment},
     )
-    record.on_approval_decided(approval, actor)
+    handler = _decision_handlers.get(record_model)
+    if handler is None:
+        raise LookupError(f"No approval decision handler registered for {record_model.__name__}.")
+    handler(record, approval, actor=actor)
     return approval
 
 

@@ -171,14 +171,65 @@ class TicketBase(models.Model):
         return Q(opened_by=user) | Q(Exists(watchers))
 
     def allowed_moves(self) -> list[str]:
-        return self.workflow.allowed(self.state)
+        """The workflow's moves from the current state, narrowed by its rules for this record."""
+        return self.workflow.allowed_for(self)
 
     @property
     def is_open(self) -> bool:
-        return self.state not in self.workflow.final_states and self.state not in self.workflow.done_states
+        return self.state in self.workflow.open_states
 
     def refresh_derived_fields(self) -> None:
         """Recompute fields derived from others (an incident's priority); called by services before save."""
 
 
-from .approvals import Approval  # noqa: E402,F401  (registers the model with the core app)
+class ApprovalState(models.TextChoices):
+    PENDING = "pending", "Pending"  # waiting for the approver
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    CANCELED = "canceled", "No longer needed"  # another approver of the group decided, or the record moved on
+
+
+class Approval(models.Model):
+    """One user's decision on one record at one approval stage (core.approvals asks and decides)."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.BigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approvals")
+    stage = models.PositiveSmallIntegerField(default=1)
+    group = models.ForeignKey(
+        "accounts.AssignmentGroup",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Set when the approval was asked of a group: the first member to decide decides for it.",
+    )
+    state = models.CharField(max_length=16, choices=ApprovalState.choices, default=ApprovalState.PENDING)
+    comment = models.TextField(blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "approver", "stage"],
+                name="approval_unique_approver_stage",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["approver", "state"], name="approval_inbox_idx"),
+            models.Index(fields=["content_type", "object_id", "stage"], name="approval_record_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.approver} on {self.record}: {self.state}"
+
+
+def approver_scope(model, user) -> Q:
+    """Q for a ticket model: records on which `user` has (or had) an approval to give."""
+    rows = Approval.objects.filter(
+        content_type=ContentType.objects.get_for_model(model), object_id=OuterRef("pk"), approver=user
+    )
+    return Q(Exists(rows))

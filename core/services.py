@@ -7,7 +7,7 @@ after-commit listeners send webhooks, mail and Celery tasks only once the write 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -294,28 +294,6 @@ def _apply_ci_change(ticket: TicketBase, actor, change: dict) -> None:
 
 
 @transaction.atomic
-def link_configuration_items(
-    ticket: TicketBase, *, actor, add: Iterable = (), remove: Iterable = ()
-) -> TicketBase:
-    """Link or unlink CIs, with one timeline row."""
-    ticket = lock(ticket)
-    current = set(ticket.configuration_items.values_list("pk", flat=True))
-    added = sorted({ci.pk for ci in add} - current)
-    removed = sorted({ci.pk for ci in remove} & current)
-    if added or removed:
-        ticket.version += 1
-        ticket.save(update_fields=["version", "updated_at"])
-        _apply_ci_change(ticket, actor, {"added": added, "removed": removed})
-        events.publish(
-            f"{ticket.KIND}.updated",
-            record=ticket,
-            actor=actor,
-            data={"cis": {"added": added, "removed": removed}},
-        )
-    return ticket
-
-
-@transaction.atomic
 def transition(
     ticket: TicketBase,
     *,
@@ -324,28 +302,35 @@ def transition(
     fields: dict[str, Any] | None = None,
     note: str = "",
     expected_version: int | None = None,
+    before_apply: Callable[[TicketBase], None] | None = None,
 ) -> TicketBase:
     """Move a ticket to state `to` if its workflow allows it, setting the fields the move carries.
 
-    Locks the row, checks the move and its required fields, saves, writes the state_change timeline row,
-    then publishes `<kind>.state_changed` (the SLA engine pauses/stops timers in the same transaction;
-    the app's own follow-ups, such as resolving child incidents, live in the app's service).
+    Locks the row, checks the move (the workflow's rules, moves, required fields and guards), runs the
+    caller's `before_apply(locked)` check, sets the fields and the workflow's stamps (resolved_at,
+    closed_at...) in the same UPDATE, writes the state_change timeline row, then publishes
+    `<kind>.state_changed` (the SLA engine pauses/stops timers in the same transaction; the app's own
+    follow-ups, such as resolving child incidents, live in the app's service).
     """
     fields = dict(fields or {})
     ticket = lock(ticket)
     if expected_version is not None and ticket.version != expected_version:
         raise StaleVersion(ticket.version)
     workflow = ticket.workflow
-    workflow.check(ticket.state, to, fields)
+    workflow.check_record(ticket, to, fields)
     allowed_fields = workflow.fields_for(to)
     extra = sorted(set(fields) - set(allowed_fields))
     if extra:
         raise ValidationError({name: f"Not set by a move to {to!r}." for name in extra})
+    if before_apply is not None:
+        before_apply(ticket)
 
     previous = ticket.state
     # The state read under the lock, for apps' follow-ups (a reopen is "resolved → in_progress").
     ticket.state_before_transition = previous
     for name, value in fields.items():
+        setattr(ticket, name, value)
+    for name, value in workflow.after_move(previous, to, timezone.now()).items():
         setattr(ticket, name, value)
     ticket.state = to
     ticket.refresh_derived_fields()

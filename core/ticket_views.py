@@ -219,8 +219,7 @@ class SavedView:
 
 
 def open_states(model: type[TicketBase]) -> list[str]:
-    workflow = model.workflow
-    return [s for s in workflow.states if s not in workflow.final_states | workflow.done_states]
+    return model.workflow.open_states
 
 
 def default_saved_views(model: type[TicketBase]) -> list[SavedView]:

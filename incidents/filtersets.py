@@ -27,7 +27,7 @@ class IncidentFilterSet(TicketFilterSet):
     parent = CharInFilter(field_name="parent__number")
     # The agent list's "SLA state" filter: any timer of the incident in this state.
     sla = filters.ChoiceFilter(choices=TimerState.choices, method="filter_sla_timer_state", label="SLA state")
-    sla_breaching_soon = filters.BooleanFilter(method="filter_breaching_soon", label="SLA due within 1 hour")
+    sla_breaching_soon = filters.BooleanFilter(method="filter_breaching_soon", label="SLA due within 4 hours")
     # Used by the dashboards' links (reports): resolved in a window, reopened, and SLA outcomes.
     resolved_after = DateTimeFilter(field_name="resolved_at", lookup_expr="gte")
     resolved_before = DateTimeFilter(field_name="resolved_at", lookup_expr="lt")

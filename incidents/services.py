@@ -15,6 +15,7 @@ from core import services as core_services
 
 from .choices import IncidentState as S
 from .models import Incident
+from .workflow import INCIDENT_WORKFLOW
 
 
 def _check_parent(incident: Incident | None, parent: Incident | None) -> None:
@@ -97,27 +98,13 @@ def incident_transition(
     note: str = "",
     expected_version: int | None = None,
 ) -> Incident:
-    """Move an incident; stamps resolved_at/closed_at, clears the resolution on reopen, and resolving a
-    parent resolves its open children (each child gets its own timeline row)."""
+    """Move an incident (the workflow stamps resolved_at/closed_at and clears the resolution on
+    reopen); resolving a parent resolves its open children (each child gets its own timeline row)."""
     incident = core_services.transition(
         incident, to=to, actor=actor, fields=fields, note=note, expected_version=expected_version
     )
-    previous_state = incident.state_before_transition  # read under the row lock
-    now = timezone.now()
-    stamp: dict[str, Any] = {}
     if to == S.RESOLVED:
-        stamp["resolved_at"] = now
-    elif to == S.CLOSED:
-        stamp["closed_at"] = now
-    elif to == S.IN_PROGRESS and previous_state == S.RESOLVED:
-        stamp.update(resolved_at=None, resolution_code="", resolution_notes="")
-    if stamp:
-        Incident.objects.filter(pk=incident.pk).update(**stamp)
-        for name, value in stamp.items():
-            setattr(incident, name, value)
-
-    if to == S.RESOLVED:
-        children = incident.children.exclude(state__in=[S.RESOLVED, S.CLOSED, S.CANCELED])
+        children = incident.children.filter(state__in=INCIDENT_WORKFLOW.open_states)
         for child in children.order_by("pk"):
             incident_transition(
                 child,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -34,11 +33,9 @@ from .models import Category, Incident
 OPEN_STATES = open_states(Incident)
 
 
-BREACHING_WITHIN = timedelta(hours=4)
-
-
 def breaching_soon(queryset, user):
-    """Open incidents with a running SLA timer due within four hours (overdue ones first), soonest first:
+    """Open incidents with a running SLA timer due within sla.selectors.BREACHING_SOON (overdue ones
+    first), soonest first:
     the earliest due time is annotated so the view can sort on it."""
     due = (
         Timer.objects.filter(
@@ -49,7 +46,7 @@ def breaching_soon(queryset, user):
         .order_by("due_at")
         .values("due_at")[:1]
     )
-    soon = sla_selectors.breaching_soon(queryset.filter(state__in=OPEN_STATES), within=BREACHING_WITHIN)
+    soon = sla_selectors.breaching_soon(queryset.filter(state__in=OPEN_STATES))
     return soon.annotate(sla_due=Subquery(due))
 
 

@@ -21,4 +21,7 @@ INCIDENT_WORKFLOW = Workflow(
     final_states=frozenset({S.CLOSED, S.CANCELED}),
     done_states=frozenset({S.RESOLVED}),
     labels={value: label for value, label in S.choices},
+    stamps={S.RESOLVED: ("resolved_at",), S.CLOSED: ("closed_at",)},
+    # A reopened incident is worked again: its old resolution no longer describes it.
+    clears={(S.RESOLVED, S.IN_PROGRESS): ("resolved_at", "resolution_code", "resolution_notes")},
 )

@@ -23,11 +23,12 @@ from core.services import record_activity
 from incidents.choices import IncidentState as S
 from incidents.models import Incident
 from incidents.services import incident_create, incident_transition
+from incidents.workflow import INCIDENT_WORKFLOW
 
 from . import conf
 from .models import AlertLink
 
-OPEN_STATES = (S.NEW, S.IN_PROGRESS, S.ON_HOLD)
+OPEN_STATES = INCIDENT_WORKFLOW.open_states
 
 
 @dataclass

@@ -7,16 +7,15 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.roles import AGENT, has_role
 from core import services as core_services
 from core.choices import ActivityKind
+from incidents.services import incident_transition
+from incidents.workflow import INCIDENT_WORKFLOW
 
 from .models import Problem
 from .workflow import ProblemState as S
-
-CLOSED_INCIDENT_STATES = ("resolved", "closed", "canceled")
 
 
 def _require_agent(actor) -> None:
@@ -95,29 +94,15 @@ def problem_transition(
     note: str = "",
     expected_version: int | None = None,
 ) -> Problem:
-    """Move a problem; stamps resolved_at/closed_at. Resolving with `resolve_incidents: true` resolves
-    every linked open incident through incidents.services (each gets its own timeline row and SLA stop)."""
+    """Move a problem (the workflow checks the root cause and stamps resolved_at/closed_at). Resolving
+    with `resolve_incidents: true` resolves every linked open incident through incidents.services (each
+    gets its own timeline row and SLA stop)."""
     _require_agent(actor)
     fields = dict(fields or {})
     resolve_incidents = _as_bool(fields.pop("resolve_incidents", False))
-    if (
-        to == S.RESOLVED
-        and to in problem.allowed_moves()
-        and not (fields.get("root_cause") or problem.root_cause).strip()
-    ):
-        raise ValidationError({"root_cause": "Record the root cause before resolving the problem."})
     problem = core_services.transition(
         problem, to=to, actor=actor, fields=fields, note=note, expected_version=expected_version
     )
-    stamp: dict[str, Any] = {}
-    if to == S.RESOLVED:
-        stamp["resolved_at"] = timezone.now()
-    elif to == S.CLOSED:
-        stamp["closed_at"] = timezone.now()
-    if stamp:
-        Problem.objects.filter(pk=problem.pk).update(**stamp)
-        for name, value in stamp.items():
-            setattr(problem, name, value)
     if to == S.RESOLVED and resolve_incidents:
         resolve_linked_incidents(problem, actor=actor)
     return problem
@@ -132,12 +117,10 @@ def _as_bool(value: Any) -> bool:
 def resolve_linked_incidents(problem: Problem, *, actor) -> list:
     """Resolve the problem's open incidents with code `solved` (or `workaround` for a known error whose
     fix is the workaround) and a note naming the problem."""
-    from incidents.services import incident_transition
-
     resolved = []
     code = "solved"
     notes = f"Resolved with problem {problem.number}. Root cause: {problem.root_cause}".strip()
-    for incident in problem.incidents.exclude(state__in=CLOSED_INCIDENT_STATES).order_by("pk"):
+    for incident in problem.incidents.filter(state__in=INCIDENT_WORKFLOW.open_states).order_by("pk"):
         resolved.append(
             incident_transition(
                 incident,

@@ -1,5 +1,6 @@
 """The problem state machine of SPEC §3."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from core.workflow import Workflow
@@ -16,6 +17,14 @@ class ProblemState(models.TextChoices):
 
 
 S = ProblemState
+
+
+def root_cause_known(problem, to: str, fields: dict) -> None:
+    """A problem is resolved only once its root cause is written down (now or before)."""
+    if to == S.RESOLVED and not (fields.get("root_cause") or problem.root_cause).strip():
+        raise ValidationError({"root_cause": "Record the root cause before resolving the problem."})
+
+
 PROBLEM_WORKFLOW = Workflow(
     initial=S.NEW,
     moves={
@@ -33,4 +42,6 @@ PROBLEM_WORKFLOW = Workflow(
     final_states=frozenset({S.CLOSED, S.CANCELED}),
     done_states=frozenset({S.RESOLVED}),
     labels={value: label for value, label in S.choices},
+    stamps={S.RESOLVED: ("resolved_at",), S.CLOSED: ("closed_at",)},
+    guards=(root_cause_known,),
 )

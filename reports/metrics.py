@@ -374,7 +374,7 @@ def backlog_table(user, f: Filters) -> Table | None:
     rows.sort(key=lambda r: (order[r.kind], names.get(r.group_id, "")))
     for row in rows:
         kind, group_id = row.kind, row.group_id
-        states = rollups.open_states(KINDS[kind].model)
+        states = KINDS[kind].model.workflow.open_states
         name = names.get(group_id, str(group_id))
         cells = [Cell(kind), Cell(name)]
         counts = [getattr(row, column) for column in rollups.AGE_COLUMNS]

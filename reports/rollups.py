@@ -423,11 +423,6 @@ AGE_BUCKETS = [  # (label, min age, max age) of open work; BacklogSnapshot.age_<
 AGE_COLUMNS = [f"age_{i}" for i in range(len(AGE_BUCKETS))]
 
 
-def open_states(model) -> list[str]:
-    workflow = model.workflow
-    return [s for s in workflow.states if s not in workflow.final_states | workflow.done_states]
-
-
 def backlog_select(now: dt.datetime, kinds=None) -> tuple[str, dict]:
     """Open tickets per kind and group, counted per age bucket as of `now`: (kind, group_id, age_0..4).
 
@@ -447,7 +442,7 @@ def backlog_select(now: dt.datetime, kinds=None) -> tuple[str, dict]:
         counts.append(f"count(*) FILTER (WHERE {' AND '.join(conditions)})")
     parts = [
         f"SELECT '{spec.key}' AS kind, assignment_group_id AS group_id, {', '.join(counts)} "
-        f"FROM {spec.table} WHERE state = ANY({_sql_list(open_states(spec.model))}) "
+        f"FROM {spec.table} WHERE state = ANY({_sql_list(spec.model.workflow.open_states)}) "
         "GROUP BY assignment_group_id"
         for spec in (KINDS[k] for k in (kinds or KINDS))
     ]

@@ -17,15 +17,11 @@ from incidents.models import Incident
 from problems.models import Problem
 from requests_app.models import Request, Task
 from sla.models import Timer, TimerState
+from sla.selectors import BREACHING_SOON
 
 HOME_KINDS: tuple[type[TicketBase], ...] = (Incident, Request, Task, Problem)
 LIMIT = 25
-BREACH_SOON = dt.timedelta(hours=4)
-
-
-def _open_states(model) -> list[str]:
-    workflow = model.workflow
-    return [s for s in workflow.states if s not in workflow.final_states | workflow.done_states]
+BREACH_SOON = BREACHING_SOON
 
 
 def _with_timers(queryset):
@@ -55,9 +51,9 @@ def _merge(querysets, key, limit=LIMIT) -> list[TicketBase]:
 def my_open_work(user) -> list[TicketBase]:
     """Open tickets assigned to the user, most urgent priority first."""
     querysets = [
-        _with_timers(visible_tickets(m, user).filter(assigned_to=user, state__in=_open_states(m))).order_by(
-            "priority", "opened_at"
-        )
+        _with_timers(
+            visible_tickets(m, user).filter(assigned_to=user, state__in=m.workflow.open_states)
+        ).order_by("priority", "opened_at")
         for m in HOME_KINDS
     ]
     return _attach_sla(_merge(querysets, key=lambda t: (t.priority, t.opened_at)))
@@ -71,7 +67,7 @@ def group_queue(user) -> list[TicketBase]:
     querysets = [
         _with_timers(
             visible_tickets(m, user).filter(
-                assigned_to__isnull=True, assignment_group_id__in=groups, state__in=_open_states(m)
+                assigned_to__isnull=True, assignment_group_id__in=groups, state__in=m.workflow.open_states
             )
         ).order_by("priority", "opened_at")
         for m in HOME_KINDS
@@ -90,7 +86,7 @@ def breaching_soon(user, within: dt.timedelta = BREACH_SOON) -> list[TicketBase]
             state=TimerState.RUNNING,
             due_at__lte=horizon,
         ).values("object_id")
-        mine = visible_tickets(model, user).filter(pk__in=due, state__in=_open_states(model))
+        mine = visible_tickets(model, user).filter(pk__in=due, state__in=model.workflow.open_states)
         mine = mine.filter(assigned_to=user) | mine.filter(
             assigned_to__isnull=True, assignment_group_id__in=groups
         )

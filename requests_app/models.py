@@ -2,7 +2,7 @@
 
 A catalog item is configuration (edited by catalog managers in the admin form builder); ordering one
 creates one Request whose `variables` hold the answers to the item's typed form. Approvals are the shared
-core.approvals rows; a request reacts to each decision in `on_approval_decided`.
+core.approvals rows; a request reacts to each decision through the handler requests_app.apps registers.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from core.approvals import approver_scope
-from core.models import TicketBase
+from core.models import TicketBase, approver_scope
 from core.numbering import number_field
 
-from .choices import ApprovalRule, RequestState, TaskState, VariableType
+from .choices import ApprovalRule, VariableType
 from .workflow import REQUEST_WORKFLOW, TASK_WORKFLOW
 
 
@@ -166,12 +165,6 @@ class Request(TicketBase):
         """Opened, watched, requested for them, or theirs to approve."""
         return super().requester_scope(user) | Q(requested_for=user) | approver_scope(cls, user)
 
-    def on_approval_decided(self, approval, actor) -> None:
-        """Called by core.approvals.decide inside its transaction."""
-        from .services import request_approval_decided
-
-        request_approval_decided(self, approval=approval, actor=actor)
-
     @property
     def beneficiary(self):
         return self.requested_for or self.opened_by
@@ -201,14 +194,6 @@ class Task(TicketBase):
         """A requester may follow the tasks of a request they opened or that is for them."""
         return super().requester_scope(user) | Q(request__opened_by=user) | Q(request__requested_for=user)
 
-    @property
-    def is_open(self) -> bool:
-        return self.state not in (TaskState.DONE, TaskState.CANCELED)
 
-
-OPEN_REQUEST_STATES = [
-    RequestState.SUBMITTED,
-    RequestState.PENDING_APPROVAL,
-    RequestState.APPROVED,
-    RequestState.IN_FULFILLMENT,
-]
+# The portal's "my open requests"; the workflow decides which states are open.
+OPEN_REQUEST_STATES = REQUEST_WORKFLOW.open_states

@@ -2,7 +2,7 @@
 
 The request's state is never written directly by a person except for the manual moves (fulfil a request
 without tasks, close, cancel): submission, approval stages, task creation and automatic fulfilment follow
-from the order, the approvers' decisions (core.approvals.decide → Request.on_approval_decided) and the
+from the order, the approvers' decisions (core.approvals.decide → request_approval_decided, registered in requests_app.apps) and the
 tasks' own moves. Each write is atomic, goes through core.services (timeline + events) and takes `actor`.
 """
 
@@ -13,7 +13,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from core import approvals as core_approvals
 from core import events
@@ -152,7 +151,7 @@ def _start_fulfilment(request: Request, *, actor, note: str = "") -> Request:
     return request
 
 
-def request_approval_decided(request: Request, *, approval, actor) -> None:
+def request_approval_decided(request: Request, approval, *, actor) -> None:
     """React to one decision (runs inside core.approvals.decide's transaction).
 
     A rejection rejects the request and withdraws the other pending approvals; the last approval of a
@@ -187,7 +186,6 @@ def request_approval_decided(request: Request, *, approval, actor) -> None:
         )
         return
     request = core_services.transition(request, to=RequestState.APPROVED, actor=actor, note=approval.comment)
-    Request.objects.filter(pk=request.pk).update(approved_at=timezone.now())
     _start_fulfilment(request, actor=actor)
 
 
@@ -212,15 +210,9 @@ def request_transition(
                 f"Allowed by hand here: {sorted(set(request.allowed_moves()) & REQUEST_MANUAL_MOVES)}."
             }
         )
-    if (
-        to == RequestState.FULFILLED
-        and request.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELED]).exists()
-    ):
-        raise ValidationError({"to": "Some fulfillment tasks are still open; finish or cancel them first."})
     request = core_services.transition(
         request, to=to, actor=actor, fields=fields, note=note, expected_version=expected_version
     )
-    _stamp(request, to)
     if to == RequestState.CANCELED:
         core_approvals.withdraw_pending(request)
         for task in request.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELED]).order_by(
@@ -230,14 +222,6 @@ def request_transition(
                 task, to=TaskState.CANCELED, actor=actor, note=f"Request {request.number} was canceled."
             )
     return request
-
-
-def _stamp(request: Request, to: str) -> None:
-    now = timezone.now()
-    stamp = {RequestState.FULFILLED: "fulfilled_at", RequestState.CLOSED: "closed_at"}.get(to)
-    if stamp:
-        Request.objects.filter(pk=request.pk).update(**{stamp: now})
-        setattr(request, stamp, now)
 
 
 @transaction.atomic
@@ -250,12 +234,12 @@ def task_transition(
     note: str = "",
     expected_version: int | None = None,
 ) -> Task:
-    """Move a task; when the last open task of a request is done, the request becomes fulfilled."""
+    """Move a task (the workflow stamps closed_at); when the last open task of a request is done, the
+    request becomes fulfilled."""
     task = core_services.transition(
         task, to=to, actor=actor, fields=fields, note=note, expected_version=expected_version
     )
     if to in (TaskState.DONE, TaskState.CANCELED):
-        Task.objects.filter(pk=task.pk).update(closed_at=timezone.now())
         _maybe_fulfil(task.request_id, actor=actor)
     return task
 
@@ -266,10 +250,9 @@ def _maybe_fulfil(request_id: int, *, actor) -> None:
         return
     states = set(request.tasks.values_list("state", flat=True))
     if states and states <= {TaskState.DONE, TaskState.CANCELED} and TaskState.DONE in states:
-        request = core_services.transition(
+        core_services.transition(
             request, to=RequestState.FULFILLED, actor=actor, note="Every fulfillment task is done."
         )
-        _stamp(request, RequestState.FULFILLED)
 
 
 def request_update(

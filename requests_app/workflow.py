@@ -1,9 +1,18 @@
 """The request and fulfillment task state machines of SPEC §3."""
 
+from django.core.exceptions import ValidationError
+
 from core.workflow import Workflow
 
 from .choices import RequestState as R
 from .choices import TaskState as T
+
+
+def tasks_finished(request, to: str, fields: dict) -> None:
+    """A request is fulfilled only when none of its fulfillment tasks is still open."""
+    if to == R.FULFILLED and request.tasks.exclude(state__in=[T.DONE, T.CANCELED]).exists():
+        raise ValidationError({"to": "Some fulfillment tasks are still open; finish or cancel them first."})
+
 
 REQUEST_WORKFLOW = Workflow(
     initial=R.SUBMITTED,
@@ -20,6 +29,8 @@ REQUEST_WORKFLOW = Workflow(
     final_states=frozenset({R.CLOSED, R.REJECTED, R.CANCELED}),
     done_states=frozenset({R.FULFILLED}),
     labels={value: label for value, label in R.choices},
+    stamps={R.APPROVED: ("approved_at",), R.FULFILLED: ("fulfilled_at",), R.CLOSED: ("closed_at",)},
+    guards=(tasks_finished,),
 )
 
 # Moves a person may ask for through the transition action. The others follow from approvals and tasks
@@ -36,4 +47,5 @@ TASK_WORKFLOW = Workflow(
     },
     final_states=frozenset({T.DONE, T.CANCELED}),
     labels={value: label for value, label in T.choices},
+    stamps={T.DONE: ("closed_at",), T.CANCELED: ("closed_at",)},
 )

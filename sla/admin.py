@@ -25,7 +25,7 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
 
 @admin.register(SLADefinition)
 class SLADefinitionAdmin(admin.ModelAdmin):
-    """`clean()` runs sla.services.validate_definition, so the admin refuses what the API refuses."""
+    """`clean()` runs sla.validation.validate_definition, so the admin refuses what the API refuses."""
 
     list_display = ["name", "applies_to", "target", "duration", "calendar", "active"]
     list_filter = ["applies_to", "target", "active"]

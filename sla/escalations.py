@@ -30,8 +30,9 @@ from core import services as core_services
 from core.choices import ActivityKind
 from core.models import TicketBase
 
+from .choices import BREACH_STAGE, EscalationAction
 from .engine import ensure_breach_event, pending_instants, recompute, schedule_check
-from .models import BREACH_STAGE, Escalation, EscalationAction, Timer, TimerState
+from .models import Escalation, Timer, TimerState
 
 logger = logging.getLogger(__name__)
 

@@ -19,6 +19,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .calendar import DAY, Calendar
+from .choices import BREACH_STAGE, EscalationAction  # noqa: F401  (also importable from here)
+from .validation import validate_definition
 
 
 def default_pause_states() -> list[str]:
@@ -48,17 +50,6 @@ class TimerState(models.TextChoices):
     MET = "met", "Met"  # stopped before its due time
     BREACHED = "breached", "Breached"  # its due time passed while running (final)
     CANCELED = "canceled", "Canceled"  # the ticket was canceled, or the definition stopped applying
-
-
-class EscalationAction(models.TextChoices):
-    NOTIFY_ASSIGNEE = "notify_assignee", "Notify the assignee"
-    NOTIFY_GROUP = "notify_group", "Notify the assignment group"
-    NOTIFY_MANAGER = "notify_manager", "Notify the group's manager"
-    REASSIGN = "reassign", "Reassign to a group"  # needs "group"
-    RAISE_PRIORITY = "raise_priority", "Raise the priority by one step"
-
-
-BREACH_STAGE = 100  # the stage number of the breach itself; warnings use their threshold percent
 
 
 class BusinessCalendar(models.Model):
@@ -153,7 +144,7 @@ class SLADefinition(models.Model):
     `conditions` maps a field (priority, category, catalog_item, assignment_group, ci_class) to the
     accepted values; every named field must match. `escalations` is a list of
     `{"at": <threshold or 100>, "action": EscalationAction, "group": name (reassign only)}`.
-    Validation lives in `sla.services.validate_definition` (shared by the admin and the API).
+    Validation lives in `sla.validation.validate_definition` (shared by the admin and the API).
     """
 
     name = models.CharField(max_length=120, unique=True)
@@ -180,8 +171,6 @@ class SLADefinition(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from .services import validate_definition
-
         validate_definition(self)
 
     def get_calendar(self) -> Calendar:

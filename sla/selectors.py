@@ -34,7 +34,12 @@ def filter_by_sla_state(queryset: QuerySet, state: str) -> QuerySet:
     return queryset.filter(Exists(_timers_of(queryset).filter(state=state)))
 
 
-def breaching_soon(queryset: QuerySet, *, within: timedelta = timedelta(hours=1), now=None) -> QuerySet:
+# "Breaching soon" everywhere (the API filter, the incident list's saved view, the agent home, the SLA
+# queue's default): a running timer due within this window. Four hours leaves a shift time to act.
+BREACHING_SOON = timedelta(hours=4)
+
+
+def breaching_soon(queryset: QuerySet, *, within: timedelta = BREACHING_SOON, now=None) -> QuerySet:
     """Tickets with a running timer due within `within` (overdue ones not yet marked included)."""
     now = now or timezone.now()
     return queryset.filter(

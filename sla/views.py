@@ -13,6 +13,8 @@ from accounts.roles import is_workspace_user
 from . import selectors
 from .models import SLADefinition
 
+BREACHING_HOURS = int(selectors.BREACHING_SOON.total_seconds() // 3600)
+
 
 def _workspace_only(request) -> None:
     if not is_workspace_user(request.user):
@@ -33,8 +35,8 @@ def breaching_soon(request):
     """Running timers due within the next few hours on tickets this user may see, soonest first."""
     _workspace_only(request)
     try:
-        hours = max(1, min(72, int(request.GET.get("hours", 4))))
+        hours = max(1, min(72, int(request.GET.get("hours", BREACHING_HOURS))))
     except ValueError:
-        hours = 4
+        hours = BREACHING_HOURS
     rows = selectors.breaching_queue(request.user, within=timedelta(hours=hours))
     return render(request, "sla/breaching_soon.html", {"rows": rows, "hours": hours})

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from core.api.field_cache import PrebuiltFieldsMixin
 from sla.models import BusinessCalendar, Holiday, SLADefinition, Timer, WorkingHours
-from sla.services import validate_definition
+from sla.validation import validate_definition
 
 
 class TimerSerializer(PrebuiltFieldsMixin, serializers.ModelSerializer):

@@ -24,7 +24,7 @@ def live_backlog(now):
                 cond &= Q(opened_at__gt=now - hi)
             aggregates[f"age_{i}"] = Count("pk", filter=cond)
         rows = (
-            spec.model.objects.filter(state__in=rollups.open_states(spec.model))
+            spec.model.objects.filter(state__in=spec.model.workflow.open_states)
             .values("assignment_group_id")
             .annotate(**aggregates)
             .order_by()
