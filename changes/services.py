@@ -19,6 +19,7 @@ from accounts.roles import AGENT, CAB_MEMBER, CHANGE_MANAGER, has_role
 from core import approvals as core_approvals
 from core import services as core_services
 from core.choices import ActivityKind
+from core.ticket_services import register_ticket_services
 
 from . import risk as risk_questionnaire
 from .choices import ChangeState as S
@@ -375,3 +376,6 @@ def template_save(*, actor, template: ChangeTemplate | None = None, data: dict[s
     template.full_clean()
     template.save()
     return template
+
+
+register_ticket_services(Change, create=change_create, update=change_update, transition=change_transition)

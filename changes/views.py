@@ -49,8 +49,6 @@ class ChangeListView(TicketListView):
         Column("planned_start", "Planned start"),
         *DEFAULT_COLUMNS[2:],
     ]
-    update_service = staticmethod(services.change_update)
-    transition_service = staticmethod(services.change_transition)
 
     def get_saved_views(self):
         views = default_saved_views(Change)
@@ -90,7 +88,6 @@ class ChangeListView(TicketListView):
 class ChangeDetailView(TicketDetailView):
     model = Change
     detail_select_related = ("assignment_group", "assigned_to", "opened_by", "problem", "template")
-    transition_service = staticmethod(services.change_transition)
     detail_extra_template = "changes/_detail_extra.html"
     detail_fields = [
         ("Type", "get_type_display"),
@@ -137,13 +134,11 @@ class ChangeDetailView(TicketDetailView):
 class ChangeCreateView(TicketCreateView):
     model = Change
     form_class = ChangeForm
-    create_service = staticmethod(services.change_create)
 
 
 class ChangeEditView(TicketEditView):
     model = Change
     form_class = ChangeForm
-    update_service = staticmethod(services.change_update)
 
 
 @login_required

@@ -10,18 +10,15 @@ A ticket app plugs in by subclassing and wiring the URLs with `ticket_urlpattern
 
     class ProblemDetailView(TicketDetailView):
         model = Problem
-        transition_service = staticmethod(services.problem_transition)   # optional; core's by default
         detail_extra_template = "problems/_detail_extra.html"            # optional side panel
 
     class ProblemCreateView(TicketCreateView):
         model = Problem
-        form_class = ProblemForm                 # a ModelForm; cleaned_data goes to create_service
-        create_service = staticmethod(services.problem_create)
+        form_class = ProblemForm                 # a ModelForm; cleaned_data goes to the create service
 
     class ProblemEditView(TicketEditView):
         model = Problem
         form_class = ProblemForm
-        update_service = staticmethod(services.problem_update)
 
     # problems/urls.py
     urlpatterns = ticket_urlpatterns(
@@ -29,7 +26,9 @@ A ticket app plugs in by subclassing and wiring the URLs with `ticket_urlpattern
         create_view=ProblemCreateView, edit_view=ProblemEditView,
     )
 
-That yields the URL names `<kind>-list`, `-create`, `-detail`, `-edit`, `-transition`, `-comment`,
+Every write goes through the services problems/services.py declares with
+`register_ticket_services(Problem, create=..., update=..., transition=...)` (core.ticket_services); the
+API's TicketViewSet reads the same declaration. That yields the URL names `<kind>-list`, `-create`, `-detail`, `-edit`, `-transition`, `-comment`,
 `-attach`, `-watch` (kind = `Model.KIND`). Every page reads through core.selectors (404 for hidden records)
 and writes through services; the transition page also serves an htmx partial, comments are posted in place.
 List pages run a fixed number of queries whatever the page size: columns render from `select_related`
@@ -66,6 +65,7 @@ from .choices import Priority
 from .exceptions import IllegalTransition, StaleVersion
 from .forms import AttachmentForm, BulkActionForm, CommentForm, TransitionForm, agent_users
 from .models import TicketBase
+from .ticket_services import TicketServices, services_for
 
 STALE_MESSAGE = (
     "This record was changed by someone else since you opened it (now version {version}). "
@@ -253,10 +253,11 @@ class TicketViewMixin(LoginRequiredMixin):
 
     model: ClassVar[type[TicketBase]]
     detail_select_related: ClassVar[tuple[str, ...]] = ("assignment_group", "assigned_to", "opened_by")
-    # Services: defaults are core's; apps with follow-ups (resolve children...) point at their own.
-    create_service: ClassVar[Callable[..., TicketBase] | None] = None
-    update_service: ClassVar[Callable[..., TicketBase]] = staticmethod(services.update_ticket)
-    transition_service: ClassVar[Callable[..., TicketBase]] = staticmethod(services.transition)
+
+    @property
+    def ticket_services(self) -> TicketServices:
+        """The services the app declared for this kind (core.ticket_services); the API uses the same."""
+        return services_for(self.model)
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not is_workspace_user(request.user):
@@ -505,11 +506,11 @@ class TicketListView(TicketViewMixin, View):
             changes["assignment_group"] = form.cleaned_data["assignment_group"]
         if form.cleaned_data.get("assigned_to"):
             changes["assigned_to"] = form.cleaned_data["assigned_to"]
-        type(self).update_service(record, actor=self.request.user, changes=changes)
+        self.ticket_services.update(record, actor=self.request.user, changes=changes)
 
     def bulk_transition(self, record: TicketBase, form: BulkActionForm) -> None:
         to = form.cleaned_data["to"]
-        type(self).transition_service(
+        self.ticket_services.transition(
             record,
             to=to,
             actor=self.request.user,
@@ -693,7 +694,7 @@ class TicketTransitionView(TicketDetailView):
         form = TransitionForm(request.POST, record=record, to=to)
         if form.is_valid():
             try:
-                type(self).transition_service(
+                self.ticket_services.transition(
                     record,
                     to=to,
                     actor=request.user,
@@ -735,7 +736,7 @@ class TicketFormViewBase(TicketViewMixin, View):
 
 
 class TicketCreateView(TicketFormViewBase):
-    """Open a record through `create_service(actor=..., **form.cleaned_data)`."""
+    """Open a record through the kind's create service (`create(actor=..., **form.cleaned_data)`)."""
 
     def get(self, request):
         return self.render_form(self.form_class(**self.form_kwargs()))
@@ -744,7 +745,7 @@ class TicketCreateView(TicketFormViewBase):
         form = self.form_class(request.POST, **self.form_kwargs())
         if form.is_valid():
             try:
-                record = type(self).create_service(actor=request.user, **self.service_data(form))
+                record = self.ticket_services.create(actor=request.user, **self.service_data(form))
             except ValidationError as error:
                 apply_service_error(form, error)
             else:
@@ -757,7 +758,7 @@ class TicketCreateView(TicketFormViewBase):
 
 
 class TicketEditView(TicketFormViewBase):
-    """Edit through `update_service(record, actor, changes, expected_version, configuration_items)`; the
+    """Edit through the kind's update service (record, actor, changes, expected_version, CIs); the
     form's hidden `version` makes a concurrent edit fail loudly instead of overwriting."""
 
     def get(self, request, number: str):
@@ -773,7 +774,7 @@ class TicketEditView(TicketFormViewBase):
             data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
             cis = data.pop("configuration_items", None)
             try:
-                type(self).update_service(
+                self.ticket_services.update(
                     record,
                     actor=request.user,
                     changes=data,
@@ -803,7 +804,6 @@ def ticket_urlpatterns(
     kind = model.KIND
     attrs = {
         "model": model,
-        "transition_service": detail_view.transition_service,
         "detail_select_related": detail_view.detail_select_related,
     }
     number = "<str:number>"

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import services as core_services
+from core.ticket_services import register_ticket_services
 
 from .choices import IncidentState as S
 from .models import Incident
@@ -143,3 +144,8 @@ def close_resolved_incidents(*, now=None) -> int:
             )
             closed += 1
     return closed
+
+
+register_ticket_services(
+    Incident, create=incident_create, update=incident_update, transition=incident_transition
+)

@@ -25,7 +25,6 @@ from problems.services import link_incidents
 from sla import selectors as sla_selectors
 from sla.models import Timer, TimerState
 
-from . import services
 from .filtersets import IncidentFilterSet
 from .forms import IncidentForm, NumberField
 from .models import Category, Incident
@@ -83,8 +82,6 @@ class IncidentListView(TicketListView):
         Column("major", "Major", render="bool"),
     ]
     list_select_related = ("assignment_group", "assigned_to", "caller", "category")
-    update_service = staticmethod(services.incident_update)
-    transition_service = staticmethod(services.incident_transition)
     bulk_actions = [*TicketListView.bulk_actions, ("add_to_problem", "Add to problem")]
 
     def get_saved_views(self):
@@ -137,7 +134,6 @@ class IncidentDetailView(TicketDetailView):
         "parent",
         "problem",
     )
-    transition_service = staticmethod(services.incident_transition)
     detail_extra_template = "incidents/_detail_extra.html"
     # The live SLA timers panel comes from the sla app (templates/sla/ticket_timers.html).
     detail_fields = [
@@ -206,10 +202,8 @@ def _ci_url(pk: int) -> str | None:
 class IncidentCreateView(TicketCreateView):
     model = Incident
     form_class = IncidentForm
-    create_service = staticmethod(services.incident_create)
 
 
 class IncidentEditView(TicketEditView):
     model = Incident
     form_class = IncidentForm
-    update_service = staticmethod(services.incident_update)

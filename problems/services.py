@@ -11,6 +11,7 @@ from django.db import transaction
 from accounts.roles import AGENT, has_role
 from core import services as core_services
 from core.choices import ActivityKind
+from core.ticket_services import register_ticket_services
 from incidents.services import incident_transition
 from incidents.workflow import INCIDENT_WORKFLOW
 
@@ -225,3 +226,6 @@ def publish_known_error(problem: Problem, *, actor):
         data={"kind": "article", "action": "published", "number": article.number},
     )
     return article
+
+
+register_ticket_services(Problem, create=problem_create, update=problem_update, transition=problem_transition)

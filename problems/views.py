@@ -34,8 +34,6 @@ class ProblemListView(TicketListView):
     model = Problem
     filterset_class = ProblemFilterSet
     columns = [*DEFAULT_COLUMNS, Column("known_error", "Known error", render="bool")]
-    update_service = staticmethod(services.problem_update)
-    transition_service = staticmethod(services.problem_transition)
 
     def get_saved_views(self):
         views = default_saved_views(Problem)
@@ -67,7 +65,6 @@ class ProblemListView(TicketListView):
 
 class ProblemDetailView(TicketDetailView):
     model = Problem
-    transition_service = staticmethod(services.problem_transition)
     detail_extra_template = "problems/_detail_extra.html"
     detail_fields = [
         ("Known error", "known_error"),
@@ -144,10 +141,8 @@ class ProblemPublishView(ProblemDetailView):
 class ProblemCreateView(TicketCreateView):
     model = Problem
     form_class = ProblemForm
-    create_service = staticmethod(services.problem_create)
 
 
 class ProblemEditView(TicketEditView):
     model = Problem
     form_class = ProblemForm
-    update_service = staticmethod(services.problem_update)

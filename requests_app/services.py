@@ -17,6 +17,7 @@ from django.db import transaction
 from core import approvals as core_approvals
 from core import events
 from core import services as core_services
+from core.ticket_services import register_ticket_services
 
 from .choices import ApprovalRule, RequestState, TaskState
 from .models import CatalogItem, Request, Task
@@ -265,3 +266,7 @@ def request_update(
         expected_version=expected_version,
         configuration_items=configuration_items,
     )
+
+
+register_ticket_services(Request, create=request_create, update=request_update, transition=request_transition)
+register_ticket_services(Task, transition=task_transition)

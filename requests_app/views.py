@@ -17,7 +17,7 @@ from accounts.roles import AGENT, CHANGE_MANAGER, has_role
 from core import approvals as core_approvals
 from core.ticket_views import DEFAULT_COLUMNS, Column, TicketDetailView, TicketListView
 
-from . import inbox, services
+from . import inbox
 from .filtersets import RequestFilterSet, TaskFilterSet
 from .models import Request, Task
 from .variables import display_rows
@@ -34,13 +34,10 @@ class RequestListView(TicketListView):
         *DEFAULT_COLUMNS[2:],
     ]
     list_select_related = ("assignment_group", "assigned_to", "catalog_item", "opened_by")
-    update_service = staticmethod(services.request_update)
-    transition_service = staticmethod(services.request_transition)
 
 
 class RequestDetailView(TicketDetailView):
     model = Request
-    transition_service = staticmethod(services.request_transition)
     detail_select_related = (*TicketDetailView.detail_select_related, "catalog_item", "requested_for")
     detail_extra_template = "requests_app/_request_extra.html"
 
@@ -67,12 +64,10 @@ class TaskListView(TicketListView):
         *DEFAULT_COLUMNS[2:],
     ]
     list_select_related = ("assignment_group", "assigned_to", "request")
-    transition_service = staticmethod(services.task_transition)
 
 
 class TaskDetailView(TicketDetailView):
     model = Task
-    transition_service = staticmethod(services.task_transition)
     detail_select_related = (*TicketDetailView.detail_select_related, "request", "request__catalog_item")
     detail_extra_template = "requests_app/_task_extra.html"
 

@@ -20,30 +20,12 @@ class ChangeViewSet(TicketViewSet):
     model = Change
     serializer_class = ChangeSerializer
     filterset_class = ChangeFilterSet
-    create_service = services.change_create
     list_select_related = (*TicketViewSet.list_select_related, "problem", "template")
     list_prefetch_related = (
         *TicketViewSet.list_prefetch_related,
         "cab_approvers",
         Prefetch("approvals", queryset=Approval.objects.select_related("approver")),
     )
-
-    def perform_update_service(self, record, data, version):
-        cis = data.pop("configuration_items", None)
-        approvers = data.pop("cab_approvers", None)
-        return services.change_update(
-            record,
-            actor=self.request.user,
-            changes=data,
-            expected_version=version,
-            configuration_items=cis,
-            cab_approvers=approvers,
-        )
-
-    def perform_transition(self, record, to, fields, note, version):
-        return services.change_transition(
-            record, to=to, actor=self.request.user, fields=fields, note=note, expected_version=version
-        )
 
     @extend_schema(
         responses=inline_serializer(

@@ -7,8 +7,6 @@ If-Match, 404 for what the user may not see) is implemented once here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
@@ -21,6 +19,7 @@ from rest_framework.response import Response
 from core import selectors, services
 from core.exceptions import StaleVersion
 from core.models import TicketBase
+from core.ticket_services import TicketServices, services_for
 
 from .serializers import (
     LISTED_RELATIONS,
@@ -57,7 +56,6 @@ class TicketViewSet(
     """Base for incidents, requests, tasks, problems and changes. Tickets are never deleted: cancel them."""
 
     model: type[TicketBase]
-    create_service: Callable[..., TicketBase]  # the app's `<kind>_create(*, actor, ...)` service
     lookup_field = "number"
     lookup_value_regex = "[A-Za-z]{2,4}[0-9]+"
     list_select_related: tuple[str, ...] = ("assignment_group", "assigned_to", "opened_by")
@@ -103,14 +101,18 @@ class TicketViewSet(
         self.check_object_permissions(self.request, record)
         return record
 
-    # --- create and update go through the app's services -------------------------------------------
+    # --- every write goes through the services the app declared (core.ticket_services) ------------------
+    @property
+    def ticket_services(self) -> TicketServices:
+        return services_for(self.model)
+
     def perform_create_service(self, data: dict) -> TicketBase:
-        """Open the record through the app's create service (`create_service`, keyword-only, with actor)."""
-        return type(self).create_service(actor=self.request.user, **data)
+        """Open the record through the app's create service (keyword-only, with actor)."""
+        return self.ticket_services.create(actor=self.request.user, **data)
 
     def perform_update_service(self, record: TicketBase, data: dict, version: int | None) -> TicketBase:
         cis = data.pop("configuration_items", None)
-        return services.update_ticket(
+        return self.ticket_services.update(
             record, actor=self.request.user, changes=data, expected_version=version, configuration_items=cis
         )
 
@@ -140,8 +142,7 @@ class TicketViewSet(
 
     # --- actions every ticket has ---------------------------------------------------------------------
     def perform_transition(self, record: TicketBase, to: str, fields: dict, note: str, version: int | None):
-        """Subclasses route to their app's transition service when moves have follow-ups."""
-        return services.transition(
+        return self.ticket_services.transition(
             record, to=to, actor=self.request.user, fields=fields, note=note, expected_version=version
         )
 

@@ -20,7 +20,6 @@ class ProblemViewSet(TicketViewSet):
     model = Problem
     serializer_class = ProblemSerializer
     filterset_class = ProblemFilterSet
-    create_service = services.problem_create
     list_prefetch_related = (
         *TicketViewSet.list_prefetch_related,
         Prefetch(
@@ -28,17 +27,6 @@ class ProblemViewSet(TicketViewSet):
         ),
         Prefetch("changes", queryset=Change.objects.only("id", "number", "problem_id").order_by("number")),
     )
-
-    def perform_update_service(self, record, data, version):
-        cis = data.pop("configuration_items", None)
-        return services.problem_update(
-            record, actor=self.request.user, changes=data, expected_version=version, configuration_items=cis
-        )
-
-    def perform_transition(self, record, to, fields, note, version):
-        return services.problem_transition(
-            record, to=to, actor=self.request.user, fields=fields, note=note, expected_version=version
-        )
 
     def _incidents(self, request) -> list:
         data = IncidentNumbersSerializer(data=request.data)
