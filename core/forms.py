@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
@@ -63,8 +64,7 @@ class ConfigurationItemsField(forms.CharField):
         return value
 
     def clean(self, value):
-        from cmdb.models import ConfigurationItem
-
+        ConfigurationItem = apps.get_model("cmdb", "ConfigurationItem")  # noqa: N806  (cmdb builds on core)
         value = super().clean(value)
         tokens = [t for t in re.split(r"[\s,]+", value or "") if t]
         bad = [t for t in tokens if not t.isdigit()]

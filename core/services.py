@@ -275,8 +275,7 @@ def _ci_change(ticket: TicketBase, configuration_items: Iterable | None) -> dict
 
 
 def _apply_ci_change(ticket: TicketBase, actor, change: dict) -> None:
-    from cmdb.models import ConfigurationItem
-
+    ConfigurationItem = ticket.configuration_items.model  # noqa: N806  (cmdb's model; cmdb builds on core)
     ticket.configuration_items.add(*change["added"])
     ticket.configuration_items.remove(*change["removed"])
     names = dict(

@@ -63,6 +63,7 @@ from core.templatetags.itsm_ui import priority_badge, sla_badge, state_badge
 from . import selectors, services
 from .choices import Priority
 from .exceptions import IllegalTransition, StaleVersion
+from .extensions import provided
 from .forms import AttachmentForm, BulkActionForm, CommentForm, TransitionForm, agent_users
 from .models import TicketBase
 from .ticket_services import TicketServices, services_for
@@ -137,8 +138,7 @@ class Column:
 def most_urgent_timer(record) -> dict | None:
     """The list row's SLA: its most urgent timer (running or breached first, soonest due), from the
     page's prefetched timers."""
-    from sla.selectors import ticket_timers
-
+    ticket_timers = provided("ticket_timers")
     timers = ticket_timers(record)
     return timers[0] if timers else None
 

@@ -22,5 +22,5 @@ urlpatterns = [
     path("sla/", include("sla.urls")),
     path("integrations/", include("integrations.urls")),
     path("reports/", include("reports.urls")),
-    path("", include("core.urls")),
+    path("", include("itsm.workspace_urls")),
 ]

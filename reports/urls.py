@@ -1,4 +1,4 @@
-"""Dashboards and reports, mounted at /reports/ (the agent home is routed from core/urls.py)."""
+"""Dashboards and reports, mounted at /reports/ (the agent home is routed from itsm/workspace_urls.py)."""
 
 from django.urls import path
 

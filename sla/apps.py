@@ -12,3 +12,12 @@ class SlaConfig(AppConfig):
         from .engine import on_ticket_change
 
         events.on_change(on_ticket_change)
+
+        # What core shows of SLAs on every ticket: the list row's countdown and the API's `sla_timers`.
+        from core.extensions import provide
+
+        from .api.serializers import TimerSerializer
+        from .selectors import ticket_timers
+
+        provide("ticket_timers", ticket_timers)
+        provide("timer_serializer", TimerSerializer)

@@ -1,9 +1,11 @@
 """Serializer fields shared by every resource: users and groups by name, CIs by id."""
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from accounts.models import AssignmentGroup
+from core.extensions import provided
 
 
 class NamedRelatedField(serializers.SlugRelatedField):
@@ -63,15 +65,11 @@ class VisibleTicketField(NamedRelatedField):
 
 
 class VisibleCIField(serializers.PrimaryKeyRelatedField):
-    """A CI id, resolved only among the CIs the caller may read (cmdb.selectors.visible_cis)."""
+    """A CI id, resolved only among the CIs the caller may read (`visible_cis`, provided by cmdb)."""
 
     def get_queryset(self):
-        from cmdb.selectors import visible_cis
-
         request = self.context.get("request")
         user = request.user if request else None
         if user is None or not user.is_authenticated:
-            from cmdb.models import ConfigurationItem
-
-            return ConfigurationItem.objects.none()
-        return visible_cis(user)
+            return apps.get_model("cmdb", "ConfigurationItem").objects.none()
+        return provided("visible_cis")(user)

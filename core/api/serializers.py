@@ -7,9 +7,9 @@ A ticket serializer lists users and groups by name and CIs by id (SPEC §3); `?b
 from django.urls import reverse
 from rest_framework import serializers
 
+from core.extensions import provided
 from core.models import Activity, Attachment
 from core.selectors import can_see_all
-from sla.api.serializers import TimerSerializer
 
 from .field_cache import PrebuiltFieldsMixin
 from .fields import GroupNameField, UsernameField, VisibleCIField
@@ -102,7 +102,7 @@ class TicketSerializer(PrebuiltFieldsMixin, serializers.ModelSerializer):
     opened_by = serializers.CharField(source="opened_by.username", read_only=True)
     configuration_items = ListedCIsField(child_relation=VisibleCIField(), required=False)
     url = serializers.SerializerMethodField()
-    sla_timers = ListedTimersSerializer(child=TimerSerializer(), read_only=True)
+    sla_timers = ListedTimersSerializer(child=provided("timer_serializer")(), read_only=True)
 
     common_fields = [
         "number",

@@ -1,4 +1,7 @@
-"""Shared workspace pages that belong to no single app."""
+"""Shared workspace pages that belong to no single app: the agent home (reports) and the search (knowledge).
+
+Wired here, with the project, because core builds under those apps and imports none of them.
+"""
 
 from django.urls import path
 
