@@ -1,7 +1,7 @@
 """Per-process caches of the small configuration tables every ticket write reads (SLA definitions,
 webhook subscriptions), kept exact across processes by one stamp in the shared cache (Redis).
 
-Why: each create used to query these tables although they change a few times a year. A process keeps
+Why: every create reads these tables although they change a few times a year. A process keeps
 what it loaded together with the stamp it saw; any committed change to a watched model sets a new stamp
 (after commit, so other processes never load uncommitted rows), and every process reloads on its next
 read. The stamp is read once per transaction, so a write reading several caches costs one Redis GET.

@@ -163,10 +163,6 @@ def highlight(raw: str | None) -> SafeString:
     return mark_safe(text.replace(HL_START, "<mark>").replace(HL_STOP, "</mark>"))  # noqa: S308
 
 
-def plain_snippet(raw: str | None) -> str:
-    return (raw or "").replace(HL_START, "").replace(HL_STOP, "")
-
-
 @dataclass(frozen=True)
 class Suggestion:
     number: str

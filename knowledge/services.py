@@ -306,13 +306,6 @@ def link_article(record, article: Article, *, actor, solved: bool = False) -> Ar
     return link
 
 
-def linked_articles(record) -> models.QuerySet[ArticleLink]:
-    """The article links of one ticket (for its page)."""
-    return ArticleLink.objects.filter(
-        content_type=ContentType.objects.get_for_model(record), object_id=record.pk
-    ).select_related("article")
-
-
 @transaction.atomic
 def resolve_incident_with_article(incident, article: Article, *, actor, note: str = ""):
     """Resolve an incident with an article as its resolution: "this solved it" link plus the incident's

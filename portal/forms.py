@@ -47,8 +47,3 @@ class SurveyForm(forms.Form):
     comment = forms.CharField(
         label="Anything to add?", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
     )
-
-
-class DecisionForm(forms.Form):
-    comment = forms.CharField(label="Comment", required=False, max_length=5000)
-    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])

@@ -139,7 +139,8 @@ class Table:
 
     def body_html(self) -> str:
         """The table's <tr> rows, rendered here rather than cell by cell in the template (a year's dashboard
-        has some 600 cells: 70 ms as template nodes). Values are localised and escaped as {{ }} would."""
+        has some 600 cells, and template nodes per cell dominate the page). Values are localised and escaped
+        as {{ }} would."""
         return mark_safe(  # noqa: S308  (every value and href below goes through format_html)
             "".join("<tr>" + "".join(_cell_html(cell) for cell in row) + "</tr>" for row in self.rows)
         )
@@ -290,7 +291,7 @@ def volume_table(user, f: Filters) -> Table | None:
     kinds = _ticket_kinds(user)
     if not kinds:
         return None
-    # One pass over the rollup rows, folded two ways (a year of them took ~50 ms a pass on a loaded box).
+    # One pass over the rollup rows, folded two ways: a year of rows is too many to walk twice.
     by_day: dict[tuple, dict[str, float]] = defaultdict(lambda: {"opened": 0})
     by_priority: dict[tuple, dict[str, float]] = defaultdict(lambda: {"opened": 0})
     for (day, kind, priority), values in ticket_totals(

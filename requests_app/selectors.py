@@ -37,12 +37,6 @@ def search_items(text: str, *, limit: int = 5) -> list[CatalogItem]:
     return list(orderable_items().filter(query).order_by("order", "name")[:limit])
 
 
-def visible_requests(user) -> QuerySet:
-    return core_selectors.visible_tickets(Request, user).select_related(
-        "catalog_item", "requested_for", "opened_by", "assignment_group", "assigned_to"
-    )
-
-
 def visible_tasks(user) -> QuerySet:
     return core_selectors.visible_tickets(Task, user).select_related(
         "request", "assignment_group", "assigned_to", "opened_by"

@@ -29,7 +29,6 @@ from .calendar import Calendar
 from .models import (
     BREACH_STAGE,
     BusinessCalendar,
-    Escalation,
     Holiday,
     SLADefinition,
     Target,
@@ -569,10 +568,6 @@ def _handle(event: core_events.Event, record: TicketBase) -> None:
             and has_role(actor, AGENT)
         ):
             stop_response_timers(record, actor=actor, note="First agent response.")
-
-
-def fired_stages(timer: Timer) -> set[int]:
-    return set(Escalation.objects.filter(timer=timer).values_list("stage", flat=True))
 
 
 __all__ = ["BREACH_STAGE", "on_ticket_change", "evaluate", "replay", "recompute"]

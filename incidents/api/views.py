@@ -14,8 +14,8 @@ class IncidentViewSet(TicketViewSet):
     filterset_class = IncidentFilterSet
     list_select_related = (*TicketViewSet.list_select_related, "caller", "category")
     # Parent and problem are shown by number only, and loaded by a prefetch (a query only when a listed
-    # incident has one): joining incidents_incident to itself and to problems made PostgreSQL spend ~25 ms
-    # planning every list query against ~2 ms without those joins.
+    # incident has one): joining incidents_incident to itself and to problems makes PostgreSQL plan
+    # every list query far longer than it takes to run (README, "Where the time goes").
     list_prefetch_related = (
         *TicketViewSet.list_prefetch_related,
         Prefetch("parent", queryset=Incident.objects.only("id", "number")),
