@@ -29,6 +29,8 @@ from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models.signals import post_delete, post_migrate, post_save
 
+from .perf.transactions import current_transaction_token, on_commit_pending
+
 logger = logging.getLogger(__name__)
 
 STAMP_KEY = "itsm:config-stamp"
@@ -48,27 +50,20 @@ def configuration_changed(**kwargs: Any) -> None:
     """Signal receiver for the watched models (save, delete) and for flush/migrate."""
     # Registered as an on_commit callback: while it is pending in this connection, the transaction
     # holds uncommitted configuration and reads bypass the caches (a rollback discards it with them).
-    if not (transaction.get_connection().in_atomic_block and _writing_configuration()):
+    if not on_commit_pending(_stamp_committed):
         transaction.on_commit(_stamp_committed)
-
-
-def _writing_configuration() -> bool:
-    connection = transaction.get_connection()
-    return any(func is _stamp_committed for _, func, _ in connection.run_on_commit)
 
 
 def current_stamp() -> str | None:
     """The stamp the caches are valid for, or None when they must be bypassed."""
-    connection = transaction.get_connection()
-    if connection.in_atomic_block and _writing_configuration():
+    if on_commit_pending(_stamp_committed):
         return None
     # Within one request, else within one transaction, the stamp is read once. A request is marked by
-    # the token request_started puts in `_local.request`. Django replaces `run_on_commit` with a new list
-    # at every commit and rollback, so that list's identity marks "this transaction"; outside both every
-    # read asks Redis.
+    # the token request_started puts in `_local.request`, a transaction by core.perf.transactions;
+    # outside both every read asks Redis.
     scope = getattr(_local, "request", None)
-    if scope is None and connection.in_atomic_block:
-        scope = connection.run_on_commit
+    if scope is None:
+        scope = current_transaction_token()
     memo = getattr(_local, "memo", None)
     if scope is not None and memo is not None and memo[0] is scope:
         return memo[1]

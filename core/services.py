@@ -20,6 +20,8 @@ from .attachments import validate_upload
 from .choices import ActivityKind
 from .exceptions import StaleVersion
 from .models import Activity, Attachment, TicketBase
+from .perf.orm import full_clean_trusting_loaded as _full_clean
+from .perf.orm import remember_loaded_relations, remember_related
 
 
 def record_activity(
@@ -97,76 +99,8 @@ def validate_assignment(ticket: TicketBase) -> None:
 def lock(ticket: TicketBase) -> TicketBase:
     """Re-read the ticket row under SELECT ... FOR UPDATE; every write starts here."""
     locked = type(ticket).objects.select_for_update().get(pk=ticket.pk)
-    locked._loaded_relations = _relation_ids(locked)
+    remember_loaded_relations(locked)
     return locked
-
-
-def _relation_ids(ticket: TicketBase) -> dict[str, Any]:
-    return {f.attname: getattr(ticket, f.attname) for f in ticket._meta.concrete_fields if f.many_to_one}
-
-
-def _trusted_relations(ticket: TicketBase) -> list[str]:
-    """Foreign keys whose target is known to exist, so full_clean need not query for each one.
-
-    Either the value is the one the locked row was read with (the database's FK constraint vouches for
-    it, and PROTECT keeps it), or the related object is attached and was itself read from the database
-    (the serializers and services resolve names and numbers to rows before calling us). A key set to a
-    bare id, or with `limit_choices_to`, is still checked by full_clean.
-    """
-    loaded = getattr(ticket, "_loaded_relations", {})
-    trusted = []
-    for field in ticket._meta.concrete_fields:
-        if not field.many_to_one or field.remote_field.limit_choices_to:
-            continue
-        value = getattr(ticket, field.attname)
-        if value is None:
-            continue
-        if field.attname in loaded and loaded[field.attname] == value:
-            trusted.append(field.name)
-        elif field.is_cached(ticket):
-            related = field.get_cached_value(ticket)
-            if related is not None and not related._state.adding and related.pk == value:
-                trusted.append(field.name)
-    return trusted
-
-
-def _full_clean(ticket: TicketBase, *, exclude: list[str]) -> None:
-    """Model.full_clean(exclude=...) without the per-foreign-key existence queries of trusted keys.
-
-    Same steps and error aggregation as Django's full_clean: field checks, clean(), then unique and
-    constraint checks for the fields that passed; only the field checks skip `_trusted_relations`.
-    """
-    errors: dict = {}
-    try:
-        ticket.clean_fields(exclude=[*exclude, *_trusted_relations(ticket)])
-    except ValidationError as exc:
-        errors = exc.update_error_dict(errors)
-    try:
-        ticket.clean()
-    except ValidationError as exc:
-        errors = exc.update_error_dict(errors)
-    failed = {*exclude, *errors}
-    try:
-        ticket.validate_unique(exclude=failed)
-    except ValidationError as exc:
-        errors = exc.update_error_dict(errors)
-    try:
-        ticket.validate_constraints(exclude=failed)
-    except ValidationError as exc:
-        errors = exc.update_error_dict(errors)
-    if errors:
-        raise ValidationError(errors)
-
-
-def remember_related(record: models.Model, name: str, rows: Iterable = ()) -> None:
-    """Note that a just-created record's related set `name` (many-to-many or reverse relation) holds
-    exactly `rows`, as a prefetch would, so the listeners and serializers that read it don't query for
-    what this transaction itself wrote. Any later add/set/remove through the manager drops this cache, as
-    it drops a real prefetch."""
-    queryset = getattr(record, name).get_queryset()
-    queryset._result_cache = list(rows)
-    queryset._prefetch_done = True
-    record.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
 
 
 @transaction.atomic

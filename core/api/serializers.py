@@ -9,9 +9,9 @@ from rest_framework import serializers
 
 from core.extensions import provided
 from core.models import Activity, Attachment
+from core.perf.field_cache import PrebuiltFieldsMixin
 from core.selectors import can_see_all
 
-from .field_cache import PrebuiltFieldsMixin
 from .fields import GroupNameField, UsernameField, VisibleCIField
 
 

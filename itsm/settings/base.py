@@ -82,14 +82,15 @@ DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Django's PostgreSQL backend, plus a health check that needs no round trip and prepared statements for
-# our own hot queries (core/postgresql/base.py). The suite runs on PostgreSQL only (SPEC section 1).
-DATABASES["default"]["ENGINE"] = "core.postgresql"
+# our own hot queries (core/perf/postgresql/base.py; it moved there from core/postgresql with the rest of
+# the fenced performance layer, core/perf/README.md). The suite runs on PostgreSQL only (SPEC section 1).
+DATABASES["default"]["ENGINE"] = "core.perf.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "core.cache.SharedClientRedisCache",
+        "BACKEND": "core.perf.redis_cache.SharedClientRedisCache",
         "LOCATION": env("CACHE_URL", default=REDIS_URL),
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="itsm"),
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},

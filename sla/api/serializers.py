@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
-from core.api.field_cache import PrebuiltFieldsMixin
+from core.perf.field_cache import PrebuiltFieldsMixin
 from sla.models import BusinessCalendar, Holiday, SLADefinition, Timer, WorkingHours
 from sla.validation import validate_definition
 

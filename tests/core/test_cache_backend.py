@@ -1,4 +1,4 @@
-"""The default cache backend (core.cache): one redis-py client per pool, shared by every call and thread."""
+"""The default cache backend (core.perf.redis_cache): one redis-py client per pool, shared by every call and thread."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 
 from django.core.cache import caches
 
-from core.cache import SharedClientRedisCache
+from core.perf.redis_cache import SharedClientRedisCache
 
 
 def test_the_configured_cache_reuses_one_client_per_pool():

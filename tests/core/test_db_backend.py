@@ -1,4 +1,4 @@
-"""The project's database backend (core/postgresql/base.py).
+"""The project's database backend (core/perf/postgresql/base.py).
 
 The per-request connection health check: a quiet idle connection passes without a round trip, one the
 server ended fails, and anything unexpected is asked of the server.
@@ -41,7 +41,7 @@ def no_select_one(monkeypatch):
 
 
 def test_the_project_uses_its_backend():
-    assert type(connections["default"]).__module__ == "core.postgresql.base"
+    assert type(connections["default"]).__module__ == "core.perf.postgresql.base"
     assert connection.settings_dict["CONN_HEALTH_CHECKS"] is True
 
 

@@ -1,4 +1,4 @@
-"""Serializer fields built once per class (core.api.field_cache): every serializer instance still gets
+"""Serializer fields built once per class (core.perf.field_cache): every serializer instance still gets
 fields of its own, bound to itself, so two serializers alive at once never see each other's state."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from rest_framework.test import APIRequestFactory
 
 from changes.api.serializers import ChangeSerializer
 from changes.models import Change
-from core.api.field_cache import copy_field
+from core.perf.field_cache import copy_field
 from incidents.api.serializers import IncidentSerializer
 from incidents.models import Incident
 

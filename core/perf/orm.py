@@ -1,0 +1,88 @@
+"""ORM shortcuts that lean on Django's private attributes (checked against the Django in core/perf/README.md).
+
+- `full_clean_trusting_loaded`: Model.full_clean without one existence query per foreign key whose value
+  the database already vouches for (read under the row lock, or attached as a row read from the
+  database). Uses `Field.is_cached` / `get_cached_value` and `Model._state.adding`.
+- `remember_related`: mark a just-created record's related set as prefetched with what this transaction
+  wrote, so listeners and serializers do not read it back. Sets `QuerySet._result_cache`,
+  `_prefetch_done` and `Model._prefetched_objects_cache`, as Django's own prefetch does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def remember_loaded_relations(record: models.Model) -> None:
+    """Note the foreign keys a row was read with (under its lock), so `full_clean_trusting_loaded` can
+    trust them."""
+    record._loaded_relations = {
+        f.attname: getattr(record, f.attname) for f in record._meta.concrete_fields if f.many_to_one
+    }
+
+
+def _trusted_relations(ticket: models.Model) -> list[str]:
+    """Foreign keys whose target is known to exist, so full_clean need not query for each one.
+
+    Either the value is the one the locked row was read with (the database's FK constraint vouches for
+    it, and PROTECT keeps it), or the related object is attached and was itself read from the database
+    (the serializers and services resolve names and numbers to rows before calling us). A key set to a
+    bare id, or with `limit_choices_to`, is still checked by full_clean.
+    """
+    loaded = getattr(ticket, "_loaded_relations", {})
+    trusted = []
+    for field in ticket._meta.concrete_fields:
+        if not field.many_to_one or field.remote_field.limit_choices_to:
+            continue
+        value = getattr(ticket, field.attname)
+        if value is None:
+            continue
+        if field.attname in loaded and loaded[field.attname] == value:
+            trusted.append(field.name)
+        elif field.is_cached(ticket):
+            related = field.get_cached_value(ticket)
+            if related is not None and not related._state.adding and related.pk == value:
+                trusted.append(field.name)
+    return trusted
+
+
+def full_clean_trusting_loaded(ticket: models.Model, *, exclude: list[str]) -> None:
+    """Model.full_clean(exclude=...) without the per-foreign-key existence queries of trusted keys.
+
+    Same steps and error aggregation as Django's full_clean: field checks, clean(), then unique and
+    constraint checks for the fields that passed; only the field checks skip `_trusted_relations`.
+    """
+    errors: dict = {}
+    try:
+        ticket.clean_fields(exclude=[*exclude, *_trusted_relations(ticket)])
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    try:
+        ticket.clean()
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    failed = {*exclude, *errors}
+    try:
+        ticket.validate_unique(exclude=failed)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    try:
+        ticket.validate_constraints(exclude=failed)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+def remember_related(record: models.Model, name: str, rows: Iterable = ()) -> None:
+    """Note that a just-created record's related set `name` (many-to-many or reverse relation) holds
+    exactly `rows`, as a prefetch would, so the listeners and serializers that read it don't query for
+    what this transaction itself wrote. Any later add/set/remove through the manager drops this cache, as
+    it drops a real prefetch."""
+    queryset = getattr(record, name).get_queryset()
+    queryset._result_cache = list(rows)
+    queryset._prefetch_done = True
+    record.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset

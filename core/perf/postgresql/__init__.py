@@ -1,0 +1,1 @@
+"""The project's PostgreSQL database backend (settings ENGINE "core.perf.postgresql"); see base.py."""

@@ -1,1 +1,0 @@
-"""The project's PostgreSQL database backend (settings ENGINE "core.postgresql"); see base.py."""
