@@ -10,6 +10,7 @@ from .models import AssignmentGroup
 
 _GROUP_FIELDS = [field.attname for field in AssignmentGroup._meta.concrete_fields]
 _NAME = _GROUP_FIELDS.index("name")
+_PK = _GROUP_FIELDS.index("id")
 
 
 def _load_active_groups(_key=None) -> dict[str, tuple]:
@@ -22,6 +23,14 @@ def _load_active_groups(_key=None) -> dict[str, tuple]:
 # holds each active group's column values (not instances, which callers could mutate or hang prefetched
 # members on), and any committed save or delete of a group refreshes it in every process.
 _active_groups = ConfigCache(_load_active_groups, models=(AssignmentGroup,))
+
+
+def active_group_with_pk(pk: int) -> AssignmentGroup | None:
+    """The active assignment group with this id (a fresh instance), or None (inactive or unknown)."""
+    for row in _active_groups.get().values():
+        if row[_PK] == pk:
+            return AssignmentGroup.from_db(DEFAULT_DB_ALIAS, _GROUP_FIELDS, row)
+    return None
 
 
 def active_group_named(name: str) -> AssignmentGroup | None:

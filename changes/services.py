@@ -205,7 +205,6 @@ def change_update(
     return change
 
 
-@transaction.atomic
 def change_transition(
     change: Change,
     *,
@@ -249,7 +248,18 @@ def change_transition(
         if not override_reason:
             raise ValidationError({"override_reason": "Say why the conflicts are acceptable."})
 
-    change = core_services.transition(
+    def follow_up(moved: Change) -> None:
+        _after_move(moved, previous=moved.state_before_transition, to=to, actor=actor)
+        if conflicts:
+            core_services.record_activity(
+                moved,
+                kind=ActivityKind.SYSTEM,
+                actor=actor,
+                body=f"Scheduled despite {len(conflicts)} conflict(s): {override_reason}",
+                data={"override_conflicts": True, "reason": override_reason, "conflicts": conflicts},
+            )
+
+    return core_services.transition(
         change,
         to=to,
         actor=actor,
@@ -257,17 +267,8 @@ def change_transition(
         note=note,
         expected_version=expected_version,
         before_apply=check_conflicts,
+        after_apply=follow_up,
     )
-    _after_move(change, previous=change.state_before_transition, to=to, actor=actor)
-    if conflicts:
-        core_services.record_activity(
-            change,
-            kind=ActivityKind.SYSTEM,
-            actor=actor,
-            body=f"Scheduled despite {len(conflicts)} conflict(s): {override_reason}",
-            data={"override_conflicts": True, "reason": override_reason, "conflicts": conflicts},
-        )
-    return change
 
 
 def _as_bool(value: Any) -> bool:

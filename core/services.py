@@ -236,14 +236,17 @@ def transition(
     note: str = "",
     expected_version: int | None = None,
     before_apply: Callable[[TicketBase], None] | None = None,
+    after_apply: Callable[[TicketBase], None] | None = None,
 ) -> TicketBase:
     """Move a ticket to state `to` if its workflow allows it, setting the fields the move carries.
 
     Locks the row, checks the move (the workflow's rules, moves, required fields and guards), runs the
     caller's `before_apply(locked)` check, sets the fields and the workflow's stamps (resolved_at,
-    closed_at...) in the same UPDATE, writes the state_change timeline row, then publishes
-    `<kind>.state_changed` (the SLA engine pauses/stops timers in the same transaction; the app's own
-    follow-ups, such as resolving child incidents, live in the app's service).
+    closed_at...) in the same UPDATE, writes the state_change timeline row, publishes
+    `<kind>.state_changed` (the SLA engine pauses/stops timers in the same transaction), then runs the
+    app's follow-ups, `after_apply(moved)` (resolve child incidents, start a CAB round...), still inside
+    this one transaction: an app's `<kind>_transition` opens none of its own, so a move is BEGIN ...
+    COMMIT with no savepoint between.
     """
     fields = dict(fields or {})
     ticket = lock(ticket)
@@ -283,6 +286,8 @@ def transition(
         actor=actor,
         data={"from": previous, "to": to, "fields": {k: _display(v) for k, v in fields.items()}},
     )
+    if after_apply is not None:
+        after_apply(ticket)
     return ticket
 
 

@@ -89,7 +89,6 @@ def incident_update(
     )
 
 
-@transaction.atomic
 def incident_transition(
     incident: Incident,
     *,
@@ -100,24 +99,31 @@ def incident_transition(
     expected_version: int | None = None,
 ) -> Incident:
     """Move an incident (the workflow stamps resolved_at/closed_at and clears the resolution on
-    reopen); resolving a parent resolves its open children (each child gets its own timeline row)."""
-    incident = core_services.transition(
-        incident, to=to, actor=actor, fields=fields, note=note, expected_version=expected_version
-    )
-    if to == S.RESOLVED:
-        children = incident.children.filter(state__in=INCIDENT_WORKFLOW.open_states)
-        for child in children.order_by("pk"):
+    reopen); resolving a parent resolves its open children, in the same transaction (each child gets its
+    own timeline row)."""
+
+    def resolve_children(parent: Incident) -> None:
+        for child in parent.children.filter(state__in=INCIDENT_WORKFLOW.open_states).order_by("pk"):
             incident_transition(
                 child,
                 to=S.RESOLVED,
                 actor=actor,
                 fields={
-                    "resolution_code": incident.resolution_code,
-                    "resolution_notes": f"Resolved with parent {incident.number}: {incident.resolution_notes}",
+                    "resolution_code": parent.resolution_code,
+                    "resolution_notes": f"Resolved with parent {parent.number}: {parent.resolution_notes}",
                 },
-                note=f"Resolved because parent incident {incident.number} was resolved.",
+                note=f"Resolved because parent incident {parent.number} was resolved.",
             )
-    return incident
+
+    return core_services.transition(
+        incident,
+        to=to,
+        actor=actor,
+        fields=fields,
+        note=note,
+        expected_version=expected_version,
+        after_apply=resolve_children if to == S.RESOLVED else None,
+    )
 
 
 def incident_comment(incident: Incident, *, actor, body: str, public: bool = True):

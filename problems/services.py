@@ -85,7 +85,6 @@ def problem_update(
     )
 
 
-@transaction.atomic
 def problem_transition(
     problem: Problem,
     *,
@@ -101,12 +100,21 @@ def problem_transition(
     _require_agent(actor)
     fields = dict(fields or {})
     resolve_incidents = _as_bool(fields.pop("resolve_incidents", False))
-    problem = core_services.transition(
-        problem, to=to, actor=actor, fields=fields, note=note, expected_version=expected_version
-    )
+    follow_up = None
     if to == S.RESOLVED and resolve_incidents:
-        resolve_linked_incidents(problem, actor=actor)
-    return problem
+
+        def follow_up(moved: Problem) -> None:
+            resolve_linked_incidents(moved, actor=actor)
+
+    return core_services.transition(
+        problem,
+        to=to,
+        actor=actor,
+        fields=fields,
+        note=note,
+        expected_version=expected_version,
+        after_apply=follow_up,
+    )
 
 
 def _as_bool(value: Any) -> bool:

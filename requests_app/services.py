@@ -190,7 +190,6 @@ def request_approval_decided(request: Request, approval, *, actor) -> None:
     _start_fulfilment(request, actor=actor)
 
 
-@transaction.atomic
 def request_transition(
     request: Request,
     *,
@@ -211,21 +210,27 @@ def request_transition(
                 f"Allowed by hand here: {sorted(set(request.allowed_moves()) & REQUEST_MANUAL_MOVES)}."
             }
         )
-    request = core_services.transition(
-        request, to=to, actor=actor, fields=fields, note=note, expected_version=expected_version
-    )
-    if to == RequestState.CANCELED:
-        core_approvals.withdraw_pending(request)
-        for task in request.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELED]).order_by(
+
+    def cancel_the_rest(moved: Request) -> None:
+        core_approvals.withdraw_pending(moved)
+        for task in moved.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELED]).order_by(
             "order", "id"
         ):
             core_services.transition(
-                task, to=TaskState.CANCELED, actor=actor, note=f"Request {request.number} was canceled."
+                task, to=TaskState.CANCELED, actor=actor, note=f"Request {moved.number} was canceled."
             )
-    return request
+
+    return core_services.transition(
+        request,
+        to=to,
+        actor=actor,
+        fields=fields,
+        note=note,
+        expected_version=expected_version,
+        after_apply=cancel_the_rest if to == RequestState.CANCELED else None,
+    )
 
 
-@transaction.atomic
 def task_transition(
     task: Task,
     *,
@@ -237,12 +242,19 @@ def task_transition(
 ) -> Task:
     """Move a task (the workflow stamps closed_at); when the last open task of a request is done, the
     request becomes fulfilled."""
-    task = core_services.transition(
-        task, to=to, actor=actor, fields=fields, note=note, expected_version=expected_version
+
+    def fulfil_when_done(moved: Task) -> None:
+        _maybe_fulfil(moved.request_id, actor=actor)
+
+    return core_services.transition(
+        task,
+        to=to,
+        actor=actor,
+        fields=fields,
+        note=note,
+        expected_version=expected_version,
+        after_apply=fulfil_when_done if to in (TaskState.DONE, TaskState.CANCELED) else None,
     )
-    if to in (TaskState.DONE, TaskState.CANCELED):
-        _maybe_fulfil(task.request_id, actor=actor)
-    return task
 
 
 def _maybe_fulfil(request_id: int, *, actor) -> None:

@@ -524,9 +524,12 @@ def stop_response_timers(record: TicketBase, *, actor=None, note: str) -> None:
 
 def on_state_changed(record: TicketBase, *, frm: str, to: str, actor=None) -> None:
     now = timezone.now()
-    for timer in timers_for(record):
+    timers = list(timers_for(record))
+    for timer in timers:
         for kind in state_change_kinds(timer.definition, record.workflow, frm, to, _status(timer)):
             apply_event(timer, kind, now, actor=actor, record=record, note=f"State {frm} → {to}.")
+    # These are all of the ticket's timers, as the move left them: the API's answer lists them unread.
+    remember_related(record, "sla_timers", timers)
 
 
 def on_ticket_change(event: core_events.Event) -> None:

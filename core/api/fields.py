@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from accounts.models import AssignmentGroup
 from core.extensions import provided
+from core.perf.orm import is_loaded
 
 
 class NamedRelatedField(serializers.SlugRelatedField):
@@ -43,6 +44,19 @@ class GroupNameField(NamedRelatedField):
         if group is None:
             self.fail("does_not_exist", slug_name=self.slug_field, value=str(data).replace("\x00", ""))
         return group
+
+    def get_attribute(self, instance):
+        """The record's group from the same per-process cache when the record has not loaded it (a ticket
+        just written by a service): rendering a write's answer then costs no query for it."""
+        from accounts.selectors import active_group_with_pk
+
+        (name,) = self.source_attrs[-1:] or ("",)
+        pk = getattr(instance, f"{name}_id", None) if len(self.source_attrs) == 1 else None
+        if pk is not None and not is_loaded(instance, name):
+            group = active_group_with_pk(pk)
+            if group is not None:
+                return group
+        return super().get_attribute(instance)
 
 
 class VisibleTicketField(NamedRelatedField):

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from core import selectors, services
 from core.exceptions import StaleVersion
 from core.models import TicketBase
+from core.perf.orm import carry_loaded_relations
 from core.ticket_services import TicketServices, services_for
 
 from .serializers import (
@@ -162,9 +163,11 @@ class TicketViewSet(
         if unknown and to in record.allowed_moves():
             raise ValidationError({name: f"Not set by a move to {to!r}." for name in unknown})
         fields = self.transition_fields(record, to, request.data)
-        record = self.perform_transition(record, to, fields, serializer.validated_data["note"], version)
-        record = self.get_queryset().get(pk=record.pk)
-        return Response(self.get_serializer(record).data, headers={"ETag": etag_for(record)})
+        moved = self.perform_transition(record, to, fields, serializer.validated_data["note"], version)
+        # As a create does, render the record the service returns instead of reading it a third time:
+        # it carries over what get_object loaded that a move cannot change (its CIs, people, group).
+        carry_loaded_relations(record, moved, keep_empty=("sla_timers",))
+        return Response(self.get_serializer(moved).data, headers={"ETag": etag_for(moved)})
 
     @extend_schema(
         request=CommentSerializer, responses={200: CommentSerializer(many=True), 201: CommentSerializer}

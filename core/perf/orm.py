@@ -6,6 +6,9 @@
 - `remember_related`: mark a just-created record's related set as prefetched with what this transaction
   wrote, so listeners and serializers do not read it back. Sets `QuerySet._result_cache`,
   `_prefetch_done` and `Model._prefetched_objects_cache`, as Django's own prefetch does.
+- `carry_loaded_relations`: hand a re-read record the related rows an earlier read loaded, so the API
+  renders a moved ticket without reading it a third time. Uses `Field.is_cached` / `get_cached_value` /
+  `set_cached_value` and `_prefetched_objects_cache`.
 """
 
 from __future__ import annotations
@@ -86,3 +89,32 @@ def remember_related(record: models.Model, name: str, rows: Iterable = ()) -> No
     queryset._result_cache = list(rows)
     queryset._prefetch_done = True
     record.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
+
+
+def carry_loaded_relations(
+    source: models.Model, target: models.Model, *, keep_empty: tuple[str, ...] = ()
+) -> None:
+    """Give `target` (the same row, read again and written by a service) the related objects `source`
+    had loaded, so rendering it costs no query: foreign keys still pointing at the same row, and the
+    prefetched sets a write cannot have changed. A set the service itself remembered on `target`
+    (remember_related) wins. Sets named in `keep_empty` are carried only when they were empty (a move
+    may change the rows of a non-empty one, never add to an empty one: a ticket's SLA timers)."""
+    for field in source._meta.concrete_fields:
+        if not field.many_to_one or not field.is_cached(source) or field.is_cached(target):
+            continue
+        related = field.get_cached_value(source)
+        if getattr(target, field.attname) == (related.pk if related is not None else None):
+            field.set_cached_value(target, related)
+    prefetched = getattr(source, "_prefetched_objects_cache", {})
+    if not prefetched:
+        return
+    cache = target.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, queryset in prefetched.items():
+        if name in keep_empty and queryset._result_cache:
+            continue
+        cache.setdefault(name, queryset)
+
+
+def is_loaded(record: models.Model, name: str) -> bool:
+    """Whether the foreign key `name` of `record` already holds its related object (no query to read it)."""
+    return record._meta.get_field(name).is_cached(record)
