@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from cmdb.models import CIClass, ConfigurationItem, Relationship
+from tests.factories import CIClassFactory, ConfigurationItemFactory, RelationshipFactory
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def cab(make_user):
 @pytest.fixture
 def make_ci(db):
     def _make(name, ci_class="server"):
-        return ConfigurationItem.objects.create(name=name, ci_class=CIClass.objects.get(name=ci_class))
+        return ConfigurationItemFactory(name=name, ci_class=CIClassFactory(name=ci_class))
 
     return _make
 
@@ -29,7 +29,7 @@ def make_ci(db):
 @pytest.fixture
 def relate(db):
     def _relate(source, target, type="runs_on"):
-        return Relationship.objects.create(source=source, target=target, type=type)
+        return RelationshipFactory(source=source, target=target, type=type)
 
     return _relate
 

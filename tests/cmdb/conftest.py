@@ -1,6 +1,7 @@
 import pytest
 
-from cmdb.models import CIClass, ConfigurationItem, Relationship
+from cmdb.models import ConfigurationItem, Relationship
+from tests.factories import CIClassFactory, ConfigurationItemFactory, RelationshipFactory
 
 
 @pytest.fixture
@@ -8,9 +9,7 @@ def make_ci(db):
     """Create CIs directly (graph tests do not need the services' history)."""
 
     def _make(name: str, ci_class: str = "server", **fields) -> ConfigurationItem:
-        return ConfigurationItem.objects.create(
-            name=name, ci_class=CIClass.objects.get(name=ci_class), **fields
-        )
+        return ConfigurationItemFactory(name=name, ci_class=CIClassFactory(name=ci_class), **fields)
 
     return _make
 
@@ -18,7 +17,7 @@ def make_ci(db):
 @pytest.fixture
 def relate(db):
     def _relate(source, rel_type, target) -> Relationship:
-        return Relationship.objects.create(source=source, target=target, type=rel_type)
+        return RelationshipFactory(source=source, target=target, type=rel_type)
 
     return _relate
 

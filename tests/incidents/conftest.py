@@ -4,6 +4,7 @@ import pytest
 
 from incidents.models import Category
 from incidents.services import incident_create
+from tests.factories import CIClassFactory, ConfigurationItemFactory
 
 
 @pytest.fixture
@@ -13,9 +14,7 @@ def category(db):
 
 @pytest.fixture
 def ci(db):
-    from cmdb.models import CIClass, ConfigurationItem
-
-    return ConfigurationItem.objects.create(name="vpn-gw-1", ci_class=CIClass.objects.get(name="server"))
+    return ConfigurationItemFactory(name="vpn-gw-1", ci_class=CIClassFactory(name="server"))
 
 
 @pytest.fixture
