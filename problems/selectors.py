@@ -8,8 +8,8 @@ from django.db.models import QuerySet
 
 from core import selectors as core_selectors
 
+from .choices import ProblemState as S
 from .models import Problem
-from .workflow import ProblemState as S
 
 
 def visible_problems(user) -> QuerySet:

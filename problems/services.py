@@ -15,8 +15,8 @@ from core.ticket_services import register_ticket_services
 from incidents.services import incident_transition
 from incidents.workflow import INCIDENT_WORKFLOW
 
+from .choices import ProblemState as S
 from .models import Problem
-from .workflow import ProblemState as S
 
 
 def _require_agent(actor) -> None:

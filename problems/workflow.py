@@ -1,20 +1,10 @@
 """The problem state machine of SPEC §3."""
 
 from django.core.exceptions import ValidationError
-from django.db import models
 
 from core.workflow import Workflow
 
-
-class ProblemState(models.TextChoices):
-    NEW = "new", "New"  # logged
-    ASSESS = "assess", "Assess"  # triage: is it worth root-cause analysis?
-    ROOT_CAUSE_ANALYSIS = "root_cause_analysis", "Root cause analysis"  # investigating
-    FIX_IN_PROGRESS = "fix_in_progress", "Fix in progress"  # cause known, fix underway (often via a change)
-    RESOLVED = "resolved", "Resolved"  # fix delivered
-    CLOSED = "closed", "Closed"  # final
-    CANCELED = "canceled", "Canceled"  # final
-
+from .choices import ProblemState
 
 S = ProblemState
 
