@@ -75,3 +75,10 @@ class VisibleCIField(serializers.PrimaryKeyRelatedField):
 
             return ConfigurationItem.objects.none()
         return visible_cis(user)
+
+
+class RequiredBooleanField(serializers.BooleanField):
+    """A yes/no the caller must give. DRF reads a boolean missing from a form-encoded body as false (an
+    unticked checkbox); an API vote without `helpful` must be a 400, not a silent "no"."""
+
+    default_empty_html = serializers.empty

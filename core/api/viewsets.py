@@ -14,11 +14,12 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core import selectors, services
+from core.api.parsers import BoundedJSONParser
 from core.exceptions import StaleVersion
 from core.models import TicketBase
 
@@ -187,7 +188,9 @@ class TicketViewSet(
     @extend_schema(
         request={"multipart/form-data": AttachmentUploadSerializer}, responses=AttachmentSerializer(many=True)
     )
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
+    @action(
+        detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, BoundedJSONParser]
+    )
     def attachments(self, request, number=None):
         record = self.get_object()
         context = {"request": request}

@@ -8,11 +8,12 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import services as core_services
+from core.api.parsers import BoundedJSONParser
 from core.api.serializers import AttachmentSerializer, AttachmentUploadSerializer, TransitionSerializer
 from core.api.viewsets import StaleVersion
 
@@ -150,7 +151,9 @@ class ArticleViewSet(
     @extend_schema(
         request={"multipart/form-data": AttachmentUploadSerializer}, responses=AttachmentSerializer(many=True)
     )
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
+    @action(
+        detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, BoundedJSONParser]
+    )
     def attachments(self, request, number=None):
         from core.selectors import attachments as attachments_of
 

@@ -113,7 +113,8 @@ class DefinitionSerializer(serializers.ModelSerializer):
     calendar = serializers.PrimaryKeyRelatedField(
         queryset=BusinessCalendar.objects.all(), allow_null=True, required=False
     )
-    duration = serializers.IntegerField()
+    # Seconds of working time, at most ten years (the column is a 32-bit integer).
+    duration = serializers.IntegerField(min_value=1, max_value=10 * 366 * 24 * 3600)
 
     class Meta:
         model = SLADefinition
