@@ -33,8 +33,8 @@ class StrictBooleanField(forms.NullBooleanField):
     naming the parameter (Django's field reads every unknown word as "not filtered", silently)."""
 
     widget = StrictNullBooleanSelect
-    TRUE = {"true", "1", "yes", "on", "2"}  # "2" and "3" are what NullBooleanSelect's options post
-    FALSE = {"false", "0", "no", "off", "3"}
+    TRUE = {"true", "1", "yes", "on"}
+    FALSE = {"false", "0", "no", "off"}
 
     def to_python(self, value):
         if value in (True, False):
@@ -53,6 +53,12 @@ class BooleanFilter(filters.BooleanFilter):
     """The boolean filter every list uses (see StrictBooleanField)."""
 
     field_class = StrictBooleanField
+
+
+class IntegerFilter(filters.NumberFilter):
+    """A whole number (django-filter's NumberFilter takes decimals, so `?stage=0.5` matched nothing, silently)."""
+
+    field_class = forms.IntegerField
 
 
 class CharInFilter(filters.BaseInFilter, filters.CharFilter):
@@ -169,6 +175,17 @@ class FilterSet(MultiValueMixin, PrebuiltFiltersMixin, filters.FilterSet):
     FILTER_DEFAULTS = {
         **filters.FilterSet.FILTER_DEFAULTS,
         models.BooleanField: {"filter_class": BooleanFilter},
+        **{
+            field: {"filter_class": IntegerFilter}
+            for field in (
+                models.IntegerField,
+                models.SmallIntegerField,
+                models.BigIntegerField,
+                models.PositiveIntegerField,
+                models.PositiveSmallIntegerField,
+                models.PositiveBigIntegerField,
+            )
+        },
     }
 
 

@@ -150,7 +150,6 @@ class TicketViewSet(
         """Pick and convert the fields this move may carry (subclasses convert e.g. numbers to objects)."""
         return {name: data[name] for name in record.workflow.fields_for(to) if name in data}
 
-    @extend_schema(request=TransitionSerializer, responses={200: None})
     @action(detail=True, methods=["post"])
     def transition(self, request, number=None):
         record = self.get_object()
@@ -169,7 +168,7 @@ class TicketViewSet(
     @extend_schema(
         request=CommentSerializer, responses={200: CommentSerializer(many=True), 201: CommentSerializer}
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def comments(self, request, number=None):
         record = self.get_object()
         if request.method == "GET":
@@ -186,10 +185,15 @@ class TicketViewSet(
         return Response(CommentSerializer(activity).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        request={"multipart/form-data": AttachmentUploadSerializer}, responses=AttachmentSerializer(many=True)
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={200: AttachmentSerializer(many=True), 201: AttachmentSerializer},
     )
     @action(
-        detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, BoundedJSONParser]
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser, FormParser, BoundedJSONParser],
+        pagination_class=None,
+        filter_backends=[],
     )
     def attachments(self, request, number=None):
         record = self.get_object()
@@ -211,7 +215,7 @@ class TicketViewSet(
         )
 
     @extend_schema(responses=ActivitySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def timeline(self, request, number=None):
         record = self.get_object()
         return Response(ActivitySerializer(selectors.timeline(record, request.user), many=True).data)

@@ -52,6 +52,8 @@ class ArticleViewSet(
     """Articles by number. `?search=` ranks by relevance with highlighted `snippet`s; `?state=`,
     `?category=`, `?audience=` filter. Retire articles instead of deleting them."""
 
+    extra_error_codes = ["404"]  # writing is for authors; to anyone else the operation is not there
+
     serializer_class = ArticleSerializer
     lookup_field = "number"
     lookup_value_regex = "[A-Za-z]{2}[0-9]+"
@@ -143,16 +145,21 @@ class ArticleViewSet(
         return Response(self.get_serializer(article).data)
 
     @extend_schema(responses=ArticleVersionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def versions(self, request, number=None):
         article = self.get_object()
         return Response(ArticleVersionSerializer(selectors.versions(article), many=True).data)
 
     @extend_schema(
-        request={"multipart/form-data": AttachmentUploadSerializer}, responses=AttachmentSerializer(many=True)
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={200: AttachmentSerializer(many=True), 201: AttachmentSerializer},
     )
     @action(
-        detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, BoundedJSONParser]
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser, FormParser, BoundedJSONParser],
+        pagination_class=None,
+        filter_backends=[],
     )
     def attachments(self, request, number=None):
         from core.selectors import attachments as attachments_of

@@ -62,6 +62,12 @@ class HolidaySerializer(serializers.ModelSerializer):
         model = Holiday
         fields = ["name", "date", "end_date"]
 
+    def validate(self, attrs):
+        # A PATCH of the calendar makes its nested rows partial too, where DRF would let `date` go missing.
+        if not attrs.get("date"):
+            raise serializers.ValidationError({"date": "This field is required."})
+        return attrs
+
 
 class CalendarSerializer(serializers.ModelSerializer):
     """A calendar with its weekly hours and holidays, written as a whole."""
