@@ -13,7 +13,9 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("itsm.api_urls")),
-    re_path(r"^api/", api_not_found, name="api-not-found"),  # keep right after the API: what no API route matches is a JSON 404
+    re_path(
+        r"^api/", api_not_found, name="api-not-found"
+    ),  # keep right after the API: what no API route matches is a JSON 404
     path("portal/", include("portal.urls")),
     path("incidents/", include("incidents.urls")),
     path("requests/", include("requests_app.urls")),

@@ -51,22 +51,27 @@ class TimerSerializer(PrebuiltFieldsMixin, serializers.ModelSerializer):
         return obj.percent(self._now())
 
 
-class WorkingHoursSerializer(serializers.ModelSerializer):
+class WholeRowSerializer(serializers.ModelSerializer):
+    """A calendar's nested row is written whole, even in a PATCH of the calendar: DRF makes a partial write's
+    nested fields optional too, and a row without its `date` or `start` reached the model (a 500)."""
+
+    def validate(self, attrs):
+        missing = [name for name, field in self.fields.items() if field.required and name not in attrs]
+        if missing:
+            raise serializers.ValidationError({name: "This field is required." for name in missing})
+        return attrs
+
+
+class WorkingHoursSerializer(WholeRowSerializer):
     class Meta:
         model = WorkingHours
         fields = ["weekday", "start", "end"]
 
 
-class HolidaySerializer(serializers.ModelSerializer):
+class HolidaySerializer(WholeRowSerializer):
     class Meta:
         model = Holiday
         fields = ["name", "date", "end_date"]
-
-    def validate(self, attrs):
-        # A PATCH of the calendar makes its nested rows partial too, where DRF would let `date` go missing.
-        if not attrs.get("date"):
-            raise serializers.ValidationError({"date": "This field is required."})
-        return attrs
 
 
 class CalendarSerializer(serializers.ModelSerializer):

@@ -308,3 +308,18 @@ class TestNothingSilentlyIgnored:
         response = client.put(url, body, format="json")
         assert response.status_code == 200, response.json()
         assert response.json()["short_description"] == "Round trip, edited"
+
+
+@pytest.mark.django_db
+def test_calendar_patch_with_incomplete_rows_is_a_400(api_client, admin_user):
+    client = api_client(admin_user)
+    created = client.post(
+        "/api/v1/sla/calendars/",
+        {"name": "Office", "time_zone": "UTC", "hours": [{"weekday": 0, "start": "09:00", "end": "17:00"}]},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    url = f"/api/v1/sla/calendars/{created.json()['id']}/"
+    for body in ({"hours": [{"weekday": 1}]}, {"holidays": [{"name": "x", "end_date": "2027-01-02"}]}):
+        response = client.patch(url, body, format="json")
+        assert response.status_code == 400, response.content
