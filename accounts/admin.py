@@ -1,7 +1,36 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import ValidationError
+
+from core.exceptions import Conflict
 
 from .models import AssignmentGroup, User
+from .services import guard_admin_access, other_active_admins
+
+
+class GuardedUserChangeForm(UserChangeForm):
+    """The admin's user form refuses what the API refuses: an admin locking themselves or the last admin out."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None:
+            return cleaned
+        roles = [group.name for group in cleaned.get("groups") or []]
+        stored = User.objects.get(pk=self.instance.pk)  # the form has already copied its values onto instance
+        try:
+            guard_admin_access(
+                actor=self.request_user,
+                user=stored,
+                data={
+                    "is_active": cleaned.get("is_active"),
+                    "is_superuser": bool(cleaned.get("is_superuser")),
+                    "roles": roles,
+                },
+            )
+        except Conflict as exc:
+            raise ValidationError(str(exc))
+        return cleaned
 
 
 @admin.register(User)
@@ -13,6 +42,18 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "department", "is_active")
     list_filter = ("groups", "is_active", "is_superuser")
     raw_id_fields = ("manager",)
+    form = GuardedUserChangeForm
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.request_user = request.user
+        return form
+
+    def has_delete_permission(self, request, obj=None):
+        """Users are deactivated, not deleted, when they are the acting admin or the last admin."""
+        if obj is not None and (obj.pk == request.user.pk or not other_active_admins(obj).exists()):
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(AssignmentGroup)

@@ -11,6 +11,8 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from core.limits import TEXT_MAX_LENGTH
+
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -37,7 +39,7 @@ class AssignmentGroup(models.Model):
     """A team that tickets are assigned to ("network", "service-desk"); addressed by `name` in the API."""
 
     name = models.SlugField(max_length=80, unique=True, help_text="Short name used in the API, e.g. network")
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     email = models.EmailField(blank=True)
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -2,11 +2,14 @@
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from rest_framework.authtoken.models import Token
 
 from accounts.api.serializers import set_roles
+from accounts.roles import ADMIN, role_names
 from core import services as core_services
 from core.choices import ActivityKind
+from core.exceptions import Conflict
 
 User = get_user_model()
 
@@ -15,6 +18,8 @@ User = get_user_model()
 def user_save(*, actor, instance=None, data: dict) -> User:
     """Create or update a user; roles and password are applied explicitly, and the change is audited."""
     data = dict(data)
+    if instance is not None:
+        guard_admin_access(actor=actor, user=instance, data=data)
     roles = data.pop("roles", None)
     password = data.pop("password", None)
     groups = data.pop("assignment_groups", None)
@@ -39,6 +44,37 @@ def user_save(*, actor, instance=None, data: dict) -> User:
         data={"fields": sorted(data), "roles": roles, "password_changed": bool(password)},
     )
     return user
+
+
+def guard_admin_access(*, actor, user, data: dict) -> None:
+    """Refuse a write that would take admin access away from the acting admin or from the last active admin.
+
+    Without this, one DELETE (an API fuzzer's, or a slip) deactivates the only admin and nobody can sign in to
+    undo it. Raises Conflict (409) naming what was refused; ordinary edits of admins pass.
+    """
+    if not (user.is_active and ADMIN in role_names(user)):
+        return
+    deactivates = data.get("is_active") is False
+    if "roles" in data:
+        in_admin_group = ADMIN in set(data["roles"] or [])
+    else:
+        in_admin_group = user.groups.filter(name=ADMIN).exists()
+    demotes = not (data.get("is_superuser", user.is_superuser) or in_admin_group)
+    if not (deactivates or demotes):
+        return
+    if actor is not None and actor.pk == user.pk:
+        raise Conflict(
+            "You cannot deactivate your own account or remove your own admin role; ask another admin."
+        )
+    if not other_active_admins(user).exists():
+        raise Conflict(f"{user.username} is the last active admin; make someone else an admin first.")
+
+
+def other_active_admins(user):
+    """Active users other than `user` who hold the admin role (the group, or superuser)."""
+    return User.objects.filter(Q(is_superuser=True) | Q(groups__name=ADMIN), is_active=True).exclude(
+        pk=user.pk
+    )
 
 
 @transaction.atomic

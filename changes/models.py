@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.roles import AGENT, CAB_MEMBER, CHANGE_MANAGER
+from core.limits import TEXT_MAX_LENGTH
 from core.models import Approval, TicketBase
 from core.numbering import number_field
 
@@ -22,10 +23,10 @@ class ChangeTemplate(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     short_description = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    implementation_plan = models.TextField(blank=True)
-    backout_plan = models.TextField(blank=True)
-    test_plan = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
+    implementation_plan = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
+    backout_plan = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
+    test_plan = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     risk = models.CharField(max_length=16, choices=Risk.choices, default=Risk.LOW)
     assignment_group = models.ForeignKey(
         "accounts.AssignmentGroup", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -48,7 +49,7 @@ class BlackoutWindow(models.Model):
     name = models.CharField(max_length=200)
     start = models.DateTimeField()
     end = models.DateTimeField()
-    reason = models.TextField(blank=True)
+    reason = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     configuration_items = models.ManyToManyField("cmdb.ConfigurationItem", blank=True, related_name="+")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -92,17 +93,19 @@ class Change(TicketBase):
     risk = models.CharField(max_length=16, choices=Risk.choices, default=Risk.LOW, editable=False)
     risk_answers = models.JSONField(default=dict, blank=True)
     risk_override = models.CharField(max_length=16, choices=Risk.choices, blank=True)
-    risk_override_reason = models.TextField(blank=True)
+    risk_override_reason = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     planned_start = models.DateTimeField(null=True, blank=True)
     planned_end = models.DateTimeField(null=True, blank=True)
-    implementation_plan = models.TextField(blank=True)
-    backout_plan = models.TextField(blank=True)
-    test_plan = models.TextField(blank=True)
+    implementation_plan = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
+    backout_plan = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
+    test_plan = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     cab_approvers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     approval_round = models.PositiveSmallIntegerField(default=0, editable=False)
     close_code = models.CharField(max_length=32, choices=CloseCode.choices, blank=True)
-    close_notes = models.TextField(blank=True)
-    review_notes = models.TextField(blank=True, help_text="Post-implementation review")
+    close_notes = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
+    review_notes = models.TextField(
+        blank=True, help_text="Post-implementation review", max_length=TEXT_MAX_LENGTH
+    )
     problem = models.ForeignKey(
         "problems.Problem", null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
     )

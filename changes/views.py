@@ -20,6 +20,7 @@ from accounts.roles import AGENT, CAB_MEMBER, CHANGE_MANAGER, has_role, is_works
 from core import approvals as core_approvals
 from core import selectors
 from core.approvals import ApprovalState
+from core.numbers import parse_id
 from core.ticket_views import (
     DEFAULT_COLUMNS,
     Column,
@@ -218,8 +219,8 @@ def change_calendar(request):
         "group": request.GET.get("group", "").strip(),
         "risk": request.GET.get("risk", "").strip(),
     }
-    if filters["ci"].isdigit():
-        ci_id = int(filters["ci"])
+    ci_id = parse_id(filters["ci"])
+    if ci_id is not None:
         through = Change.configuration_items.through
         changes = changes.filter(
             pk__in=through.objects.filter(configurationitem_id=ci_id).values("change_id")

@@ -4,6 +4,7 @@ import django_filters as filters
 from django.db.models import Q, QuerySet
 
 from core.filtersets import CharInFilter, FilterSet, NumberInFilter
+from core.numbers import parse_id
 
 from .models import CIStatus, ConfigurationItem, Environment, Relationship, RelationshipType
 
@@ -19,8 +20,9 @@ def text_search(queryset: QuerySet, value: str) -> QuerySet:
     if not text:
         return queryset
     condition = Q(name__icontains=text) | Q(serial_number=text)
-    if text.isdigit():
-        condition |= Q(pk=int(text))
+    ci_id = parse_id(text)
+    if ci_id is not None:
+        condition |= Q(pk=ci_id)
     return queryset.filter(condition)
 
 

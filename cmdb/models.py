@@ -6,6 +6,8 @@ from django.db.models.functions import Collate, Upper
 from django.urls import reverse
 from django.utils import timezone
 
+from core.limits import TEXT_MAX_LENGTH
+
 
 class CIStatus(models.TextChoices):
     PLANNED = "planned", "Planned"
@@ -26,7 +28,7 @@ class CIClass(models.Model):
 
     name = models.SlugField(max_length=64, unique=True)
     label = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     attribute_schema = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -57,7 +59,7 @@ class ConfigurationItem(models.Model):
     )
     serial_number = models.CharField(max_length=120, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Collate, Upper
 
 from accounts.roles import is_workspace_user
+from core.numbers import parse_id
 from core.pg import has_extension
 
 from .models import IMPACT_TYPES, CIChange, CIClass, ConfigurationItem, Relationship
@@ -97,8 +98,9 @@ def autocomplete_cis(
     if ci_class:
         queryset = queryset.filter(ci_class__name=ci_class)
     exact = Q(serial_number=text)
-    if text.isdigit() and len(text) < 19:
-        exact |= Q(pk=int(text))
+    ci_id = parse_id(text)
+    if ci_id is not None:
+        exact |= Q(pk=ci_id)
     found = list(queryset.filter(exact).order_by("name", "id")[:limit])
     # upper() on both sides in SQL, so the case folding is PostgreSQL's own (Python's differs, e.g. "ß").
     prefix = (

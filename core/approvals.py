@@ -17,6 +17,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from core.numbers import parse_id
+
 from . import events
 from .choices import ActivityKind
 from .models import Approval, ApprovalState, approver_scope
@@ -49,9 +51,10 @@ def pending_for(user) -> QuerySet:
 
 def get_for_approver(user, pk: int) -> Approval:
     """One of the user's own approvals, else 404 (someone else's approval is not theirs to see)."""
-    if not str(pk).isdigit():
+    approval_id = parse_id(str(pk))
+    if approval_id is None:
         raise Http404("No such approval")
-    approval = Approval.objects.filter(pk=int(pk), approver=user).first()
+    approval = Approval.objects.filter(pk=approval_id, approver=user).first()
     if approval is None:
         raise Http404("No such approval")
     return approval

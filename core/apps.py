@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "Shared ticket core"
+
+    def ready(self):
+        from core.api import strict_json
+
+        strict_json.install()

@@ -1,4 +1,4 @@
-"""Domain errors raised by services; the API and the pages turn them into 400/412 with a clear message."""
+"""Domain errors raised by services; the API and the pages turn them into 400/409/412 with a clear message."""
 
 from django.core.exceptions import ValidationError
 
@@ -25,3 +25,7 @@ class StaleVersion(Exception):
             f"The record was changed by someone else (now version {current_version}); "
             "reload it and apply your change again."
         )
+
+
+class Conflict(Exception):
+    """A write that would leave the suite in a state nobody can recover from (the last admin removed): HTTP 409."""

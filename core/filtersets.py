@@ -8,14 +8,56 @@ import re
 from datetime import UTC, timedelta
 
 import django_filters as filters
+from django import forms
 from django.contrib.postgres.search import SearchQuery
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django_filters.fields import IsoDateTimeField
 
 from .perf.filter_cache import PrebuiltFiltersMixin
 
 NUMBER_PATTERN = re.compile(r"^[A-Z]{2,4}\d{7}$")
+
+
+class StrictNullBooleanSelect(forms.NullBooleanSelect):
+    """The yes/no/unknown select of the list pages, handing the raw query value to the field to judge."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (also 1/0, yes/no, on/off); empty or "unknown" means "not filtered"; anything else is a 400
+    naming the parameter (Django's field reads every unknown word as "not filtered", silently)."""
+
+    widget = StrictNullBooleanSelect
+    TRUE = {"true", "1", "yes", "on"}
+    FALSE = {"false", "0", "no", "off"}
+
+    def to_python(self, value):
+        if value in (True, False):
+            return value
+        text = str(value or "").strip().lower()
+        if text in ("", "unknown", "none"):
+            return None
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise ValidationError("Enter true or false.", code="invalid")
+
+
+class BooleanFilter(filters.BooleanFilter):
+    """The boolean filter every list uses (see StrictBooleanField)."""
+
+    field_class = StrictBooleanField
+
+
+class IntegerFilter(filters.NumberFilter):
+    """A whole number (django-filter's NumberFilter takes decimals, so `?stage=0.5` matched nothing, silently)."""
+
+    field_class = forms.IntegerField
 
 
 class CharInFilter(filters.BaseInFilter, filters.CharFilter):
@@ -77,7 +119,27 @@ def full_text_search(queryset: QuerySet, value: str) -> QuerySet:
 
 
 class FilterSet(MultiValueMixin, PrebuiltFiltersMixin, filters.FilterSet):
-    """The base of every FilterSet here: several values per filter, filters and form built once per class."""
+    """The base of every FilterSet here: several values per filter, filters and form built once per class.
+
+    Also the base of the FilterSets DRF builds from a viewset's `filterset_fields` (core.api.filters), so a
+    boolean column is filtered strictly there too.
+    """
+
+    FILTER_DEFAULTS = {
+        **filters.FilterSet.FILTER_DEFAULTS,
+        models.BooleanField: {"filter_class": BooleanFilter},
+        **{
+            field: {"filter_class": IntegerFilter}
+            for field in (
+                models.IntegerField,
+                models.SmallIntegerField,
+                models.BigIntegerField,
+                models.PositiveIntegerField,
+                models.PositiveSmallIntegerField,
+                models.PositiveBigIntegerField,
+            )
+        },
+    }
 
 
 class TicketFilterSet(FilterSet):
@@ -89,7 +151,7 @@ class TicketFilterSet(FilterSet):
     ci = NumberInFilter(field_name="configuration_items", distinct=False, method="filter_ci")
     opened_after = DateTimeFilter(field_name="opened_at", lookup_expr="gte")
     opened_before = DateTimeFilter(field_name="opened_at", lookup_expr="lt")
-    unassigned = filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull")
+    unassigned = BooleanFilter(field_name="assigned_to", lookup_expr="isnull")
     search = filters.CharFilter(method="filter_search")
     ordering = filters.OrderingFilter(
         fields=(

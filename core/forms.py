@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import AssignmentGroup
 from accounts.roles import AGENT
+from core.limits import TEXT_MAX_LENGTH
+from core.numbers import parse_id
 
 from .models import TicketBase
 
@@ -67,10 +69,10 @@ class ConfigurationItemsField(forms.CharField):
         ConfigurationItem = apps.get_model("cmdb", "ConfigurationItem")  # noqa: N806  (cmdb builds on core)
         value = super().clean(value)
         tokens = [t for t in re.split(r"[\s,]+", value or "") if t]
-        bad = [t for t in tokens if not t.isdigit()]
+        bad = [t for t in tokens if parse_id(t) is None]
         if bad:
             raise ValidationError(f"CI ids are numbers; not understood: {', '.join(bad)}.")
-        ids = sorted({int(t) for t in tokens})
+        ids = sorted({parse_id(t) for t in tokens})
         found = {ci.pk: ci for ci in ConfigurationItem.objects.filter(pk__in=ids)}
         missing = [str(pk) for pk in ids if pk not in found]
         if missing:
@@ -90,7 +92,7 @@ class VersionedFormMixin(forms.Form):
 
 class CommentForm(forms.Form):
     body = forms.CharField(
-        label="Comment", max_length=50_000, widget=forms.Textarea(attrs={"rows": 3}), strip=True
+        label="Comment", max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}), strip=True
     )
     visibility = forms.ChoiceField(
         choices=VISIBILITY_CHOICES, initial="internal", widget=forms.RadioSelect, label="Visibility"

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .choices import ActivityKind, Priority
+from .limits import TEXT_MAX_LENGTH
 
 if TYPE_CHECKING:
     from .workflow import Workflow
@@ -42,7 +43,7 @@ class Activity(models.Model):
     actor_name = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     public = models.BooleanField(default=True, help_text="Visible to requesters in the portal")
-    body = models.TextField(blank=True)
+    body = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -115,7 +116,7 @@ class TicketBase(models.Model):
     # Each concrete kind declares `number = number_field(NUMBER_PREFIX)` (core.numbering).
     number = models.CharField(max_length=16, unique=True, editable=False)
     short_description = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     state = models.CharField(max_length=32)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.LOW)
     assignment_group = models.ForeignKey(

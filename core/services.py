@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from core.limits import TEXT_MAX_LENGTH
+
 from . import events
 from .attachments import validate_upload
 from .choices import ActivityKind
@@ -297,8 +299,8 @@ def add_comment(ticket: TicketBase, *, actor, body: str, public: bool = True) ->
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": "A comment cannot be empty."})
-    if len(body) > 50_000:
-        raise ValidationError({"body": "A comment is limited to 50,000 characters."})
+    if len(body) > TEXT_MAX_LENGTH:
+        raise ValidationError({"body": f"A comment is limited to {TEXT_MAX_LENGTH:,} characters."})
     ticket = lock(ticket)
     ticket.version += 1
     ticket.save(update_fields=["version", "updated_at"])

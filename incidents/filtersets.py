@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
 
 from accounts.models import AssignmentGroup
-from core.filtersets import CharInFilter, DateTimeFilter, NumberInFilter, TicketFilterSet
+from core.filtersets import BooleanFilter, CharInFilter, DateTimeFilter, NumberInFilter, TicketFilterSet
 from sla.models import TimerState
 from sla.selectors import breaching_soon, filter_by_sla_state
 
@@ -22,16 +22,16 @@ class IncidentFilterSet(TicketFilterSet):
     category = CharInFilter(field_name="category__name")
     impact = NumberInFilter(field_name="impact")
     urgency = NumberInFilter(field_name="urgency")
-    major = filters.BooleanFilter(field_name="major")
+    major = BooleanFilter(field_name="major")
     problem = CharInFilter(field_name="problem__number")
     parent = CharInFilter(field_name="parent__number")
     # The agent list's "SLA state" filter: any timer of the incident in this state.
     sla = filters.ChoiceFilter(choices=TimerState.choices, method="filter_sla_timer_state", label="SLA state")
-    sla_breaching_soon = filters.BooleanFilter(method="filter_breaching_soon", label="SLA due within 4 hours")
+    sla_breaching_soon = BooleanFilter(method="filter_breaching_soon", label="SLA due within 4 hours")
     # Used by the dashboards' links (reports): resolved in a window, reopened, and SLA outcomes.
     resolved_after = DateTimeFilter(field_name="resolved_at", lookup_expr="gte")
     resolved_before = DateTimeFilter(field_name="resolved_at", lookup_expr="lt")
-    reopened = filters.BooleanFilter(method="filter_reopened")
+    reopened = BooleanFilter(method="filter_reopened")
     sla_definition = filters.NumberFilter(method="filter_sla")
     sla_state = filters.ChoiceFilter(choices=[("met", "met"), ("breached", "breached")], method="filter_noop")
     sla_after = DateTimeFilter(method="filter_noop")

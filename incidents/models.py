@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.limits import TEXT_MAX_LENGTH
 from core.models import TicketBase
 from core.numbering import number_field
 
@@ -59,7 +60,7 @@ class Incident(TicketBase):
     major = models.BooleanField(default=False)
     hold_reason = models.CharField(max_length=32, choices=HoldReason.choices, blank=True)
     resolution_code = models.CharField(max_length=32, choices=ResolutionCode.choices, blank=True)
-    resolution_notes = models.TextField(blank=True)
+    resolution_notes = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 

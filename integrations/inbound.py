@@ -25,6 +25,7 @@ from django.utils.text import slugify
 from accounts.models import User
 from accounts.roles import AGENT, has_role
 from core import services as core_services
+from core.limits import TEXT_MAX_LENGTH
 from core.models import TicketBase
 
 from . import conf
@@ -35,7 +36,7 @@ from .tickets import find_by_number, number_pattern, participants
 
 logger = logging.getLogger(__name__)
 
-COMMENT_LIMIT = 50_000
+COMMENT_LIMIT = TEXT_MAX_LENGTH
 
 
 def ingest(raw: bytes, *, source: str = "") -> tuple[InboundEmail, bool]:

@@ -1,9 +1,10 @@
 """Top-level URLs: the agent workspace, the portal, the API, the admin, health."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from core import views as core_views
+from core.api.views import not_found as api_not_found
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -12,6 +13,9 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("itsm.api_urls")),
+    re_path(
+        r"^api/", api_not_found, name="api-not-found"
+    ),  # keep right after the API: what no API route matches is a JSON 404
     path("portal/", include("portal.urls")),
     path("incidents/", include("incidents.urls")),
     path("requests/", include("requests_app.urls")),

@@ -16,6 +16,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from core.limits import ARTICLE_BODY_MAX_LENGTH, TEXT_MAX_LENGTH
 from core.models import Activity, Attachment
 from core.numbering import number_field
 
@@ -28,7 +29,7 @@ class Category(models.Model):
 
     name = models.SlugField(max_length=64, unique=True)
     label = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
 
     class Meta:
         ordering = ["label"]
@@ -47,7 +48,9 @@ class Article(models.Model):
     workflow = ARTICLE_WORKFLOW
 
     title = models.CharField(max_length=200)
-    body = models.TextField(blank=True, help_text="Markdown; rendered sanitized")
+    body = models.TextField(
+        blank=True, help_text="Markdown; rendered sanitized", max_length=ARTICLE_BODY_MAX_LENGTH
+    )
     category = models.ForeignKey(
         Category, null=True, blank=True, on_delete=models.PROTECT, related_name="articles"
     )
@@ -123,7 +126,7 @@ class ArticleVersion(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
-    body = models.TextField(blank=True)
+    body = models.TextField(blank=True, max_length=ARTICLE_BODY_MAX_LENGTH)
     category_label = models.CharField(max_length=120, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -27,6 +27,7 @@ from django.utils.safestring import SafeString
 
 from core.models import TicketBase
 from core.numbering import format_number
+from core.numbers import parse_id
 from core.selectors import visible_tickets
 
 from . import selectors
@@ -77,7 +78,7 @@ def find_ticket_by_number(user, number: str):
     if normalized is None:
         return None
     for model in ticket_models():
-        if normalized.startswith(model.NUMBER_PREFIX) and normalized[len(model.NUMBER_PREFIX) :].isdigit():
+        if normalized.startswith(model.NUMBER_PREFIX) and parse_id(normalized[len(model.NUMBER_PREFIX) :]):
             found = visible_tickets(model, user).filter(number=normalized).first()
             if found is not None:
                 return found

@@ -2,6 +2,8 @@
 
 from django import forms
 
+from core.limits import TEXT_MAX_LENGTH
+
 URGENCY_CHOICES = [
     (1, "I cannot work at all"),
     (2, "I can work, but slowly"),
@@ -34,7 +36,9 @@ class ReportProblemForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(label="Add a comment", max_length=50_000, widget=forms.Textarea(attrs={"rows": 3}))
+    body = forms.CharField(
+        label="Add a comment", max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class SurveyForm(forms.Form):

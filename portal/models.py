@@ -7,6 +7,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from core.limits import TEXT_MAX_LENGTH
+
 
 class SatisfactionSurvey(models.Model):
     """The requester's verdict on a finished ticket; the number is frozen so reports need no join."""
@@ -16,7 +18,7 @@ class SatisfactionSurvey(models.Model):
     record = GenericForeignKey("content_type", "object_id")
     record_number = models.CharField(max_length=16)
     rating = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
-    comment = models.TextField(blank=True)
+    comment = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     respondent = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

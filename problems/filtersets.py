@@ -1,14 +1,12 @@
 """The problem FilterSet: used by the list page and the API alike."""
 
-import django_filters as filters
-
-from core.filtersets import CharInFilter, TicketFilterSet
+from core.filtersets import BooleanFilter, CharInFilter, TicketFilterSet
 
 from .models import Problem
 
 
 class ProblemFilterSet(TicketFilterSet):
-    known_error = filters.BooleanFilter(field_name="known_error")
+    known_error = BooleanFilter(field_name="known_error")
     incident = CharInFilter(field_name="incidents__number", distinct=True)
 
     class Meta:

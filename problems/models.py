@@ -2,6 +2,7 @@
 
 from django.db import models
 
+from core.limits import TEXT_MAX_LENGTH
 from core.models import TicketBase
 from core.numbering import number_field
 
@@ -19,8 +20,8 @@ class Problem(TicketBase):
     workflow = PROBLEM_WORKFLOW
     EDITABLE_FIELDS = (*TicketBase.EDITABLE_FIELDS, "priority", "root_cause", "workaround", "known_error")
 
-    root_cause = models.TextField(blank=True)
-    workaround = models.TextField(blank=True)
+    root_cause = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
+    workaround = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     known_error = models.BooleanField(default=False)
     known_error_article = models.CharField(
         max_length=16, blank=True, help_text="Number of the knowledge article the workaround was published as"

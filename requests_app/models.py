@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.limits import TEXT_MAX_LENGTH
 from core.models import TicketBase, approver_scope
 from core.numbering import number_field
 
@@ -22,7 +23,7 @@ class CatalogCategory(models.Model):
     """A shelf of the catalog ("Hardware", "Access")."""
 
     name = models.CharField(max_length=120, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     icon = models.CharField(
         max_length=60, default="folder", help_text="A Tabler icon name, e.g. device-laptop"
     )
@@ -42,7 +43,7 @@ class CatalogItem(models.Model):
 
     name = models.CharField(max_length=150, unique=True)
     category = models.ForeignKey(CatalogCategory, on_delete=models.PROTECT, related_name="items")
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     icon = models.CharField(
         max_length=60, default="package", help_text="A Tabler icon name, e.g. device-laptop"
     )
@@ -121,7 +122,7 @@ class CatalogTaskTemplate(models.Model):
 
     item = models.ForeignKey(CatalogItem, on_delete=models.CASCADE, related_name="task_templates")
     short_description = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     assignment_group = models.ForeignKey(
         "accounts.AssignmentGroup", on_delete=models.PROTECT, related_name="+"
     )

@@ -18,6 +18,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.limits import TEXT_MAX_LENGTH
+
 from .calendar import DAY, Calendar
 from .choices import BREACH_STAGE, EscalationAction  # noqa: F401  (also importable from here)
 from .validation import validate_definition
@@ -57,7 +59,7 @@ class BusinessCalendar(models.Model):
 
     name = models.CharField(max_length=120, unique=True)
     time_zone = models.CharField(max_length=64, default="UTC")
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,12 +1,14 @@
 from django.contrib.auth import authenticate, get_user_model
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, viewsets
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services, throttling
 from accounts.models import AssignmentGroup
 from accounts.roles import is_admin
+from core.api.parsers import BoundedJSONParser
 
 from .serializers import GroupSerializer, TokenRequestSerializer, TokenResponseSerializer, UserSerializer
 
@@ -30,6 +32,8 @@ class TokenView(APIView):
 
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
+    extra_error_codes = ["401", "429"]  # wrong credentials; too many attempts (core.api.schema)
+    parser_classes = [BoundedJSONParser, FormParser, MultiPartParser]  # `curl -d` and `-F` work too
 
     def get_authenticate_header(self, request):
         # A failed sign-in is a 401 (with a challenge), not a 403, even though this view authenticates nobody.

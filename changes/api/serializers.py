@@ -30,7 +30,9 @@ class BlackoutWindowSerializer(serializers.ModelSerializer):
     configuration_items = serializers.PrimaryKeyRelatedField(
         many=True, required=False, queryset=ConfigurationItem.objects.all()
     )
-    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+    created_by = serializers.CharField(
+        source="created_by.username", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = BlackoutWindow

@@ -32,7 +32,7 @@ class ChangeViewSet(TicketViewSet):
             "ChangeConflicts", {"conflicts": serializers.ListField(child=serializers.DictField())}
         )
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def conflicts(self, request, number=None):
         """Conflicts of the change's planned window: changes, blackout windows, P1–P2 incidents."""
         return Response({"conflicts": detect_conflicts(self.get_object())})

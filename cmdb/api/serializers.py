@@ -113,3 +113,44 @@ class ImpactRowSerializer(serializers.Serializer):
     path = serializers.ListField(child=serializers.IntegerField())
     relationship_types = serializers.ListField(child=serializers.CharField())
     is_business_service = serializers.BooleanField()
+
+
+class ImpactSerializer(serializers.Serializer):
+    """The answer of `impact/` and `dependencies/`: every reached CI (not paginated: the depth bounds it)."""
+
+    ci = serializers.IntegerField(help_text="The CI asked about")
+    count = serializers.IntegerField()
+    business_services = serializers.ListField(child=serializers.IntegerField())
+    results = ImpactRowSerializer(many=True)
+
+
+class GraphNodeDataSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    label = serializers.CharField()
+    ci_class = serializers.CharField()
+    status = serializers.CharField()
+    distance = serializers.IntegerField()
+    url = serializers.CharField()
+    focus = serializers.BooleanField()
+
+
+class GraphNodeSerializer(serializers.Serializer):
+    data = GraphNodeDataSerializer()
+
+
+class GraphEdgeDataSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    source = serializers.CharField()
+    target = serializers.CharField()
+    label = serializers.CharField()
+
+
+class GraphEdgeSerializer(serializers.Serializer):
+    data = GraphEdgeDataSerializer()
+
+
+class GraphSerializer(serializers.Serializer):
+    """The CI's neighbourhood in cytoscape's element format (what the CI page's graph draws)."""
+
+    nodes = GraphNodeSerializer(many=True)
+    edges = GraphEdgeSerializer(many=True)

@@ -27,7 +27,9 @@ from .serializers import (
     CIChangeSerializer,
     CIClassSerializer,
     CISerializer,
+    GraphSerializer,
     ImpactRowSerializer,
+    ImpactSerializer,
     RelationshipSerializer,
 )
 
@@ -50,6 +52,7 @@ def _depth(request) -> int:
 
 
 DEPTH_PARAM = OpenApiParameter("max_depth", int, description="Hops to follow (default 6, at most 20).")
+HOPS_PARAM = OpenApiParameter("hops", int, description="Hops around the CI (1 to 3, default 1).")
 
 
 class CIViewSet(viewsets.ModelViewSet):
@@ -95,29 +98,30 @@ class CIViewSet(viewsets.ModelViewSet):
             }
         )
 
-    @extend_schema(parameters=[DEPTH_PARAM], responses=ImpactRowSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @extend_schema(parameters=[DEPTH_PARAM], responses=ImpactSerializer)
+    @action(detail=True, methods=["get"], filter_backends=[])
     def impact(self, request, pk=None):
         """Every CI a failure of this CI impacts, with distance, path and business services marked."""
         ci = self.get_object()
         return self._rows(selectors.impact(ci.pk, _depth(request), user=request.user))
 
-    @extend_schema(parameters=[DEPTH_PARAM], responses=ImpactRowSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @extend_schema(parameters=[DEPTH_PARAM], responses=ImpactSerializer)
+    @action(detail=True, methods=["get"], filter_backends=[])
     def dependencies(self, request, pk=None):
         """Every CI whose failure would impact this CI."""
         ci = self.get_object()
         return self._rows(selectors.dependencies(ci.pk, _depth(request), user=request.user))
 
     @extend_schema(responses=CIChangeSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def history(self, request, pk=None):
         """The CI's change history, newest first (paginated)."""
         ci = self.get_object()
         page = self.paginate_queryset(selectors.ci_history(ci))
         return self.get_paginated_response(CIChangeSerializer(page, many=True).data)
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(parameters=[HOPS_PARAM], responses=GraphSerializer)
+    @action(detail=True, methods=["get"], filter_backends=[])
     def graph(self, request, pk=None):
         """The neighbourhood in cytoscape's format (`?hops=1..3`), for the CI page's graph."""
         ci = self.get_object()

@@ -12,7 +12,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.exceptions import IllegalTransition, StaleVersion
+from core.exceptions import Conflict, IllegalTransition, StaleVersion
 
 
 def django_validation_detail(error: DjangoValidationError) -> dict | list:
@@ -33,6 +33,8 @@ def exception_handler(exc, context):
         return Response(
             {"detail": str(exc), "version": exc.current_version}, status=status.HTTP_412_PRECONDITION_FAILED
         )
+    if isinstance(exc, Conflict):
+        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, ProtectedError):
         blockers = sorted({str(obj) for obj in exc.protected_objects})[:20]
         return Response(

@@ -13,6 +13,14 @@ class NamedRelatedField(serializers.SlugRelatedField):
     """A reference by name or number. Text PostgreSQL cannot compare (NUL characters) reads as "does not
     exist" instead of reaching the database as a 500."""
 
+    default_error_messages = {"blank": 'Send null to leave this empty; "" names nothing.'}
+
+    def run_validation(self, data=serializers.empty):
+        # DRF reads "" as null for related fields (an empty HTML form input); the API speaks JSON only.
+        if data == "":
+            self.fail("blank")
+        return super().run_validation(data)
+
     def to_internal_value(self, data):
         if "\x00" in str(data):
             self.fail("does_not_exist", slug_name=self.slug_field, value=str(data).replace("\x00", ""))
@@ -87,3 +95,10 @@ class VisibleCIField(serializers.PrimaryKeyRelatedField):
         if user is None or not user.is_authenticated:
             return apps.get_model("cmdb", "ConfigurationItem").objects.none()
         return provided("visible_cis")(user)
+
+
+class RequiredBooleanField(serializers.BooleanField):
+    """A yes/no the caller must give. DRF reads a boolean missing from a form-encoded body as false (an
+    unticked checkbox); an API vote without `helpful` must be a 400, not a silent "no"."""
+
+    default_empty_html = serializers.empty

@@ -8,6 +8,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from core.extensions import provided
+from core.limits import TEXT_MAX_LENGTH
 from core.models import Activity, Attachment
 from core.perf.field_cache import PrebuiltFieldsMixin
 from core.selectors import can_see_all
@@ -25,7 +26,7 @@ class ActivitySerializer(serializers.ModelSerializer):
 
 class CommentSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="actor_name", read_only=True)
-    body = serializers.CharField(max_length=50_000, trim_whitespace=True)
+    body = serializers.CharField(max_length=TEXT_MAX_LENGTH, trim_whitespace=True)
     public = serializers.BooleanField(default=True)
 
     class Meta:
@@ -93,6 +94,18 @@ class ListedCIsField(ListedRelationMixin, serializers.ManyRelatedField):
     relation = "configuration_items"
 
 
+class ExcerptField(serializers.CharField):
+    """The first LIST_EXCERPT_LENGTH characters of a text, cut at a word and marked with an ellipsis."""
+
+    LIST_EXCERPT_LENGTH = 280
+
+    def to_representation(self, value):
+        text = str(value)
+        if len(text) <= self.LIST_EXCERPT_LENGTH:
+            return text
+        return text[: self.LIST_EXCERPT_LENGTH].rsplit(" ", 1)[0].rstrip() + "…"
+
+
 class TicketSerializer(PrebuiltFieldsMixin, serializers.ModelSerializer):
     """Base for every ticket kind; subclasses extend Meta.fields with their own. Fields are built once per
     class (PrebuiltFieldsMixin): every API create, read and list instantiates these."""
@@ -134,6 +147,10 @@ class TicketSerializer(PrebuiltFieldsMixin, serializers.ModelSerializer):
             for name in list(self.fields):
                 if name not in self.Meta.brief_fields:
                     self.fields.pop(name)
+        elif getattr(self.context.get("view"), "action", None) == "list" and "description" in self.fields:
+            # A list is for choosing a ticket: it carries the start of each description, the detail all of it,
+            # so fifty tickets with long descriptions stay a page of kilobytes, not megabytes.
+            self.fields["description"] = ExcerptField(read_only=True)
 
     def adjust_prototypes(self, fields):
         # DRF drops `allow_blank` from read-only fields, so the schema would promise one of the choices
@@ -144,7 +161,34 @@ class TicketSerializer(PrebuiltFieldsMixin, serializers.ModelSerializer):
             if isinstance(field, serializers.ChoiceField) and field.read_only and model_field is not None:
                 field.allow_blank = model_field.blank
 
+    READ_ONLY_HINTS = {
+        "state": "Read-only: move the ticket with POST …/transition/.",
+        "priority": "Read-only: it follows impact and urgency.",
+    }
+
+    def refuse_read_only_changes(self) -> None:
+        """A read-only field sent with a value other than the record's is a 400 naming it (DRF would drop it
+        and answer 200 as if it had been applied). Sending back the stored value, as a client that PUTs what
+        it read does, is accepted."""
+        refused = {}
+        for name, sent in dict(getattr(self, "initial_data", None) or {}).items():
+            field = self.fields.get(name)
+            if field is None or not field.read_only:
+                continue
+            if self.instance is not None and self.stored_value(field) in (sent, str(sent)):
+                continue
+            refused[name] = self.READ_ONLY_HINTS.get(name, "This field is read-only.")
+        if refused:
+            raise serializers.ValidationError(refused)
+
+    def stored_value(self, field):
+        try:
+            return field.to_representation(field.get_attribute(self.instance))
+        except Exception:  # a value that cannot be represented again is never "the same"
+            return object()
+
     def validate(self, attrs):
+        self.refuse_read_only_changes()
         request = self.context.get("request")
         model = self.Meta.model
         if request is not None and not can_see_all(model, request.user):

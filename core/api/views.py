@@ -1,5 +1,8 @@
-from django.urls import NoReverseMatch, reverse
-from drf_spectacular.utils import extend_schema
+from django.http import JsonResponse
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -26,7 +29,14 @@ ROOT_RESOURCES = [
 class ApiRootView(APIView):
     """Lists the resource collections this user can reach."""
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        operation_id="api_root",
+        responses={
+            200: OpenApiResponse(
+                OpenApiTypes.OBJECT, description="Each reachable collection's name with its absolute URL."
+            )
+        },
+    )
     def get(self, request):
         links = {}
         for name in ROOT_RESOURCES:
@@ -37,3 +47,16 @@ class ApiRootView(APIView):
         links["schema"] = request.build_absolute_uri(reverse("api:schema"))
         links["docs"] = request.build_absolute_uri(reverse("api:docs"))
         return Response(links)
+
+
+@csrf_exempt  # like every DRF view: an API 404 must not turn into the CSRF middleware's HTML 403
+def not_found(request, *args, **kwargs):
+    """A JSON 404 for any /api/ path no route matches: an API client never gets Django's HTML page."""
+    detail = "No API endpoint at this path."
+    if not request.path.endswith("/"):
+        try:
+            resolve(request.path + "/")
+            detail += f" Did you mean {request.path}/ (API paths end with a slash)?"
+        except Resolver404:
+            pass
+    return JsonResponse({"detail": detail}, status=404)

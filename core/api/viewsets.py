@@ -12,11 +12,12 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core import selectors, services
+from core.api.parsers import BoundedJSONParser
 from core.exceptions import StaleVersion
 from core.models import TicketBase
 from core.perf.orm import carry_loaded_relations
@@ -151,7 +152,6 @@ class TicketViewSet(
         """Pick and convert the fields this move may carry (subclasses convert e.g. numbers to objects)."""
         return {name: data[name] for name in record.workflow.fields_for(to) if name in data}
 
-    @extend_schema(request=TransitionSerializer, responses={200: None})
     @action(detail=True, methods=["post"])
     def transition(self, request, number=None):
         record = self.get_object()
@@ -172,7 +172,7 @@ class TicketViewSet(
     @extend_schema(
         request=CommentSerializer, responses={200: CommentSerializer(many=True), 201: CommentSerializer}
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def comments(self, request, number=None):
         record = self.get_object()
         if request.method == "GET":
@@ -189,9 +189,16 @@ class TicketViewSet(
         return Response(CommentSerializer(activity).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        request={"multipart/form-data": AttachmentUploadSerializer}, responses=AttachmentSerializer(many=True)
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={200: AttachmentSerializer(many=True), 201: AttachmentSerializer},
     )
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser, FormParser, BoundedJSONParser],
+        pagination_class=None,
+        filter_backends=[],
+    )
     def attachments(self, request, number=None):
         record = self.get_object()
         context = {"request": request}
@@ -212,7 +219,7 @@ class TicketViewSet(
         )
 
     @extend_schema(responses=ActivitySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def timeline(self, request, number=None):
         record = self.get_object()
         return Response(ActivitySerializer(selectors.timeline(record, request.user), many=True).data)

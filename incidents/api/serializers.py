@@ -14,9 +14,10 @@ class IncidentSerializer(TicketSerializer):
 
     class Meta(TicketSerializer.Meta):
         model = Incident
+        # A caller says how urgent it is for them; impact (how many are affected, and so most of the
+        # priority) is the desk's call, as in ServiceNow and Jira Service Management.
         requester_writable_fields = [
             *TicketSerializer.Meta.requester_writable_fields,
-            "impact",
             "urgency",
             "category",
         ]

@@ -177,8 +177,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.StandardPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["core.api.filters.FilterBackend"],
+    # JSON only: a form-encoded body has no way to say null or a list of one, so the schema could not tell
+    # the truth about it. Uploads (attachments, CMDB import) and the token endpoint declare their parsers.
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.BoundedJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env("LOGIN_THROTTLE_RATE", default="10/min")},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -189,6 +192,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.allow_empty_query_values",
+    ],
     # Choice sets shared by several fields get one schema name each.
     "ENUM_NAME_OVERRIDES": {
         "ImpactUrgencyEnum": "incidents.choices.Impact",
@@ -198,6 +205,9 @@ SPECTACULAR_SETTINGS = {
         "InboundStatusEnum": "integrations.models.InboundStatus",
     },
 }
+# JSON request bodies (core.api.parsers): bigger than this is a 413, nested deeper a 400.
+API_JSON_MAX_BYTES = env.int("API_JSON_MAX_BYTES", default=5 * 1024 * 1024)
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=64)
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
 
 # Celery: Redis as broker; tasks are acknowledged after they ran so a killed worker's task is redelivered.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
-from core.api.fields import NamedRelatedField
+from core.api.fields import NamedRelatedField, RequiredBooleanField
 
 from ..choices import Audience
 from ..models import Article, ArticleVersion, Category
@@ -110,7 +110,7 @@ class ArticleVersionSerializer(serializers.ModelSerializer):
 
 
 class VoteSerializer(serializers.Serializer):
-    helpful = serializers.BooleanField()
+    helpful = RequiredBooleanField()
 
 
 class LinkSerializer(serializers.Serializer):

@@ -8,11 +8,12 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import services as core_services
+from core.api.parsers import BoundedJSONParser
 from core.api.serializers import AttachmentSerializer, AttachmentUploadSerializer, TransitionSerializer
 from core.api.viewsets import StaleVersion
 
@@ -50,6 +51,8 @@ class ArticleViewSet(
 ):
     """Articles by number. `?search=` ranks by relevance with highlighted `snippet`s; `?state=`,
     `?category=`, `?audience=` filter. Retire articles instead of deleting them."""
+
+    extra_error_codes = ["404"]  # writing is for authors; to anyone else the operation is not there
 
     serializer_class = ArticleSerializer
     lookup_field = "number"
@@ -142,15 +145,22 @@ class ArticleViewSet(
         return Response(self.get_serializer(article).data)
 
     @extend_schema(responses=ArticleVersionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def versions(self, request, number=None):
         article = self.get_object()
         return Response(ArticleVersionSerializer(selectors.versions(article), many=True).data)
 
     @extend_schema(
-        request={"multipart/form-data": AttachmentUploadSerializer}, responses=AttachmentSerializer(many=True)
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={200: AttachmentSerializer(many=True), 201: AttachmentSerializer},
     )
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser, FormParser, BoundedJSONParser],
+        pagination_class=None,
+        filter_backends=[],
+    )
     def attachments(self, request, number=None):
         from core.selectors import attachments as attachments_of
 

@@ -2,7 +2,6 @@
 
 from django.db.models import Prefetch
 from rest_framework import permissions, serializers, viewsets
-from rest_framework.exceptions import MethodNotAllowed
 
 from accounts.roles import is_admin
 from core.api.viewsets import TicketViewSet
@@ -69,5 +68,10 @@ class TaskViewSet(TicketViewSet):
     filterset_class = TaskFilterSet
     list_select_related = (*TicketViewSet.list_select_related, "request")
 
-    def create(self, request, *args, **kwargs):
-        raise MethodNotAllowed("POST", detail="Tasks are created when their request is approved.")
+    @classmethod
+    def as_view(cls, actions=None, **initkwargs):
+        # No POST on the list: tasks come from approved requests, so the route answers 405 and its Allow
+        # header and the schema list only what it does.
+        if actions:
+            actions = {method: name for method, name in actions.items() if name != "create"}
+        return super().as_view(actions, **initkwargs)

@@ -51,13 +51,24 @@ class TimerSerializer(PrebuiltFieldsMixin, serializers.ModelSerializer):
         return obj.percent(self._now())
 
 
-class WorkingHoursSerializer(serializers.ModelSerializer):
+class WholeRowSerializer(serializers.ModelSerializer):
+    """A calendar's nested row is written whole, even in a PATCH of the calendar: DRF makes a partial write's
+    nested fields optional too, and a row without its `date` or `start` reached the model (a 500)."""
+
+    def validate(self, attrs):
+        missing = [name for name, field in self.fields.items() if field.required and name not in attrs]
+        if missing:
+            raise serializers.ValidationError({name: "This field is required." for name in missing})
+        return attrs
+
+
+class WorkingHoursSerializer(WholeRowSerializer):
     class Meta:
         model = WorkingHours
         fields = ["weekday", "start", "end"]
 
 
-class HolidaySerializer(serializers.ModelSerializer):
+class HolidaySerializer(WholeRowSerializer):
     class Meta:
         model = Holiday
         fields = ["name", "date", "end_date"]
@@ -113,7 +124,8 @@ class DefinitionSerializer(serializers.ModelSerializer):
     calendar = serializers.PrimaryKeyRelatedField(
         queryset=BusinessCalendar.objects.all(), allow_null=True, required=False
     )
-    duration = serializers.IntegerField()
+    # Seconds of working time, at most ten years (the column is a 32-bit integer).
+    duration = serializers.IntegerField(min_value=1, max_value=10 * 366 * 24 * 3600)
 
     class Meta:
         model = SLADefinition

@@ -135,12 +135,13 @@ def test_validation_errors_name_the_field(api_client, agent):
 
 
 def test_state_and_priority_cannot_be_written_directly(api_client, agent):
+    """Read-only fields are refused by name (issue 26), not silently dropped."""
     response = api_client(agent).post(
         "/api/v1/incidents/", {"short_description": "x", "state": "closed", "priority": 1}, format="json"
     )
-    assert response.status_code == 201
-    assert response.json()["state"] == "new"
-    assert response.json()["priority"] == 5
+    assert response.status_code == 400
+    assert set(response.json()) == {"state", "priority"}
+    assert not Incident.objects.filter(short_description="x").exists()
 
 
 def test_page_size_is_capped_at_500(api_client, agent):

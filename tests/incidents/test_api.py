@@ -26,7 +26,6 @@ def test_create_computes_priority_and_numbers(api_client, agent, service_desk, c
             "assigned_to": agent.username,
             "category": "network",
             "configuration_items": [ci.pk],
-            "priority": 5,
         },
         format="json",
     )

@@ -107,6 +107,10 @@ def test_votes_and_link_to_ticket(api_client, agent, requester, publish):
     client.post(f"{LIST}{article.number}/vote/", {"helpful": True})
     response = client.post(f"{LIST}{article.number}/vote/", {"helpful": True})
     assert response.json()["helpful"] == 1
+    missing = client.post(f"{LIST}{article.number}/vote/", {}, format="json")
+    assert missing.status_code == 400 and "helpful" in missing.json()
+    article.refresh_from_db()
+    assert article.not_helpful_count == 0
     incident = Incident.objects.create(
         number="INC0999001", short_description="wifi down", opened_by=agent, state="new"
     )

@@ -125,6 +125,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     # core, accounts, API root
     "home": rule("workspace", anon="login", req_a="portal", req_b="portal"),
     "health": PUBLIC,
+    "api-not-found": rule("404"),  # any /api/ path no route matches: a JSON 404, signed in or not
     "attachment-download": only(TICKET_SEERS),
     "agent-home": WORKSPACE_PAGE,
     "search": SIGNED_IN,
