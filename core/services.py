@@ -8,6 +8,7 @@ after-commit listeners send webhooks, mail and Celery tasks only once the write 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -20,6 +21,16 @@ from .attachments import validate_upload
 from .choices import ActivityKind
 from .exceptions import StaleVersion
 from .models import Activity, Attachment, TicketBase
+
+
+# Keys merged into the data of every timeline row written while set: the automation engine names the rule
+# or macro on whose behalf a service writes, so each effect on the timeline says where it came from.
+activity_annotation: ContextVar[dict | None] = ContextVar("activity_annotation", default=None)
+
+
+def _annotated(data: dict | None) -> dict:
+    extra = activity_annotation.get()
+    return {**(data or {}), **extra} if extra else data or {}
 
 
 def record_activity(
@@ -40,7 +51,7 @@ def record_activity(
         actor_name=_actor_name(actor),
         public=public,
         body=body,
-        data=data or {},
+        data=_annotated(data),
     )
 
 
@@ -59,7 +70,7 @@ def record_activities(record: models.Model, entries: list[dict[str, Any]]) -> li
             actor_name=_actor_name(entry.get("actor")),
             public=entry.get("public", True),
             body=entry.get("body", ""),
-            data=entry.get("data") or {},
+            data=_annotated(entry.get("data")),
         )
         for entry in entries
     ]

@@ -19,4 +19,5 @@ app.conf.beat_schedule = {
     "reports-refresh-rollups": {"task": "reports.refresh_rollups", "schedule": 600.0},
     "reports-refresh-backlog": {"task": "reports.refresh_backlog", "schedule": 60.0},
     "reports-refresh-today": {"task": "reports.refresh_today", "schedule": 60.0},
+    "automation-time-rules": {"task": "automation.evaluate_time_rules", "schedule": 30.0},
 }

@@ -1,0 +1,202 @@
+"""The rules engine: event rules run inside the write that triggered them, time rules from Celery beat.
+
+Semantics (README "Automation"):
+- An event listener (core.events.on_change, registered last) runs the active rules of the record's kind
+  and trigger in `order`, after the service has done its work and inside its transaction: a rule sees the
+  new state, and its effects commit or roll back with the write.
+- A rule's own writes publish events like any other write, and those run rules again, but only one level
+  deep: writes made by a rule that was itself triggered by a rule trigger nothing. A rule never triggers
+  itself along one chain. So no loops, whatever the rules say.
+- Each matching rule runs in a savepoint. If an action fails, the rule's writes are undone, the failure is
+  a timeline row naming the rule and the action, later rules still run, and the user's write succeeds.
+- Every effect is written by the system user "automation" with the rule's name in the row's data.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.roles import AGENT, CHANGE_MANAGER, remember_role_names
+from core import services as core_services
+from core.choices import ActivityKind
+from core.config_cache import ConfigCache
+from core.events import Event
+from core.models import TicketBase
+
+from . import conditions
+from .actions import describe_error, run_action
+from .kinds import KINDS, kind_of
+from .models import Rule, Trigger
+
+logger = logging.getLogger(__name__)
+
+AUTOMATION_USERNAME = "automation"
+# Rule levels: 1 = triggered by a person's (or an integration's) write, 2 = triggered by a level-1 rule.
+MAX_LEVEL = 2
+
+_level: ContextVar[int] = ContextVar("automation_level", default=0)
+_chain: ContextVar[tuple[int, ...]] = ContextVar("automation_chain", default=())
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    rule: Rule
+    tree: conditions.Tree
+
+    @property
+    def pk(self) -> int:
+        return self.rule.pk
+
+
+def _load_rules(key) -> list[CompiledRule]:
+    kind, trigger = key
+    rules = Rule.objects.filter(applies_to=kind, trigger=trigger, active=True).order_by("order", "id")
+    return [CompiledRule(rule, conditions.compile_tree(kind, rule.conditions)) for rule in rules]
+
+
+# Active rules per (kind, trigger), per process; any committed rule or group change reloads them.
+_rules = ConfigCache(_load_rules, models=(Rule,))
+
+
+def rules_for(kind: str, trigger: str) -> list[CompiledRule]:
+    return _rules.get((kind, trigger))
+
+
+def automation_user():
+    """The system actor of every rule's writes: an inactive user (it cannot sign in) acting as an agent."""
+    from accounts.models import User
+
+    user, _ = User.objects.get_or_create(
+        username=AUTOMATION_USERNAME,
+        defaults={"first_name": "Automation", "is_active": False, "password": "!"},
+    )
+    remember_role_names(user, [AGENT, CHANGE_MANAGER])
+    return user
+
+
+def _trigger_of(event: Event) -> str:
+    return event.name if event.kind == "sla" else event.action
+
+
+def _context(event: Event, record) -> conditions.Context:
+    changes: dict = {}
+    for diff in event.data.get("changes", []) or []:
+        changes[diff["field"]] = (diff.get("old"), diff.get("new"))
+    if "from" in event.data and "to" in event.data:
+        changes["state"] = (event.data["from"], event.data["to"])
+    actor = event.actor
+    return conditions.Context(
+        actor_id=getattr(actor, "pk", None),
+        caller_id=kind_of(record).caller_id(record),
+        changes=changes,
+    )
+
+
+def on_event(event: Event) -> None:
+    """core.events listener: run the matching event rules of this write."""
+    record = event.record
+    if not isinstance(record, TicketBase) or record.KIND not in KINDS:
+        return
+    trigger = _trigger_of(event)
+    if trigger not in Trigger.values or trigger == Trigger.TIME:
+        return
+    level = _level.get() + 1
+    if level > MAX_LEVEL:
+        return
+    rules = [r for r in rules_for(record.KIND, trigger) if r.pk not in _chain.get()]
+    if not rules:
+        return
+    ctx = _context(event, record)
+    fired = run_rules(record, rules, ctx, level=level)
+    if fired:
+        # The caller (a service, then the API's response) holds this instance: show it the rules' effects.
+        fresh = type(record).objects.get(pk=record.pk)
+        for field in record._meta.concrete_fields:
+            if field.name != "search_vector":
+                setattr(record, field.attname, getattr(fresh, field.attname))
+        for field in record._meta.concrete_fields:
+            if field.many_to_one and field.is_cached(record):
+                field.delete_cached_value(record)
+
+
+def run_rules(record, rules: list[CompiledRule], ctx: conditions.Context | None, *, level: int) -> int:
+    """Evaluate and run `rules` in order on `record`; returns how many fired."""
+    actor = None
+    fired = 0
+    now = timezone.now()
+    for compiled in rules:
+        if not conditions.matches(compiled.tree, record, ctx, now):
+            continue
+        actor = actor or automation_user()
+        record, ok = run_rule(record, compiled.rule, actor=actor, level=level)
+        fired += 1
+        if compiled.rule.stop_processing:
+            break
+    return fired
+
+
+@contextmanager
+def acting_as_rule(rule: Rule, *, level: int):
+    annotation = {"rule": {"id": rule.pk, "name": rule.name}}
+    tokens = (
+        _level.set(level),
+        _chain.set((*_chain.get(), rule.pk)),
+        core_services.activity_annotation.set(annotation),
+    )
+    try:
+        yield
+    finally:
+        core_services.activity_annotation.reset(tokens[2])
+        _chain.reset(tokens[1])
+        _level.reset(tokens[0])
+
+
+def run_rule(record, rule: Rule, *, actor, level: int, now: datetime | None = None):
+    """Run one rule's actions in a savepoint; on failure undo them, write the failure on the timeline and
+    return the record as it was. Returns (record, succeeded)."""
+    index = 0
+    try:
+        with transaction.atomic(), acting_as_rule(rule, level=level):
+            current = record
+            for index, action in enumerate(rule.actions):
+                current = run_action(current, action, actor=actor, extra={"rule": rule.name})
+    except Exception as exc:  # noqa: BLE001 - any failure of a rule must not fail the user's write
+        message = f"action {index + 1} ({rule.actions[index]['type']}): {describe_error(exc)}"
+        logger.info("automation rule %s failed on %s: %s", rule.pk, record.number, message)
+        core_services.record_activity(
+            record,
+            kind=ActivityKind.SYSTEM,
+            actor=actor,
+            public=False,
+            body=f"Rule {rule.name!r} failed and was skipped: {message}",
+            data={"rule": {"id": rule.pk, "name": rule.name}, "error": message, "action": index},
+        )
+        _record_stats(rule.pk, error=message)
+        return record, False
+    _record_stats(rule.pk)
+    return current, True
+
+
+def _record_stats(rule_id: int, *, error: str | None = None) -> None:
+    """Fire count, last fired and last error: one short UPDATE after commit, so concurrent writes that
+    fire the same rule never queue behind each other on the rule's row."""
+    now = timezone.now()
+
+    def write() -> None:
+        fields = {"fire_count": F("fire_count") + 1, "last_fired_at": now}
+        if error is not None:
+            fields.update(last_error=error[:2000], last_error_at=now)
+        try:
+            Rule.objects.filter(pk=rule_id).update(**fields)
+        except Exception:
+            logger.exception("could not record the statistics of rule %s", rule_id)
+
+    transaction.on_commit(write)
