@@ -166,7 +166,7 @@ def run_rule(record, rule: Rule, *, actor, level: int, now: datetime | None = No
     try:
         with transaction.atomic(), acting_as_rule(rule, level=level):
             current = record
-            for index, action in enumerate(rule.actions):
+            for index, action in enumerate(rule.actions):  # noqa: B007 - read by the except
                 current = run_action(current, action, actor=actor, extra={"rule": rule.name})
     except Exception as exc:  # noqa: BLE001 - any failure of a rule must not fail the user's write
         message = f"action {index + 1} ({rule.actions[index]['type']}): {describe_error(exc)}"

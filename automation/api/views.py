@@ -35,7 +35,12 @@ class AgentReadAdminWrite(permissions.BasePermission):
             return False
         if not is_workspace_user(user):
             raise Http404
-        return request.method in permissions.SAFE_METHODS or is_admin(user)
+        reading = request.method in permissions.SAFE_METHODS or getattr(view, "action", "") in READ_ACTIONS
+        return reading or is_admin(user)
+
+
+# POST actions that change nothing: any workspace user may preview a rule.
+READ_ACTIONS = {"preview", "preview_unsaved"}
 
 
 class _AuditedViewSet(viewsets.ModelViewSet):
@@ -80,7 +85,7 @@ class RuleViewSet(_AuditedViewSet):
         responses=PreviewResultSerializer,
         operation_id="automation_rules_preview_unsaved",
     )
-    @action(detail=False, methods=["post"], url_path="preview", permission_classes=[AgentReadAdminWrite])
+    @action(detail=False, methods=["post"], url_path="preview")
     def preview_unsaved(self, request):
         """The same preview for a rule not saved yet (the editor's preview button)."""
         data = PreviewSerializer(data=request.data)
