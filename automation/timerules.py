@@ -11,6 +11,10 @@ mid-way rolls back row and actions together, and the next beat fires it again.
 
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -19,6 +23,20 @@ from . import conditions
 from .engine import automation_user, run_rule
 from .kinds import KINDS
 from .models import Rule, TimeRuleMatch, Trigger
+
+# Test-only hook (tests/automation/test_celery_worker.py): while this file exists, a firing stops after
+# its actions, before committing, so the test can SIGKILL the worker mid-firing.
+PAUSE_FILE_ENV = "AUTOMATION_TEST_FIRE_PAUSE_FILE"
+
+
+def _test_pause() -> None:
+    path = os.environ.get(PAUSE_FILE_ENV)
+    if not path or not Path(path).exists():
+        return
+    Path(path + ".reached").touch()
+    deadline = time.monotonic() + 60
+    while Path(path).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def candidates(rule: Rule, tree: conditions.Tree, now):
@@ -68,4 +86,5 @@ def fire(rule_id: int, ids: list[int]) -> int:
                 continue  # this period already fired (another beat, a retry)
             run_rule(record, rule, actor=actor, level=1)
             fired += 1
+            _test_pause()
     return fired
