@@ -22,5 +22,6 @@ urlpatterns = [
     path("sla/", include("sla.urls")),
     path("integrations/", include("integrations.urls")),
     path("reports/", include("reports.urls")),
+    path("automation/", include("automation.urls")),
     path("", include("core.urls")),
 ]

@@ -8,6 +8,7 @@ import pytest
 from automation import services
 from automation.builtin import BUILTIN_RULES, ensure_builtin_rules
 from automation.models import Rule
+from tests.sla.test_celery_worker import flush_broker, publish_to, workers  # noqa: F401 - shared fixtures
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from automation.models import TimeRuleMatch
 from automation.timerules import PAUSE_FILE_ENV
 from core.models import Activity
 from incidents.models import Incident
-from tests.sla.test_celery_worker import flush_broker, publish_to, wait_for, workers  # noqa: F401
+from tests.sla.test_celery_worker import wait_for
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.xdist_group("serial")]
 
