@@ -22,7 +22,6 @@ from .choices import ActivityKind
 from .exceptions import StaleVersion
 from .models import Activity, Attachment, TicketBase
 
-
 # Keys merged into the data of every timeline row written while set: the automation engine names the rule
 # or macro on whose behalf a service writes, so each effect on the timeline says where it came from.
 activity_annotation: ContextVar[dict | None] = ContextVar("activity_annotation", default=None)
