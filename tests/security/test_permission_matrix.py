@@ -305,10 +305,9 @@ ADMIN_SPECIAL = {
 
 # ----------------------------------------------------------------------------------------- the world
 def _make_world():
-    from automation.models import Macro, Rule
-
     from accounts.models import AssignmentGroup, User
     from accounts.roles import ensure_role_groups
+    from automation.models import Macro, Rule
     from changes.models import BlackoutWindow, Change, ChangeTemplate
     from cmdb.ci_classes import ensure_default_classes
     from cmdb.models import CIClass, ConfigurationItem, Relationship
