@@ -18,7 +18,6 @@ import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F
@@ -115,8 +114,8 @@ def on_event(event: Event) -> None:
     if not rules:
         return
     ctx = _context(event, record)
-    fired = run_rules(record, rules, ctx, level=level)
-    if fired:
+    wrote = run_rules(record, rules, ctx, level=level)
+    if wrote:
         # The caller (a service, then the API's response) holds this instance: show it the rules' effects.
         fresh = type(record).objects.get(pk=record.pk)
         for field in record._meta.concrete_fields:
@@ -128,19 +127,37 @@ def on_event(event: Event) -> None:
 
 
 def run_rules(record, rules: list[CompiledRule], ctx: conditions.Context | None, *, level: int) -> int:
-    """Evaluate and run `rules` in order on `record`; returns how many fired."""
+    """Evaluate and run `rules` in order on `record`; returns how many actions wrote something."""
     actor = None
-    fired = 0
+    wrote = 0
+    fired: list[int] = []
+    errors: dict[int, str] = {}
     now = timezone.now()
     for compiled in rules:
         if not conditions.matches(compiled.tree, record, ctx, now):
             continue
-        actor = actor or automation_user()
-        record, ok = run_rule(record, compiled.rule, actor=actor, level=level)
-        fired += 1
+        fired.append(compiled.pk)
+        if any(not is_noop(record, action) for action in compiled.rule.actions):
+            actor = actor or automation_user()
+            current, error = run_rule(record, compiled.rule, actor=actor, level=level, stats=False)
+            if error is not None:
+                errors[compiled.pk] = error
+            elif current is not record:
+                record, wrote = current, wrote + 1
         if compiled.rule.stop_processing:
             break
-    return fired
+    record_stats(fired, errors)
+    return wrote
+
+
+def is_noop(record, action: dict) -> bool:
+    """A `set` of a plain field to the value it already has: nothing to write, no savepoint needed."""
+    if action.get("type") != "set" or action.get("field") == "state":
+        return False
+    spec = kind_of(record).fields.get(action["field"])
+    if spec is None or spec.type in ("user", "group", "ref"):
+        return False
+    return getattr(record, action["field"], object()) == action.get("value")
 
 
 @contextmanager
@@ -159,44 +176,46 @@ def acting_as_rule(rule: Rule, *, level: int):
         _level.reset(tokens[0])
 
 
-def run_rule(record, rule: Rule, *, actor, level: int, now: datetime | None = None):
+def run_rule(record, rule: Rule, *, actor, level: int, stats: bool = True):
     """Run one rule's actions in a savepoint; on failure undo them, write the failure on the timeline and
-    return the record as it was. Returns (record, succeeded)."""
+    return the record as it was. Returns (record, error message or None)."""
     index = 0
+    error = None
+    current = record
     try:
         with transaction.atomic(), acting_as_rule(rule, level=level):
-            current = record
             for index, action in enumerate(rule.actions):  # noqa: B007 - read by the except
                 current = run_action(current, action, actor=actor, extra={"rule": rule.name})
     except Exception as exc:  # noqa: BLE001 - any failure of a rule must not fail the user's write
-        message = f"action {index + 1} ({rule.actions[index]['type']}): {describe_error(exc)}"
-        logger.info("automation rule %s failed on %s: %s", rule.pk, record.number, message)
+        error = f"action {index + 1} ({rule.actions[index]['type']}): {describe_error(exc)}"
+        logger.info("automation rule %s failed on %s: %s", rule.pk, record.number, error)
         core_services.record_activity(
             record,
             kind=ActivityKind.SYSTEM,
             actor=actor,
             public=False,
-            body=f"Rule {rule.name!r} failed and was skipped: {message}",
-            data={"rule": {"id": rule.pk, "name": rule.name}, "error": message, "action": index},
+            body=f"Rule {rule.name!r} failed and was skipped: {error}",
+            data={"rule": {"id": rule.pk, "name": rule.name}, "error": error, "action": index},
         )
-        _record_stats(rule.pk, error=message)
-        return record, False
-    _record_stats(rule.pk)
-    return current, True
+        current = record
+    if stats:
+        record_stats([rule.pk], {rule.pk: error} if error else {})
+    return current, error
 
 
-def _record_stats(rule_id: int, *, error: str | None = None) -> None:
-    """Fire count, last fired and last error: one short UPDATE after commit, so concurrent writes that
-    fire the same rule never queue behind each other on the rule's row."""
+def record_stats(fired: list[int], errors: dict[int, str]) -> None:
+    """Fire count, last fired and last error, after commit: one UPDATE for the rules that fired (one more
+    per failure), so concurrent writes firing the same rules never hold their rows during the write."""
+    if not fired:
+        return
     now = timezone.now()
 
     def write() -> None:
-        fields = {"fire_count": F("fire_count") + 1, "last_fired_at": now}
-        if error is not None:
-            fields.update(last_error=error[:2000], last_error_at=now)
         try:
-            Rule.objects.filter(pk=rule_id).update(**fields)
+            Rule.objects.filter(pk__in=fired).update(fire_count=F("fire_count") + 1, last_fired_at=now)
+            for rule_id, error in errors.items():
+                Rule.objects.filter(pk=rule_id).update(last_error=error[:2000], last_error_at=now)
         except Exception:
-            logger.exception("could not record the statistics of rule %s", rule_id)
+            logger.exception("could not record the statistics of rules %s", fired)
 
     transaction.on_commit(write)
