@@ -5,7 +5,9 @@
    workers), alternating phases none / rules / none / rules so machine drift spreads over both. The 10
    matching rules are routing-style rules whose conditions hold and whose actions set fields the incident
    already has (impact 2, urgency 2): the engine evaluates them and finds nothing to write; the other 40
-   test fields the incident does not match. AUTOMATION_BENCH_CREATES (default 400) creates per phase.
+   test fields the incident does not match. AUTOMATION_BENCH_CREATES (default 300) creates per phase,
+   AUTOMATION_BENCH_PAIRS (default 3) pairs of phases; the ratio is total rate with rules / without.
+   A second, in-process figure (no HTTP, one thread) times the engine's listener itself per create.
 2. N incidents (AUTOMATION_BENCH_TICKETS, default 10,000) whose time rule becomes due at once: a real
    Celery worker (prefork, 2 processes) and beat (every 5 s) must fire all of them within 60 s, none twice
    (counted from the TimeRuleMatch ledger and the timeline).
@@ -30,7 +32,8 @@ from gunicorn_server import deployment_env, gunicorn_app  # noqa: E402
 from results import write  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-CREATES = int(os.environ.get("AUTOMATION_BENCH_CREATES", "400"))
+CREATES = int(os.environ.get("AUTOMATION_BENCH_CREATES", "300"))
+PAIRS = int(os.environ.get("AUTOMATION_BENCH_PAIRS", "3"))
 TICKETS = int(os.environ.get("AUTOMATION_BENCH_TICKETS", "10000"))
 THREADS = 8
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -120,7 +123,7 @@ def test_api_creates_with_fifty_rules():
                 return created / (time.monotonic() - started)
 
             worker(20)
-            for _ in range(2):
+            for _ in range(PAIRS):
                 Rule.objects.filter(name__startswith="bench ").delete()
                 rates["none"].append(phase())
                 fifty_rules(admin)
@@ -133,6 +136,7 @@ def test_api_creates_with_fifty_rules():
             assert not Rule.objects.filter(name__startswith="bench other", fire_count__gt=0).exists()
     finally:
         drop_queued_tasks()
+    in_process = listener_cost_in_process(admin_exists=True)
     none = sum(rates["none"]) / len(rates["none"])
     with_rules = sum(rates["rules"]) / len(rates["rules"])
     ratio = with_rules / none
@@ -142,10 +146,56 @@ def test_api_creates_with_fifty_rules():
         "per_second_none": [round(r, 1) for r in rates["none"]],
         "per_second_rules": [round(r, 1) for r in rates["rules"]],
         "ratio": round(ratio, 3),
+        **in_process,
     }
     write("automation", figures)
     print(figures)
     assert ratio >= 0.85, f"50 rules cost too much: {ratio:.1%} of the throughput without rules"
+
+
+def listener_cost_in_process(*, admin_exists: bool, creates: int = 100) -> dict:
+    """Milliseconds per API create in process (one thread, no HTTP) and the automation listener's share,
+    with the 50 rules in place: the engine's own cost, free of the load generator's noise."""
+    from rest_framework.test import APIClient
+
+    from accounts.models import User
+    from accounts.services import issue_token
+    from automation import engine
+    from core import events
+
+    client = APIClient()
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Token {issue_token(user=User.objects.get(username='bench-agent')).key}"
+    )
+    payload = {
+        "short_description": "Bench incident",
+        "impact": 2,
+        "urgency": 2,
+        "assignment_group": "bench-desk",
+    }
+    spent = [0.0]
+
+    def timed(event):
+        started = time.perf_counter()
+        engine.on_event(event)
+        spent[0] += time.perf_counter() - started
+
+    position = events._on_change.index(engine.on_event)
+    events._on_change[position] = timed
+    try:
+        for _ in range(10):
+            client.post("/api/v1/incidents/", payload, format="json")
+        spent[0] = 0.0
+        started = time.perf_counter()
+        for _ in range(creates):
+            client.post("/api/v1/incidents/", payload, format="json")
+        total = time.perf_counter() - started
+    finally:
+        events._on_change[position] = engine.on_event
+    return {
+        "in_process_ms_per_create": round(1000 * total / creates, 2),
+        "in_process_listener_ms_per_create": round(1000 * spent[0] / creates, 3),
+    }
 
 
 @pytest.mark.django_db(transaction=True)
