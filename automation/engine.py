@@ -203,7 +203,7 @@ def run_rule(record, rule: Rule, *, actor, level: int, stats: bool = True):
     return current, error
 
 
-def record_stats(fired: list[int], errors: dict[int, str]) -> None:
+def record_stats(fired: list[int], errors: dict[int, str], *, times: int = 1) -> None:
     """Fire count, last fired and last error, after commit: one UPDATE for the rules that fired (one more
     per failure), so concurrent writes firing the same rules never hold their rows during the write."""
     if not fired:
@@ -215,7 +215,9 @@ def record_stats(fired: list[int], errors: dict[int, str]) -> None:
             with transaction.atomic(), connection.cursor() as cursor:
                 # Losing these counters in a database crash is harmless: do not wait for the WAL flush.
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-                Rule.objects.filter(pk__in=fired).update(fire_count=F("fire_count") + 1, last_fired_at=now)
+                Rule.objects.filter(pk__in=fired).update(
+                    fire_count=F("fire_count") + times, last_fired_at=now
+                )
                 for rule_id, error in errors.items():
                     Rule.objects.filter(pk=rule_id).update(last_error=error[:2000], last_error_at=now)
         except Exception:
