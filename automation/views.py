@@ -41,8 +41,11 @@ def rule_list(request):
         request,
         "automation/rule_list.html",
         {
-            "rules": selectors.rules().order_by("applies_to", "trigger", "order", "id"),
-            "macros": Macro.objects.order_by("applies_to", "name"),
+            "rules": selectors.rules().order_by("applies_to", "order", "id"),
+            "macros": [
+                (macro, [editor.ACTION_LABELS.get(a.get("type"), a.get("type")) for a in macro.actions])
+                for macro in Macro.objects.order_by("applies_to", "name")
+            ],
             "can_edit": is_admin(request.user),
         },
     )
