@@ -50,11 +50,15 @@ class _AuditedViewSet(viewsets.ModelViewSet):
     instance_kw = ""
 
     def perform_create(self, serializer):
-        serializer.instance = type(self).save_service(actor=self.request.user, data=dict(self.request.data))
+        serializer.instance = type(self).save_service(
+            actor=self.request.user, data=dict(serializer.validated_data)
+        )
 
     def perform_update(self, serializer):
         serializer.instance = type(self).save_service(
-            actor=self.request.user, data=dict(self.request.data), **{self.instance_kw: serializer.instance}
+            actor=self.request.user,
+            data=dict(serializer.validated_data),
+            **{self.instance_kw: serializer.instance},
         )
 
     def perform_destroy(self, instance):
