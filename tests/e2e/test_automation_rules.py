@@ -25,9 +25,10 @@ def test_admin_builds_rule_portal_incident_is_routed_agent_applies_macro(
     page.get_by_test_id("add-condition").click()
     row = page.get_by_test_id("condition-row").first
     row.get_by_test_id("condition-field").select_option(label="Assignment group")
-    page.wait_for_load_state("networkidle")
+    # htmx swaps the row: the value becomes a group picker, and the operators those of a group field.
+    page.locator("[data-testid=condition-row] select[data-testid=condition-value]").wait_for()
     page.get_by_test_id("condition-row").first.get_by_test_id("condition-op").select_option("is_empty")
-    page.wait_for_load_state("networkidle")
+    page.locator("[data-testid=condition-row] .form-control-plaintext").wait_for()  # "no value needed"
     page.get_by_test_id("add-action").click()
     action = page.get_by_test_id("action-row").first
     action.get_by_test_id("action-group").select_option("network")
