@@ -8,6 +8,7 @@ after-commit listeners send webhooks, mail and Celery tasks only once the write 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -24,6 +25,15 @@ from .exceptions import StaleVersion
 from .models import Activity, Attachment, TicketBase
 from .perf.orm import full_clean_trusting_loaded as _full_clean
 from .perf.orm import remember_loaded_relations, remember_related
+
+# Keys merged into the data of every timeline row written while set: the automation engine names the rule
+# or macro on whose behalf a service writes, so each effect on the timeline says where it came from.
+activity_annotation: ContextVar[dict | None] = ContextVar("activity_annotation", default=None)
+
+
+def _annotated(data: dict | None) -> dict:
+    extra = activity_annotation.get()
+    return {**(data or {}), **extra} if extra else data or {}
 
 
 def record_activity(
@@ -44,7 +54,7 @@ def record_activity(
         actor_name=_actor_name(actor),
         public=public,
         body=body,
-        data=data or {},
+        data=_annotated(data),
     )
 
 
@@ -63,7 +73,7 @@ def record_activities(record: models.Model, entries: list[dict[str, Any]]) -> li
             actor_name=_actor_name(entry.get("actor")),
             public=entry.get("public", True),
             body=entry.get("body", ""),
-            data=entry.get("data") or {},
+            data=_annotated(entry.get("data")),
         )
         for entry in entries
     ]

@@ -19,4 +19,9 @@ app.conf.beat_schedule = {
     "reports-refresh-rollups": {"task": "reports.refresh_rollups", "schedule": 600.0},
     "reports-refresh-backlog": {"task": "reports.refresh_backlog", "schedule": 60.0},
     "reports-refresh-today": {"task": "reports.refresh_today", "schedule": 60.0},
+    # Time rules fire within a minute of becoming due; the worker tests shorten the interval.
+    "automation-time-rules": {
+        "task": "automation.evaluate_time_rules",
+        "schedule": float(os.environ.get("AUTOMATION_TIME_RULES_INTERVAL", "30")),
+    },
 }

@@ -26,5 +26,6 @@ urlpatterns = [
     path("sla/", include("sla.urls")),
     path("integrations/", include("integrations.urls")),
     path("reports/", include("reports.urls")),
+    path("automation/", include("automation.urls")),
     path("", include("itsm.workspace_urls")),
 ]

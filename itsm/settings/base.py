@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "integrations",
     "reports",
     "portal",
+    "automation",
 ]
 
 MIDDLEWARE = [

@@ -99,6 +99,7 @@ def test_api_endpoints_hide_other_requesters_records(api_client, other_requester
                 assert client.get(base + action + "/").status_code == 404, base + action
             assert client.post(base + "comments/", {"body": "x"}, format="json").status_code == 404
             assert client.post(base + "attachments/", {}, format="multipart").status_code == 404
+            assert client.post(base + "apply_macro/", {"macro": 1}, format="json").status_code == 404
     pk = first_records["approval"]
     assert client.get("/api/v1/approvals/").json()["count"] == 0
     assert client.get(f"/api/v1/approvals/{pk}/").status_code == 404
@@ -118,9 +119,11 @@ def test_api_endpoints_hide_other_requesters_records(api_client, other_requester
         "request-comments",
         "request-attachments",
         "request-timeline",
+        "request-apply-macro",
         "task-detail",
         "task-transition",
         "task-comments",
         "task-attachments",
         "task-timeline",
+        "task-apply-macro",
     }, routes

@@ -265,6 +265,31 @@ EXPECTED: dict[str, dict[str, str]] = {
     # reports: agents, change managers and admins
     "reports-dashboard": only(("agent_other", "agent", "change_mgr", "admin")),
     "reports-export": only(("agent_other", "agent", "change_mgr", "admin")),
+    # automation: workspace users read rules and macros, admins edit; agents apply macros
+    "automation-rule-list": only(WORKSPACE),
+    "automation-rule-create": only(("admin",)),
+    "automation-rule-edit": only(("admin",)),
+    "automation-rule-delete": rule("405", anon="login"),
+    "automation-rows": only(("admin",)),
+    "automation-condition-row": only(("admin",)),
+    "automation-action-row": only(("admin",)),
+    "automation-preview": rule("405", anon="login"),
+    "automation-macro-create": only(("admin",)),
+    "automation-macro-edit": only(("admin",)),
+    "automation-macro-menu": only(("agent_other", "agent", "admin")),
+    "automation-bulk-macros": only(("agent_other", "agent", "change_mgr", "admin")),
+    "automation-apply-macro": rule("405", anon="login"),
+    "api:automation-rule-list": only(WORKSPACE, anon="401"),
+    "api:automation-rule-detail": only(WORKSPACE, anon="401"),
+    "api:automation-rule-preview": only(WORKSPACE, ok="405", anon="401"),
+    "api:automation-rule-preview-unsaved": only(WORKSPACE, ok="405", anon="401"),
+    "api:automation-macro-list": only(WORKSPACE, anon="401"),
+    "api:automation-macro-detail": only(WORKSPACE, anon="401"),
+    "api:incident-apply-macro": API_POST_ONLY,
+    "api:request-apply-macro": API_POST_ONLY,
+    "api:task-apply-macro": API_POST_ONLY,
+    "api:problem-apply-macro": API_POST_ONLY,
+    "api:change-apply-macro": API_POST_ONLY,
 }
 
 # The admin site: staff only (only the admin user is staff); everyone else is sent to the admin login.
@@ -283,6 +308,7 @@ ADMIN_SPECIAL = {
 def _make_world():
     from accounts.models import AssignmentGroup, User
     from accounts.roles import ensure_role_groups
+    from automation.models import Macro, Rule
     from changes.models import BlackoutWindow, Change, ChangeTemplate
     from cmdb.ci_classes import ensure_default_classes
     from cmdb.models import CIClass, ConfigurationItem, Relationship
@@ -398,6 +424,12 @@ def _make_world():
         "blackout": blackout,
         "ci_class": server_class,
         "group": desk,
+        # Automation pages about a record (macro menu, apply) are exercised on A's incident.
+        "automation": incident,
+        "automation_rule": Rule.objects.create(
+            name="Matrix rule", applies_to="incident", trigger="created", active=False, actions=[]
+        ),
+        "automation_macro": Macro.objects.create(name="Matrix macro", applies_to="incident", actions=[]),
         # Numbers no role but the entitled may see anywhere.
         "hidden_numbers": [
             incident.number,
@@ -520,6 +552,12 @@ PK_OWNER = {
     "webhook-deliveries": "webhook",
     "integration-inbound-detail": "inbound",
     "integration-inbound-raw": "inbound",
+    "automation-rule-edit": "automation_rule",
+    "automation-rule-delete": "automation_rule",
+    "automation-rule-detail": "automation_rule",
+    "automation-rule-preview": "automation_rule",
+    "automation-macro-edit": "automation_macro",
+    "automation-macro-detail": "automation_macro",
 }
 
 
@@ -544,6 +582,8 @@ def _extra(params: set[str], w) -> dict[str, str]:
             out[param] = "MQ"
         elif param == "token":
             out[param] = "set-password"
+        elif param == "kind":
+            out[param] = "incident"
     return out
 
 
