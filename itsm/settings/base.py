@@ -198,6 +198,8 @@ SPECTACULAR_SETTINGS = {
     },
 }
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
+# The HMAC key of stored API token hashes (accounts.tokens); empty: SECRET_KEY.
+API_TOKEN_HASH_KEY = env("API_TOKEN_HASH_KEY", default="")
 
 # Celery: Redis as broker; tasks are acknowledged after they ran so a killed worker's task is redelivered.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)

@@ -12,8 +12,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.wsgi import get_wsgi_application
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error, response_schema_conformance
+
+from accounts.services import issue_token
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 
@@ -49,8 +50,8 @@ def fuzz_users(make_user, make_group, in_process_requests):
     requester = make_user("fuzzrequester")
     incident_create(actor=requester, short_description="fuzz target", assignment_group=group)
     return {
-        "agent": Token.objects.create(user=agent).key,
-        "requester": Token.objects.create(user=requester).key,
+        "agent": issue_token(user=agent).key,
+        "requester": issue_token(user=requester).key,
     }
 
 

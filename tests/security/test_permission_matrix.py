@@ -136,6 +136,10 @@ EXPECTED: dict[str, dict[str, str]] = {
     "accounts:password_reset_done": PUBLIC,
     "accounts:password_reset_confirm": PUBLIC,
     "accounts:password_reset_complete": PUBLIC,
+    "accounts:api-tokens": SIGNED_IN,
+    "accounts:api-token-revoke": WEB_POST_ONLY,
+    "api:api-token-list": API_OPEN,
+    "api:api-token-detail": only(("req_a", "admin"), anon="401"),
     "api:root": API_OPEN,
     "api:schema": PUBLIC,
     "api:docs": PUBLIC,
@@ -373,8 +377,12 @@ def _make_world():
     inbound = InboundEmail.objects.create(message_id="<mx@example.com>", subject="Hello", status="ignored")
     template = ChangeTemplate.objects.create(name="mx-std", short_description="Restart spooler")
     blackout = BlackoutWindow.objects.create(name="mx-freeze", start=start, end=start + timedelta(days=1))
+    from accounts.services import issue_token
+
+    api_token = issue_token(user=req_a, name="mx-script")
     return {
         "users": users,
+        "api_token": api_token,
         "incident": incident,
         "attachment": attachment,
         "request": request,
@@ -519,6 +527,8 @@ PK_OWNER = {
     "webhook-deliveries": "webhook",
     "integration-inbound-detail": "inbound",
     "integration-inbound-raw": "inbound",
+    "api-token-detail": "api_token",
+    "api-token-revoke": "api_token",
 }
 
 
