@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services, throttling
-from .roles import is_workspace_user
 from .models import ApiToken, TokenScope
+from .roles import is_workspace_user
 
 
 def client_address(request) -> str:
