@@ -282,6 +282,8 @@ def change_transition(
             if not override_reason:
                 raise ValidationError({"override_reason": "Say why the conflicts are acceptable."})
 
+    if to == S.CLOSED:
+        _check_close_fields(change, fields)
     previous = change.state
     change = core_services.transition(change, to=to, actor=actor, fields=fields, note=note)
     _after_move(change, previous=previous, to=to, actor=actor)
@@ -294,6 +296,24 @@ def change_transition(
             data={"override_conflicts": True, "reason": override_reason, "conflicts": conflicts},
         )
     return change
+
+
+def _check_close_fields(change: Change, fields: dict[str, Any]) -> None:
+    """The move to `closed` takes `close_code` / `close_notes` when the move to `review` did not set them
+    (ServiceNow and most integrators set the close code when closing); a close code is needed by then.
+    A value `review` set stays: the same value again is accepted, a different one refused, a blank one
+    ignored (a form that shows the field empty must not erase it). Changes `fields` in place."""
+    for name in ("close_code", "close_notes"):
+        given = fields.get(name)
+        current = getattr(change, name)
+        if given in (None, ""):
+            fields.pop(name, None)
+        elif current and given != current:
+            raise ValidationError({name: f"Already set to {current!r} by the move to review."})
+    if not change.close_code and not fields.get("close_code"):
+        raise ValidationError(
+            {"close_code": "Required to move to 'closed' when the move to review did not set it."}
+        )
 
 
 def _as_bool(value: Any) -> bool:

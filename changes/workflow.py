@@ -6,6 +6,10 @@ by type (Change.allowed_moves shows the narrowed list):
 - normal: new → assess → authorize → scheduled; the last CAB approval schedules it.
 - emergency: may go new → authorize directly (expedited), and the first CAB approval authorizes it.
 A rejected authorization sends the change back to `new`.
+
+Close code and close notes: asked at `review` and accepted at `closed` too (ServiceNow and most integrators
+set the close code when closing); the move to `closed` needs a close code unless `review` set one, and
+does not change one that `review` set (changes.services.change_transition checks this).
 """
 
 from core.workflow import Workflow
@@ -25,11 +29,14 @@ CHANGE_WORKFLOW = Workflow(
         S.CANCELED: (),
     },
     requires={
-        S.REVIEW: ("close_code",),
         S.CLOSED: ("review_notes",),
     },
     # override_conflicts / override_reason are taken off the move by the service and recorded.
-    sets={S.SCHEDULED: ("override_conflicts", "override_reason"), S.REVIEW: ("close_notes",)},
+    sets={
+        S.SCHEDULED: ("override_conflicts", "override_reason"),
+        S.REVIEW: ("close_code", "close_notes"),
+        S.CLOSED: ("close_code", "close_notes"),
+    },
     final_states=frozenset({S.CLOSED, S.CANCELED}),
     done_states=frozenset(),
     labels={value: label for value, label in S.choices},
