@@ -83,14 +83,16 @@ def attachment_download(request, pk: int):
     if model is None:
         raise Http404
     if issubclass(model, TicketBase):
-        record = selectors.visible_tickets(model, request.user).filter(pk=attachment.object_id).first()
-        if record is None or attachment not in selectors.attachments(record, request.user):
+        record = selectors.visible_tickets(model, user).filter(pk=attachment.object_id).first()
+        if record is None or attachment not in selectors.attachments(record, user):
             raise Http404
     else:
         record = model.objects.filter(pk=attachment.object_id).first()
         can_view = getattr(model, "user_can_view", None)
-        if record is None or can_view is None or not can_view(record, request.user):
+        if record is None or can_view is None or not can_view(record, user):
             raise Http404
+    if attachment.quarantined and not is_workspace_user(user):
+        raise Http404  # agents only, whatever the record's visibility
     response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename)
     response["Content-Type"] = "application/octet-stream"
     response["X-Content-Type-Options"] = "nosniff"
