@@ -143,6 +143,7 @@ EXPECTED: dict[str, dict[str, str]] = {
     "api:root": API_OPEN,
     "api:schema": PUBLIC,
     "api:docs": PUBLIC,
+    "api:redoc": PUBLIC,
     "api:auth-token": rule("405"),
     "api:user-list": only(("admin",), anon="401", others="403"),
     "api:user-detail": only(("admin",), anon="401", others="403"),
