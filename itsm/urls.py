@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("itsm.api_urls")),
+    path("api/now/", include("integrations.servicenow_urls")),  # ServiceNow Table API subset
     path("portal/", include("portal.urls")),
     path("incidents/", include("incidents.urls")),
     path("requests/", include("requests_app.urls")),

@@ -262,6 +262,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     "integration-home": only(("admin",)),
     "integration-inbound-detail": only(("admin",)),
     "integration-inbound-raw": only(()),  # this mail has no stored raw file
+    # The ServiceNow Table API subset: the same scoping as the incidents API.
+    "servicenow:incident-table": API_OPEN,
+    "servicenow:incident-record": api_record(TICKET_SEERS),
     "api:integration-alertmanager": only(
         ("agent_other", "agent", "admin"), ok="405", anon="401", others="403"
     ),
@@ -558,6 +561,8 @@ def _extra(params: set[str], w) -> dict[str, str]:
             out[param] = "MQ"
         elif param == "token":
             out[param] = "set-password"
+        elif param == "sys_id":
+            out[param] = f"{w['incident'].pk:032x}"
     return out
 
 
