@@ -57,3 +57,31 @@ class AssignmentGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TokenScope(models.TextChoices):
+    READ = "read", "Read only"  # every GET; any write answers 403
+    WRITE = "write", "Read and write"  # everything the user may do
+
+
+class ApiToken(models.Model):
+    """A named personal access token (SPEC §9). Only a hash of the key is stored (accounts.tokens says
+    which hash and why); the key itself is shown once, when the token is created. Revoking deletes the row."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    scope = models.CharField(max_length=8, choices=TokenScope.choices, default=TokenScope.WRITE)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(
+        max_length=16, editable=False, help_text="The key's first characters, to recognise it"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="apitoken_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

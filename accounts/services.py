@@ -1,11 +1,16 @@
 """Writes to users and groups (admin API and admin pages)."""
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 
+from accounts import tokens
 from accounts.api.serializers import set_roles
+from accounts.models import ApiToken, TokenScope
 from accounts.roles import ADMIN, role_names
 from core import services as core_services
 from core.choices import ActivityKind
@@ -77,8 +82,53 @@ def other_active_admins(user):
     )
 
 
+_DEFAULT_EXPIRY = object()
+
+
 @transaction.atomic
-def issue_token(*, user) -> Token:
-    """A fresh API token: the previous one stops working, and the expiry clock restarts."""
-    Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user)
+def issue_token(
+    *,
+    user,
+    name: str = "default",
+    scope: str = TokenScope.WRITE,
+    expires_at: datetime | None | object = _DEFAULT_EXPIRY,
+    actor=None,
+) -> ApiToken:
+    """A new personal access token; the user's other tokens keep working (SPEC §9).
+
+    The returned token carries the plain key in `.key`, the only time it exists outside the client: only
+    its hash is stored (accounts.tokens). Without `expires_at` it expires after API_TOKEN_TTL_DAYS; None
+    means never. Audited on the user's timeline (name and scope, never the key)."""
+    if expires_at is _DEFAULT_EXPIRY:
+        expires_at = timezone.now() + timedelta(days=settings.API_TOKEN_TTL_DAYS)
+    key = tokens.new_key()
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        scope=scope,
+        key_hash=tokens.hash_key(key),
+        prefix=key[: len(tokens.KEY_PREFIX) + 4],
+        expires_at=expires_at,
+    )
+    token.key = key
+    core_services.record_activity(
+        user,
+        kind=ActivityKind.FIELD_CHANGE,
+        actor=actor or user,
+        public=False,
+        data={"token_created": name, "scope": scope},
+    )
+    return token
+
+
+@transaction.atomic
+def revoke_token(*, token: ApiToken, actor) -> None:
+    """Revoke at once: the row goes, so the next request with its key gets 401."""
+    core_services.record_activity(
+        token.user,
+        kind=ActivityKind.FIELD_CHANGE,
+        actor=actor,
+        public=False,
+        data={"token_revoked": token.name, "scope": token.scope},
+    )
+    token.delete()

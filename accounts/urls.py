@@ -25,5 +25,7 @@ urlpatterns = [
         auth_views.PasswordResetConfirmView.as_view(success_url="/accounts/reset/done/"),
         name="password_reset_confirm",
     ),
+    path("tokens/", views.api_tokens, name="api-tokens"),
+    path("tokens/<int:pk>/revoke/", views.api_token_revoke, name="api-token-revoke"),
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
 ]

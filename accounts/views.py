@@ -1,10 +1,20 @@
 """Sign-in with throttling; the other auth pages are Django's own views with our templates."""
 
+from datetime import timedelta
+
+from django import forms
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
 
-from . import throttling
+from . import services, throttling
+from .models import ApiToken, TokenScope
+from .roles import is_workspace_user
 
 
 def client_address(request) -> str:
@@ -27,3 +37,45 @@ class ThrottledLoginView(auth_views.LoginView):
 
     form_class = ThrottledAuthenticationForm
     redirect_authenticated_user = True
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=80, help_text="What uses it, e.g. “Zabbix” or “backup script”")
+    scope = forms.ChoiceField(choices=TokenScope.choices, initial=TokenScope.READ, widget=forms.RadioSelect)
+    expires_in_days = forms.TypedChoiceField(
+        label="Expires",
+        coerce=int,
+        choices=[(7, "In 7 days"), (30, "In 30 days"), (90, "In 90 days"), (365, "In a year"), (0, "Never")],
+        initial=90,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request):
+    """The user's own API tokens: list, create (the key is shown on this answer only) and revoke."""
+    form = ApiTokenForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        days = form.cleaned_data["expires_in_days"]
+        created = services.issue_token(
+            user=request.user,
+            actor=request.user,
+            name=form.cleaned_data["name"],
+            scope=form.cleaned_data["scope"],
+            expires_at=timezone.now() + timedelta(days=days) if days else None,
+        )
+        form = ApiTokenForm()
+    tokens = ApiToken.objects.filter(user=request.user)
+    base_template = "base.html" if is_workspace_user(request.user) else "portal/base.html"
+    context = {"form": form, "tokens": tokens, "created": created, "base_template": base_template}
+    return render(request, "accounts/api_tokens.html", context)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request, pk: int):
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    services.revoke_token(token=token, actor=request.user)
+    messages.success(request, f"Token “{token.name}” revoked: it no longer works.")
+    return redirect("accounts:api-tokens")

@@ -229,7 +229,10 @@ def change_transition(
     conflicts: list = []
 
     def check_conflicts(locked: Change) -> None:
-        """Scheduling over conflicts needs a change manager's recorded override."""
+        """Closing needs a close code (here or from review); scheduling over conflicts needs a change
+        manager's recorded override."""
+        if to == S.CLOSED:
+            _check_close_fields(locked, fields)
         if to != S.SCHEDULED:
             return
         conflicts.extend(detect_conflicts(locked))
@@ -269,6 +272,24 @@ def change_transition(
         before_apply=check_conflicts,
         after_apply=follow_up,
     )
+
+
+def _check_close_fields(change: Change, fields: dict[str, Any]) -> None:
+    """The move to `closed` takes `close_code` / `close_notes` when the move to `review` did not set them
+    (ServiceNow and most integrators set the close code when closing); a close code is needed by then.
+    A value `review` set stays: the same value again is accepted, a different one refused, a blank one
+    ignored (a form that shows the field empty must not erase it). Changes `fields` in place."""
+    for name in ("close_code", "close_notes"):
+        given = fields.get(name)
+        current = getattr(change, name)
+        if given in (None, ""):
+            fields.pop(name, None)
+        elif current and given != current:
+            raise ValidationError({name: f"Already set to {current!r} by the move to review."})
+    if not change.close_code and not fields.get("close_code"):
+        raise ValidationError(
+            {"close_code": "Required to move to 'closed' when the move to review did not set it."}
+        )
 
 
 def _as_bool(value: Any) -> bool:

@@ -7,6 +7,10 @@ The moves below are every move any change type may make; `change_type_rule` narr
 - emergency: may go new → authorize directly (expedited), and the first CAB approval authorizes it.
 A rejected authorization sends the change back to `new`. The guards check what a move needs of the
 record: a planned window and CAB approvers to ask for authorization, a finished CAB round to schedule.
+
+Close code and close notes: asked at `review` and accepted at `closed` too (ServiceNow and most integrators
+set the close code when closing); the move to `closed` needs a close code unless `review` set one, and
+does not change one that `review` set (changes.services.change_transition checks this).
 """
 
 from __future__ import annotations
@@ -87,11 +91,14 @@ CHANGE_WORKFLOW = Workflow(
         S.CANCELED: (),
     },
     requires={
-        S.REVIEW: ("close_code",),
         S.CLOSED: ("review_notes",),
     },
     # override_conflicts / override_reason are taken off the move by the service and recorded.
-    sets={S.SCHEDULED: ("override_conflicts", "override_reason"), S.REVIEW: ("close_notes",)},
+    sets={
+        S.SCHEDULED: ("override_conflicts", "override_reason"),
+        S.REVIEW: ("close_code", "close_notes"),
+        S.CLOSED: ("close_code", "close_notes"),
+    },
     final_states=frozenset({S.CLOSED, S.CANCELED}),
     done_states=frozenset(),
     labels={value: label for value, label in S.choices},

@@ -829,7 +829,17 @@ def import_file(
     encoding: str = "utf-8",
     source: str = ChangeSource.IMPORT,
 ) -> ImportReport:
-    """Import a CSV or JSON file; see the module docstring. Raises ImportFileError for an unreadable file."""
+    """Import a CSV or JSON file; see the module docstring. Raises ImportFileError for an unreadable file.
+    Without a preset or a mapping, another tool's export that cmdb.formats recognises (NetBox CSV, GLPI
+    inventory JSON) is imported as such, and its report names the format."""
+    if not preset and not mapping:
+        from .formats import import_recognised
+
+        recognised = import_recognised(
+            data, format=format, actor=actor, dry_run=dry_run, encoding=encoding, source=source
+        )
+        if recognised is not None:
+            return recognised
     importer = Importer(
         actor=actor,
         dry_run=dry_run,

@@ -26,7 +26,7 @@ def validate_upload(uploaded_file) -> tuple[str, str]:
         )
     extension = os.path.splitext(filename)[1].lower().lstrip(".")
     allowed = [ext.lower() for ext in settings.ATTACHMENT_ALLOWED_EXTENSIONS]
-    if extension not in allowed:
+    if not type_allowed(filename):
         raise ValidationError(
             {
                 "file": f"Files of type {extension or '(none)'!r} are not allowed; allowed: {', '.join(allowed)}."
@@ -35,3 +35,9 @@ def validate_upload(uploaded_file) -> tuple[str, str]:
     # The content type comes from our own extension map, never from the client's claim.
     content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
     return filename, content_type
+
+
+def type_allowed(filename: str) -> bool:
+    """Whether the upload policy's extension allowlist takes this (cleaned) filename."""
+    extension = os.path.splitext(filename)[1].lower().lstrip(".")
+    return extension in [ext.lower() for ext in settings.ATTACHMENT_ALLOWED_EXTENSIONS]

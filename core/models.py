@@ -82,6 +82,9 @@ class Attachment(models.Model):
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
     public = models.BooleanField(default=True)
+    # A mail part the upload policy refused (core.services.add_quarantined_attachment): kept so nothing a
+    # sender sent is lost, internal, and served to agents only, always as a plain download.
+    quarantine_reason = models.CharField(max_length=120, blank=True)
 
     class Meta:
         ordering = ["uploaded_at", "id"]
@@ -89,6 +92,10 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def quarantined(self) -> bool:
+        return bool(self.quarantine_reason)
 
 
 class TicketBase(models.Model):

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -19,7 +20,7 @@ from django.utils import timezone
 from core.limits import TEXT_MAX_LENGTH
 
 from . import events
-from .attachments import validate_upload
+from .attachments import clean_filename, validate_upload
 from .choices import ActivityKind
 from .exceptions import StaleVersion
 from .models import Activity, Attachment, TicketBase
@@ -346,6 +347,42 @@ def add_attachment(record: models.Model, *, actor, uploaded_file, public: bool =
         actor=actor,
         public=public,
         data={"id": attachment.pk, "filename": filename, "size": attachment.size},
+    )
+    return attachment
+
+
+QUARANTINE_TYPE_NOT_ALLOWED = "type not allowed"
+
+
+def add_quarantined_attachment(record: models.Model, *, actor, uploaded_file, reason: str) -> Attachment:
+    """Keep a file the upload policy refused (a mail part with no or a disallowed extension), so nothing a
+    sender sent is lost: stored like any attachment but internal (`public` false: requesters never see
+    it), typed application/octet-stream whatever its name says, and downloadable by agents only (the
+    download view checks `quarantined`). The size limit still applies: a file over it raises
+    ValidationError like add_attachment. The timeline says the file was quarantined and why."""
+    filename = clean_filename(uploaded_file.name)
+    if uploaded_file.size > settings.ATTACHMENT_MAX_BYTES:
+        validate_upload(uploaded_file)  # raises the size error
+    attachment = Attachment(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        filename=filename,
+        size=uploaded_file.size,
+        content_type_name="application/octet-stream",
+        uploaded_by=actor if actor and actor.pk else None,
+        uploaded_at=timezone.now(),
+        public=False,
+        quarantine_reason=reason,
+    )
+    attachment.file.save(filename, uploaded_file, save=False)
+    attachment.save()
+    record_activity(
+        record,
+        kind=ActivityKind.ATTACHMENT,
+        actor=actor,
+        public=False,
+        body=f"Attachment “{filename}” quarantined: {reason}. Agents may download it as a plain file.",
+        data={"id": attachment.pk, "filename": filename, "size": attachment.size, "quarantined": reason},
     )
     return attachment
 

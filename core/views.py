@@ -5,12 +5,15 @@ import time
 import redis
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from rest_framework import exceptions
 
+from accounts.authentication import ExpiringTokenAuthentication
 from accounts.roles import is_workspace_user
 
 from . import selectors
@@ -50,10 +53,29 @@ def health(request):
     return JsonResponse(result, status=status)
 
 
-@login_required
+def _download_user(request):
+    """The session's user, or the user of an `Authorization: Token ...` header (SPEC §5: `download_url`
+    answers the file to the token that listed it); None when neither is given. A bad, expired or
+    deactivated user's token raises AuthenticationFailed."""
+    if request.user.is_authenticated:
+        return request.user
+    found = ExpiringTokenAuthentication().authenticate(request)
+    return found[0] if found else None
+
+
 @require_GET
 def attachment_download(request, pk: int):
-    """Serve an attachment as a download, only to users who can see its record (else 404)."""
+    """Serve an attachment as a download, only to users who can see its record (else 404): to a session
+    (else the sign-in page) or to an API token."""
+    try:
+        user = _download_user(request)
+    except exceptions.AuthenticationFailed as error:
+        response = JsonResponse({"detail": str(error.detail)}, status=401)
+        response["WWW-Authenticate"] = 'Token realm="api"'
+        return response
+    if user is None:
+        return redirect_to_login(request.get_full_path())
+    request.user = user
     attachment = Attachment.objects.select_related("content_type").filter(pk=pk).first()
     if attachment is None:
         raise Http404
@@ -61,14 +83,16 @@ def attachment_download(request, pk: int):
     if model is None:
         raise Http404
     if issubclass(model, TicketBase):
-        record = selectors.visible_tickets(model, request.user).filter(pk=attachment.object_id).first()
-        if record is None or attachment not in selectors.attachments(record, request.user):
+        record = selectors.visible_tickets(model, user).filter(pk=attachment.object_id).first()
+        if record is None or attachment not in selectors.attachments(record, user):
             raise Http404
     else:
         record = model.objects.filter(pk=attachment.object_id).first()
         can_view = getattr(model, "user_can_view", None)
-        if record is None or can_view is None or not can_view(record, request.user):
+        if record is None or can_view is None or not can_view(record, user):
             raise Http404
+    if attachment.quarantined and not is_workspace_user(user):
+        raise Http404  # agents only, whatever the record's visibility
     response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename)
     response["Content-Type"] = "application/octet-stream"
     response["X-Content-Type-Options"] = "nosniff"

@@ -63,6 +63,9 @@ class Incident(TicketBase):
     resolution_notes = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Fields an integration sent that we have no column for (ServiceNow `u_*` fields from Zabbix and
+    # other monitoring tools): kept and shown on the incident, never dropped.
+    external_fields = models.JSONField(default=dict, blank=True)
 
     class Meta(TicketBase.Meta):
         indexes = [

@@ -25,6 +25,7 @@ from django.utils.text import slugify
 from accounts.models import User
 from accounts.roles import AGENT, has_role
 from core import services as core_services
+from core.attachments import clean_filename, type_allowed
 from core.limits import TEXT_MAX_LENGTH
 from core.models import TicketBase
 
@@ -209,13 +210,27 @@ def _attach(row: InboundEmail, mail: ParsedMail, ticket: TicketBase, actor: User
     for filename, payload, content_type in mail.attachments:
         upload = SimpleUploadedFile(filename, payload, content_type=content_type)
         try:
-            attachment = core_services.add_attachment(ticket, actor=actor, uploaded_file=upload, public=True)
+            if type_allowed(clean_filename(filename)):
+                attachment = core_services.add_attachment(
+                    ticket, actor=actor, uploaded_file=upload, public=True
+                )
+            else:
+                # Kept, not dropped (mobile clients' `noname` parts, winmail.dat): agents decide.
+                attachment = core_services.add_quarantined_attachment(
+                    ticket,
+                    actor=actor,
+                    uploaded_file=upload,
+                    reason=core_services.QUARANTINE_TYPE_NOT_ALLOWED,
+                )
         except ValidationError as exc:
             refused.append(
                 {"filename": filename, "reason": " ".join(exc.message_dict.get("file", exc.messages))}
             )
         else:
-            added.append({"id": attachment.pk, "filename": attachment.filename, "size": attachment.size})
+            entry = {"id": attachment.pk, "filename": attachment.filename, "size": attachment.size}
+            if attachment.quarantined:
+                entry["quarantined"] = attachment.quarantine_reason
+            added.append(entry)
     row.attachments_added, row.attachments_refused = added, refused
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("itsm.api_urls")),
+    path("api/now/", include("integrations.servicenow_urls")),  # ServiceNow Table API subset
     re_path(
         r"^api/", api_not_found, name="api-not-found"
     ),  # keep right after the API: what no API route matches is a JSON 404

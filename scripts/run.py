@@ -8,7 +8,7 @@ Children run in their own process groups, so a Ctrl-C in the terminal reaches on
 sends SIGTERM to each child (gunicorn and Celery shut down gracefully), waits, kills what is left, and stops
 the embedded servers. If a child dies on its own, the others are stopped too and the exit status is non-zero.
 
-Environment: PORT (default 8000), HOST (default 0.0.0.0), ITSM_ADMIN_PASSWORD (default admin),
+Environment: PORT (default 8000), HOST (default 127.0.0.1: this machine only; see listen_host), ITSM_ADMIN_PASSWORD (default admin),
 DATABASE_URL / REDIS_URL (use these servers), ITSM_FORCE_EMBEDDED=1 (ignore the machine's servers),
 DJANGO_SETTINGS_MODULE (default itsm.settings.dev), WEB_CONCURRENCY (gunicorn workers, default 2).
 """
@@ -86,6 +86,27 @@ def demo_logins(env: dict[str, str]) -> list[tuple]:
         return []
 
 
+DEFAULT_HOST = "127.0.0.1"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def listen_host(environ) -> tuple[str, str | None]:
+    """The address to listen on and, when it reaches beyond this machine with debug pages on, a warning.
+
+    The first start runs in debug mode with the password `admin`: Django's debug page lists every URL
+    pattern and settings to whoever can reach it, so `make run` listens on loopback unless HOST says
+    otherwise (README "Running it for a team": HOST=0.0.0.0 with DEBUG=false and ALLOWED_HOSTS)."""
+    host = environ.get("HOST") or DEFAULT_HOST
+    debug = (environ.get("DEBUG") or "true").strip().lower() not in ("0", "false", "no", "off")
+    settings_module = environ.get("DJANGO_SETTINGS_MODULE") or "itsm.settings.dev"
+    if host not in LOOPBACK_HOSTS and debug and settings_module.endswith(".dev"):
+        return host, (
+            f"HOST={host} makes the debug pages (every URL, the settings) reachable from the network; "
+            "for a team set DEBUG=false, ALLOWED_HOSTS, SECRET_KEY and ITSM_ADMIN_PASSWORD too (README)"
+        )
+    return host, None
+
+
 def port_is_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -140,7 +161,9 @@ def _signal_group(process: subprocess.Popen, sig: int) -> None:
 
 def main() -> int:
     port = int(os.environ.get("PORT") or 8000)
-    host = os.environ.get("HOST") or "0.0.0.0"  # noqa: S104 - a dev server reachable from the LAN/VM host
+    host, warning = listen_host(os.environ)
+    if warning:
+        say(f"warning: {warning}")
     admin_password = os.environ.get("ITSM_ADMIN_PASSWORD") or "admin"
     if not port_is_free(host, port):
         say(f"port {port} is already in use; set PORT to another one")

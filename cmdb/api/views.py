@@ -242,6 +242,10 @@ class ImportFailureSerializer(serializers.Serializer):
 
 
 class ImportReportSerializer(serializers.Serializer):
+    format = serializers.CharField(
+        required=False, help_text="The export recognised, e.g. NetBox devices (CSV)"
+    )
+    skipped = serializers.IntegerField(required=False)
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()

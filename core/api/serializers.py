@@ -39,6 +39,11 @@ class AttachmentSerializer(serializers.ModelSerializer):
     content_type = serializers.CharField(source="content_type_name", read_only=True)
     uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True, default=None)
     download_url = serializers.SerializerMethodField()
+    quarantined = serializers.BooleanField(read_only=True)
+    quarantine_reason = serializers.CharField(
+        read_only=True,
+        help_text="Why a mail part the upload policy refused was kept aside, e.g. type not allowed",
+    )
 
     class Meta:
         model = Attachment
@@ -51,6 +56,8 @@ class AttachmentSerializer(serializers.ModelSerializer):
             "uploaded_at",
             "public",
             "download_url",
+            "quarantined",
+            "quarantine_reason",
         ]
 
     def get_download_url(self, obj) -> str:

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc as static files: no CDN (the CSP and offline hosts)
     # Our apps: shared apps first, then one app per record kind.
     "accounts",
     "core",
@@ -197,6 +198,11 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.schema.allow_empty_query_values",
     ],
+    # /api/v1/docs/ and /api/v1/redoc/ load their JavaScript from our static files (drf-spectacular-sidecar).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "persistAuthorization": False},
     # Choice sets shared by several fields get one schema name each.
     "ENUM_NAME_OVERRIDES": {
         "ImpactUrgencyEnum": "incidents.choices.Impact",
@@ -210,6 +216,8 @@ SPECTACULAR_SETTINGS = {
 API_JSON_MAX_BYTES = env.int("API_JSON_MAX_BYTES", default=5 * 1024 * 1024)
 API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=64)
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
+# The HMAC key of stored API token hashes (accounts.tokens); empty: SECRET_KEY.
+API_TOKEN_HASH_KEY = env("API_TOKEN_HASH_KEY", default="")
 
 # Celery: Redis as broker; tasks are acknowledged after they ran so a killed worker's task is redelivered.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)

@@ -42,6 +42,17 @@ class CatalogTaskSerializer(serializers.ModelSerializer):
         extra_kwargs = {"order": {"required": False}}
 
 
+class CatalogCategorySerializer(serializers.ModelSerializer):
+    """A shelf of the catalog; `items` counts the items on it (active or not)."""
+
+    items = serializers.IntegerField(source="item_count", read_only=True, default=0)
+
+    class Meta:
+        model = CatalogCategory
+        fields = ["id", "name", "description", "icon", "order", "active", "items"]
+        extra_kwargs = {"order": {"required": False}, "icon": {"required": False}}
+
+
 class CatalogItemSerializer(serializers.ModelSerializer):
     """`variables` and `tasks` are lists of dicts; writing them replaces the item's lists as a whole."""
 
@@ -49,6 +60,7 @@ class CatalogItemSerializer(serializers.ModelSerializer):
     variables = CatalogVariableSerializer(many=True, required=False)
     tasks = CatalogTaskSerializer(many=True, required=False, source="task_templates")
     approval_group = GroupNameField(required=False, allow_null=True)
+    fulfillment_group = GroupNameField(required=False, allow_null=True)
 
     class Meta:
         model = CatalogItem
@@ -63,7 +75,10 @@ class CatalogItemSerializer(serializers.ModelSerializer):
             "approval_group",
             "tasks",
             "active",
+            "fulfillment_group",
+            "order",
         ]
+        extra_kwargs = {"order": {"required": False}}
 
     def validate(self, attrs):
         approval = attrs.get("approval", getattr(self.instance, "approval", "none"))

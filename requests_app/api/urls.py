@@ -1,8 +1,9 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import CatalogItemViewSet, RequestViewSet, TaskViewSet
+from .views import CatalogCategoryViewSet, CatalogItemViewSet, RequestViewSet, TaskViewSet
 
 router = SimpleRouter()
+router.register("catalog/categories", CatalogCategoryViewSet, basename="catalog-category")
 router.register("catalog/items", CatalogItemViewSet, basename="catalog-item")
 router.register("requests", RequestViewSet, basename="request")
 router.register("tasks", TaskViewSet, basename="task")

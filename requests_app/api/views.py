@@ -1,15 +1,23 @@
 """`/api/v1/catalog/items/`, `/api/v1/requests/`, `/api/v1/tasks/` (SPEC §3, §5)."""
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, ProtectedError
 from rest_framework import permissions, serializers, viewsets
+from rest_framework.exceptions import APIException
 
 from accounts.roles import is_admin
 from core.api.viewsets import TicketViewSet
 from requests_app import services
 from requests_app.filtersets import RequestFilterSet, TaskFilterSet
-from requests_app.models import CatalogItem, CatalogTaskTemplate, CatalogVariable, Request, Task
+from requests_app.models import (
+    CatalogCategory,
+    CatalogItem,
+    CatalogTaskTemplate,
+    CatalogVariable,
+    Request,
+    Task,
+)
 
-from .serializers import CatalogItemSerializer, RequestSerializer, TaskSerializer
+from .serializers import CatalogCategorySerializer, CatalogItemSerializer, RequestSerializer, TaskSerializer
 
 
 class AdminWritesOrReadOnly(permissions.BasePermission):
@@ -17,6 +25,36 @@ class AdminWritesOrReadOnly(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS:
             return bool(request.user and request.user.is_authenticated)
         return is_admin(request.user)
+
+
+class CategoryInUse(APIException):
+    status_code = 409
+    default_code = "in_use"
+
+
+class CatalogCategoryViewSet(viewsets.ModelViewSet):
+    """Catalog shelves: everyone signed in reads the active ones; admins see all and write them. A
+    category that holds items cannot be deleted (409): deactivate it instead (`active: false` hides it
+    and its items from the portal)."""
+
+    serializer_class = CatalogCategorySerializer
+    permission_classes = [AdminWritesOrReadOnly]
+    filterset_fields = ["active"]
+    pagination_class = None  # a catalog has tens of shelves
+
+    def get_queryset(self):
+        queryset = CatalogCategory.objects.annotate(item_count=Count("items"))
+        if not is_admin(self.request.user):
+            queryset = queryset.filter(active=True)
+        return queryset.order_by("order", "name")
+
+    def perform_destroy(self, instance):
+        try:
+            instance.delete()
+        except ProtectedError as exc:
+            raise CategoryInUse(
+                f"{instance.name} holds {len(exc.protected_objects)} item(s): move them or set active to false."
+            ) from exc
 
 
 class CatalogItemViewSet(viewsets.ModelViewSet):
@@ -28,7 +66,9 @@ class CatalogItemViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def get_queryset(self):
-        queryset = CatalogItem.objects.select_related("category", "approval_group").prefetch_related(
+        queryset = CatalogItem.objects.select_related(
+            "category", "approval_group", "fulfillment_group"
+        ).prefetch_related(
             Prefetch("variables", queryset=CatalogVariable.objects.order_by("order", "id")),
             Prefetch(
                 "task_templates",

@@ -6,9 +6,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.models import ApiToken
+from accounts.services import issue_token
 from core.models import Attachment
 from incidents.models import Incident
 from incidents.services import incident_create
@@ -32,14 +33,12 @@ def test_wrong_password_is_a_clear_401_and_issues_nothing(agent):
     )
     assert response.status_code == 401
     assert response.json() == {"detail": "Invalid username or password."}
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_expired_token_says_it_expired(agent, settings):
-    token = Token.objects.create(user=agent)
-    Token.objects.filter(pk=token.pk).update(
-        created=timezone.now() - timedelta(days=settings.API_TOKEN_TTL_DAYS + 1)
-    )
+    token = issue_token(user=agent)
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     response = client.get("/api/v1/incidents/")
@@ -49,7 +48,7 @@ def test_expired_token_says_it_expired(agent, settings):
 
 def _token_client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user=user).key}")
     return client
 
 
@@ -83,12 +82,16 @@ def test_the_user_read_with_the_token_equals_the_orm_user(make_user, service_des
     )
     user.last_login = timezone.now()
     user.save()
-    token = Token.objects.create(user=user)
-    found, created, roles = user_for_token(token.key)
+    token = issue_token(user=user)
+    found, found_token, roles = user_for_token(token.key)
     expected = User.objects.get(pk=user.pk)
     for field in User._meta.concrete_fields:
         assert getattr(found, field.attname) == getattr(expected, field.attname), field.name
-    assert created == Token.objects.get(pk=token.key).created
+    assert (found_token.pk, found_token.scope, found_token.expires_at) == (
+        token.pk,
+        "write",
+        token.expires_at,
+    )
     assert sorted(roles) == ["agent", "cab_member"]
     assert not found._state.adding and user_for_token("no-such-key") is None
 

@@ -10,10 +10,10 @@ import sys
 import pytest
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import AssignmentGroup
+from accounts.services import issue_token
 from core import config_cache
 from incidents.models import Incident
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def token_client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user=user).key}")
     return client
 
 

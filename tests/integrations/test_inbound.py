@@ -76,13 +76,14 @@ def test_folder_opens_tickets_threads_replies_and_keeps_the_rest(ingested, reque
     files = Attachment.objects.filter(
         content_type=ContentType.objects.get_for_model(Incident), object_id=expense.pk
     ).order_by("filename")
-    assert [(a.filename, a.size) for a in files] == [
-        ("Spesenabrechnung März.pdf", 69),
-        ("screenshot.png", 70),
+    assert [(a.filename, a.size, a.quarantine_reason) for a in files] == [
+        ("Spesenabrechnung März.pdf", 69, ""),
+        ("screenshot.png", 70, ""),
+        ("tool.exe", files.get(filename="tool.exe").size, "type not allowed"),
     ]
     expense_mail = status_of("<AM0PR01MB1234ABCD@eurprd01.prod.outlook.com>")
-    assert [r["filename"] for r in expense_mail.attachments_refused] == ["tool.exe"]
-    assert "not allowed" in expense_mail.attachments_refused[0]["reason"]
+    assert expense_mail.attachments_refused == []  # a refused type is kept, quarantined
+    assert [r.get("quarantined") for r in expense_mail.attachments_added] == [None, None, "type not allowed"]
 
     ooo = status_of("<ooo-20250303-0001@example.com>")
     assert (ooo.status, ooo.reason) == (

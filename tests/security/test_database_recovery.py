@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
+
+from accounts.services import issue_token
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("serial")]
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +83,7 @@ def gunicorn_app():
 
 
 def test_requests_succeed_again_after_every_database_connection_was_killed(gunicorn_app, agent):
-    token = Token.objects.create(user=agent).key
+    token = issue_token(user=agent).key
     url = f"{gunicorn_app}/api/v1/incidents/"
     assert _get(url, token) == 200
     assert _kill_app_connections() >= 1  # the worker's persistent connection existed and is now dead

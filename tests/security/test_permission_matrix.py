@@ -137,9 +137,14 @@ EXPECTED: dict[str, dict[str, str]] = {
     "accounts:password_reset_done": PUBLIC,
     "accounts:password_reset_confirm": PUBLIC,
     "accounts:password_reset_complete": PUBLIC,
+    "accounts:api-tokens": SIGNED_IN,
+    "accounts:api-token-revoke": WEB_POST_ONLY,
+    "api:api-token-list": API_OPEN,
+    "api:api-token-detail": only(("req_a", "admin"), anon="401"),
     "api:root": API_OPEN,
     "api:schema": PUBLIC,
     "api:docs": PUBLIC,
+    "api:redoc": PUBLIC,
     "api:auth-token": rule("405"),
     "api:user-list": only(("admin",), anon="401", others="403"),
     "api:user-detail": only(("admin",), anon="401", others="403"),
@@ -175,6 +180,8 @@ EXPECTED: dict[str, dict[str, str]] = {
     "approval-list": SIGNED_IN,
     "approval-decide": WEB_POST_ONLY,
     "survey-report": only(("agent_other", "agent", "change_mgr", "admin")),
+    "api:catalog-category-list": API_OPEN,
+    "api:catalog-category-detail": API_OPEN,
     "api:catalog-item-list": API_OPEN,
     "api:catalog-item-detail": API_OPEN,
     "api:approval-list": API_OPEN,
@@ -256,6 +263,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     "integration-home": only(("admin",)),
     "integration-inbound-detail": only(("admin",)),
     "integration-inbound-raw": only(()),  # this mail has no stored raw file
+    # The ServiceNow Table API subset: the same scoping as the incidents API.
+    "servicenow:incident-table": API_OPEN,
+    "servicenow:incident-record": api_record(TICKET_SEERS),
     "api:integration-alertmanager": only(
         ("agent_other", "agent", "admin"), ok="405", anon="401", others="403"
     ),
@@ -400,8 +410,12 @@ def _make_world():
     inbound = InboundEmail.objects.create(message_id="<mx@example.com>", subject="Hello", status="ignored")
     template = ChangeTemplate.objects.create(name="mx-std", short_description="Restart spooler")
     blackout = BlackoutWindow.objects.create(name="mx-freeze", start=start, end=start + timedelta(days=1))
+    from accounts.services import issue_token
+
+    api_token = issue_token(user=req_a, name="mx-script")
     return {
         "users": users,
+        "api_token": api_token,
         "incident": incident,
         "attachment": attachment,
         "request": request,
@@ -416,6 +430,7 @@ def _make_world():
         "draft": draft,
         "published": published,
         "catalog_item": headset,
+        "catalog_category": category,
         "calendar": calendar,
         "definition": definition,
         "webhook": webhook,
@@ -536,6 +551,7 @@ PK_OWNER = {
     "approval-approve": "approval",
     "approval-reject": "approval",
     "catalog-item-detail": "catalog_item",
+    "catalog-category-detail": "catalog_category",
     "catalog-item": "catalog_item",
     "ci-detail": "ci",
     "ci-graph": "ci",
@@ -558,6 +574,8 @@ PK_OWNER = {
     "automation-rule-preview": "automation_rule",
     "automation-macro-edit": "automation_macro",
     "automation-macro-detail": "automation_macro",
+    "api-token-detail": "api_token",
+    "api-token-revoke": "api_token",
 }
 
 
@@ -584,6 +602,8 @@ def _extra(params: set[str], w) -> dict[str, str]:
             out[param] = "set-password"
         elif param == "kind":
             out[param] = "incident"
+        elif param == "sys_id":
+            out[param] = f"{w['incident'].pk:032x}"
     return out
 
 

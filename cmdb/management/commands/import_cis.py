@@ -60,6 +60,8 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(report.as_dict(), indent=2))
             return
         prefix = "Dry run: " if report.dry_run else ""
+        if getattr(report, "format", ""):
+            self.stdout.write(f"Recognised: {report.format}")
         self.stdout.write(
             f"{prefix}{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
             f"{len(report.failed)} failed"
