@@ -10,11 +10,12 @@ runs their stages itself, in bounded batches (sla.escalations.run_due).
 from __future__ import annotations
 
 import logging
-import time
 
 from celery import shared_task
 from django.db import DatabaseError
 from django.utils import timezone
+
+from core.breaker import BROKER
 
 from . import escalations
 
@@ -57,31 +58,26 @@ def process_timers(timer_ids: list[int]) -> None:
         escalations.process_timer(timer_id)
 
 
-# After a failed publish, skip publishing for a while: a broker outage then costs one connection timeout
-# per process every BROKER_BACKOFF seconds instead of one per ticket write. The beat sweep catches up.
-BROKER_BACKOFF = 10.0
-_broker_down_until = 0.0
-
-
 def enqueue(task, args: tuple, **options) -> bool:
-    """Publish without retrying; never raises. Returns whether the message reached the broker."""
-    global _broker_down_until
-    if time.monotonic() < _broker_down_until:
+    """Publish without retrying; never raises. Returns whether the message reached the broker. After a
+    failure, core.breaker.BROKER skips publishing for a while: a broker outage then costs one short
+    socket timeout per process per back-off period instead of one per ticket write. The sweep catches up."""
+    if not BROKER.available():
         return False
     try:
         task.apply_async(args, retry=False, **options)
     except Exception as exc:
-        _broker_down_until = time.monotonic() + BROKER_BACKOFF
+        BROKER.failed(exc)
         logger.warning("SLA task %s not enqueued (%s); the sweep will catch up", task.name, exc)
         return False
+    BROKER.succeeded()
     return True
 
 
 def enqueue_many(jobs: list[tuple[str, tuple, dict]]) -> int:
     """Publish (task name in this module, args, options) jobs over one broker connection, in order;
     stops at the first failure (the sweep catches up) and never raises. Returns how many were sent."""
-    global _broker_down_until
-    if not jobs or time.monotonic() < _broker_down_until:
+    if not jobs or not BROKER.available():
         return 0
     from celery import current_app
 
@@ -92,8 +88,10 @@ def enqueue_many(jobs: list[tuple[str, tuple, dict]]) -> int:
                 globals()[name].apply_async(args, retry=False, producer=producer, **options)
                 sent += 1
     except Exception as exc:
-        _broker_down_until = time.monotonic() + BROKER_BACKOFF
+        BROKER.failed(exc)
         logger.warning("SLA tasks not enqueued (%s); the sweep will catch up", exc)
+        return sent
+    BROKER.succeeded()
     return sent
 
 

@@ -105,3 +105,15 @@ def _reference_data(request):
 
     ensure_role_groups()
     ensure_default_classes()
+
+
+@pytest.fixture(autouse=True)
+def _closed_breakers():
+    """A test that made the broker or cache fail must not leave the next one skipping Redis."""
+    from core.breaker import BROKER, CACHE
+
+    BROKER.reset()
+    CACHE.reset()
+    yield
+    BROKER.reset()
+    CACHE.reset()

@@ -109,9 +109,9 @@ def publish_to():
     """Make this process publish real messages to `broker` (the test settings run tasks eagerly)."""
 
     def _use(broker: str) -> None:
-        from sla import tasks
+        from core.breaker import BROKER
 
-        tasks._broker_down_until = 0.0  # a previous test's broker outage must not mute this one
+        BROKER.reset()  # a previous test's broker outage must not mute this one
         celery_app.conf.task_always_eager = False
         celery_app.conf.broker_url = broker
         celery_app.conf.broker_connection_timeout = 1
