@@ -213,6 +213,13 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 # ...and also when the worker process dies (SIGKILL, OOM): without this a lost child acks the message.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# ...but a task that raised or hit its time limit is acknowledged (Celery's default, stated): retrying is
+# each task's own decision (autoretry_for), and a poison message must not be redelivered forever.
+CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
+# When the worker loses the broker its unacknowledged messages will be delivered again, so stop the
+# late-acked tasks still running rather than let them finish alongside their redelivered copies
+# (Celery 6's default; without it Celery 5 warns at start-up).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # Reserve one message per process beyond the one running: a killed worker then strands one message, not
 # dozens (eta messages are reserved regardless; see SLA_ETA_HORIZON).
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
