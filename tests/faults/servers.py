@@ -249,14 +249,16 @@ class WebServer:
 
 
 class CeleryWorker:
-    """`celery worker -B --pool=solo` on the private servers, in its own process group."""
+    """`celery worker -B` on the private servers (solo pool, or prefork with `concurrency` processes), in
+    its own process group, so `kill()` SIGKILLs the main process and its pool children at once."""
 
-    def __init__(self, env: dict, directory: Path) -> None:
-        self.env, self.directory = env, directory
+    def __init__(self, env: dict, directory: Path, concurrency: int = 0) -> None:
+        self.env, self.directory, self.concurrency = env, directory, concurrency
         self.process: subprocess.Popen | None = None
 
     def start(self) -> CeleryWorker:
-        command = [CELERY, "-A", "itsm", "worker", "-B", "--pool=solo", "-l", "warning"]
+        pool = ["--concurrency", str(self.concurrency)] if self.concurrency else ["--pool=solo"]
+        command = [CELERY, "-A", "itsm", "worker", "-B", *pool, "-l", "warning"]
         command += ["-s", str(self.directory / "beat-schedule"), "-n", f"fault-{os.getpid()}@%h"]
         self.process = subprocess.Popen(
             command,
