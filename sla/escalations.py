@@ -30,7 +30,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.urls import NoReverseMatch
 from django.utils import timezone
 
@@ -347,7 +347,14 @@ def run_due(now: datetime | None = None, *, budget: float = SWEEP_BUDGET) -> dic
             break
         batches += 1
         for timer_id in ids:
-            process_timer(timer_id, now=now, breach_others=False)
+            try:
+                process_timer(timer_id, now=now, breach_others=False)
+            except DatabaseError:
+                raise  # the database itself is failing: the task retries (sla.tasks.TASK_OPTIONS)
+            except Exception:
+                # One timer's failure (a bug in an action) must not starve the rest of the batch; its
+                # claim runs out and a later sweep tries it again, CLAIM_SECONDS later, not in a hot loop.
+                logger.exception("SLA timer %s failed in the sweep; it is retried later", timer_id)
             processed += 1
     return {"processed": processed, "batches": batches}
 

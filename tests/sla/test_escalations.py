@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
+from django.utils import timezone
 
 from core import events
 from core.models import Activity
@@ -125,6 +126,30 @@ def test_a_claimed_timer_is_not_handed_out_again_until_its_lease_expires(make_de
     timer = timer_of(incident)
     assert (timer.next_check_at, timer.claimed_until) == (None, None)
     assert escalations.claim_due(now + timedelta(hours=1)) == []
+
+
+@pytest.mark.django_db
+def test_one_failing_timer_does_not_starve_the_rest_of_the_sweep(make_definition, open_incident, monkeypatch):
+    make_definition("Instant", duration=1, warning_thresholds=[])
+    incidents = [open_incident() for _ in range(3)]
+    Timer.objects.update(due_at=incidents[0].opened_at - timedelta(minutes=1))
+    broken = timer_of(incidents[1]).pk
+    real = escalations.fire_stage
+
+    def fire_stage(timer_id, stage, **kwargs):
+        if timer_id == broken:
+            raise RuntimeError("an action blew up")
+        return real(timer_id, stage, **kwargs)
+
+    monkeypatch.setattr(escalations, "fire_stage", fire_stage)
+    assert sweep()["processed"] == 3
+    assert sorted(Escalation.objects.values_list("timer_id", flat=True)) == sorted(
+        timer_of(i).pk for i in (incidents[0], incidents[2])
+    )
+    monkeypatch.undo()  # fixed; once its claim has run out, a later sweep runs its stage
+    later = timezone.now() + timedelta(seconds=escalations.CLAIM_SECONDS + 1)
+    assert escalations.run_due(later)["processed"] == 1
+    assert Escalation.objects.filter(timer_id=broken, stage=100).exists()
 
 
 @pytest.mark.django_db
