@@ -46,6 +46,9 @@ DURATION = 60.0
 KILL_AT, RESTART_AT = 20.0, 35.0
 STALL_AT, STALL_SECONDS = 45.0, 10.0
 DRAIN_LIMIT = float(os.environ.get("FAULT_DRAIN_LIMIT", "600"))
+# FAULT_BENCH_BASELINE=1 runs the same load with no fault injected: what the worker's throughput alone
+# does to lateness and drain time, to compare with.
+BASELINE = os.environ.get("FAULT_BENCH_BASELINE") == "1"
 
 DEFINITION = """
 from sla.models import SLADefinition
@@ -105,14 +108,15 @@ def test_fault_scenario(tmp_path):
         def at(offset: float) -> None:
             time.sleep(max(0.0, t0 + offset - time.monotonic()))
 
-        at(KILL_AT)
-        worker.kill()
-        at(RESTART_AT)
-        worker.start()
-        at(STALL_AT)
-        redis_server.pause()
-        at(STALL_AT + STALL_SECONDS)
-        redis_server.resume()
+        if not BASELINE:
+            at(KILL_AT)
+            worker.kill()
+            at(RESTART_AT)
+            worker.start()
+            at(STALL_AT)
+            redis_server.pause()
+            at(STALL_AT + STALL_SECONDS)
+            redis_server.resume()
         at(DURATION)
         stop.set()
         for thread in threads:
@@ -167,7 +171,7 @@ def test_fault_scenario(tmp_path):
             return [r[3] for r in results if lo <= r[2] < hi and r[1] is not None]
 
         line = {
-            "benchmark": "fault scenario",
+            "benchmark": "fault scenario (baseline, no faults)" if BASELINE else "fault scenario",
             "clients": CLIENTS,
             "seconds": DURATION,
             "requests": len(results),
