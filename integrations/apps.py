@@ -7,8 +7,11 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from core import events
+        from core.breaker import BROKER
 
-        from . import listeners
+        from . import listeners, tasks
 
         events.on_change(listeners.persist_outbox)
         events.after_commit(listeners.enqueue_outbox)
+        # When the broker comes back, send what its outage left pending now, not at the next beat sweep.
+        BROKER.on_recovery.append(tasks.drain_outbox_soon)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from celery import shared_task
+from django.db import DatabaseError
 from django.utils import timezone
+
+from core.breaker import BROKER
 
 from . import conf, notifications, webhooks
 from .models import DeliveryStatus, OutboundEmail, WebhookDelivery
@@ -15,19 +19,24 @@ logger = logging.getLogger(__name__)
 
 
 def enqueue(task, *args, countdown: int | None = None) -> bool:
-    """Queue a task; when the broker is unreachable, log it and leave the row to the beat sweep."""
-    try:
-        task.apply_async(args=args, countdown=countdown)
-    except Exception:
-        logger.exception("could not enqueue %s%r; the outbox sweep will retry it", task.name, args)
+    """Queue a task; when the broker is unreachable (or failed moments ago: core.breaker.BROKER), log it
+    and leave the row to the outbox sweep, which runs at once when the broker is back."""
+    if not BROKER.available():
         return False
+    try:
+        task.apply_async(args=args, countdown=countdown, retry=False)
+    except Exception as exc:
+        BROKER.failed(exc)
+        logger.warning("could not enqueue %s%r (%s); the outbox sweep will retry it", task.name, args, exc)
+        return False
+    BROKER.succeeded()
     return True
 
 
 def enqueue_many(jobs: list[tuple]) -> int:
     """Queue (task, *args) jobs over one broker connection; on a broker error, log and leave the rest
-    to the beat sweep (their rows stay pending). Returns how many were queued."""
-    if not jobs:
+    to the outbox sweep (their rows stay pending). Returns how many were queued."""
+    if not jobs or not BROKER.available():
         return 0
     from celery import current_app
 
@@ -35,16 +44,34 @@ def enqueue_many(jobs: list[tuple]) -> int:
     try:
         with current_app.producer_or_acquire() as producer:
             for task, *args in jobs:
-                task.apply_async(args=args, producer=producer)
+                task.apply_async(args=args, producer=producer, retry=False)
                 sent += 1
-    except Exception:
-        logger.exception(
-            "could not enqueue %d outbox task(s); the outbox sweep will retry them", len(jobs) - sent
+    except Exception as exc:
+        BROKER.failed(exc)
+        logger.warning(
+            "could not enqueue %d outbox task(s) (%s); the outbox sweep will retry them",
+            len(jobs) - sent,
+            exc,
         )
+        return sent
+    BROKER.succeeded()
     return sent
 
 
-@shared_task(name="integrations.send_email")
+def drain_outbox_soon() -> None:
+    """core.breaker.BROKER recovery callback: the broker is back, so queue a sweep of every pending row
+    now (those whose publish failed during the outage) instead of waiting for the next beat sweep."""
+    enqueue(sweep_outbox, 0)
+
+
+# A mail whose send failed on the database (a restart) is retried within seconds, not left to the sweep.
+@shared_task(
+    name="integrations.send_email",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=1,
+    retry_backoff_max=30,
+    max_retries=8,
+)
 def send_email(pk: int) -> str:
     return notifications.send_outbound_email(pk)
 
@@ -58,25 +85,41 @@ def deliver_webhook(delivery_id: str) -> str:
     return outcome
 
 
+# One outbox sweep hands out at most this many rows of each kind per batch, and stops batching after
+# SWEEP_BUDGET seconds (the next beat sweep goes on), so a long outage's backlog drains in one run
+# without one message per row piling up faster than the workers send.
+SWEEP_BATCH = 500
+SWEEP_BUDGET = 30.0
+
+
 @shared_task(name="integrations.sweep_outbox")
-def sweep_outbox() -> dict:
-    """Safety net: re-enqueue mails and deliveries still pending well after they were due."""
-    cutoff = timezone.now() - timedelta(seconds=conf.get("OUTBOX_SWEEP_AFTER_SECONDS"))
-    emails = list(
-        OutboundEmail.objects.filter(status=DeliveryStatus.PENDING, created_at__lte=cutoff)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:500]
-    )
+def sweep_outbox(after_seconds: int | None = None) -> dict:
+    """Safety net: send mails and re-enqueue deliveries still pending `after_seconds` (default
+    OUTBOX_SWEEP_AFTER_SECONDS) after they were due. Mails are sent here, in batches, rather than queued
+    one message each; sending is idempotent (send_outbound_email locks the row and checks its state)."""
+    if after_seconds is None:
+        after_seconds = conf.get("OUTBOX_SWEEP_AFTER_SECONDS")
+    cutoff = timezone.now() - timedelta(seconds=after_seconds)
+    started = time.monotonic()
+    emails, last = 0, 0
+    while time.monotonic() - started < SWEEP_BUDGET:
+        batch = list(
+            OutboundEmail.objects.filter(status=DeliveryStatus.PENDING, created_at__lte=cutoff, pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        if not batch:
+            break
+        for pk in batch:
+            notifications.send_outbound_email(pk)
+        emails, last = emails + len(batch), batch[-1]
     deliveries = list(
         WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=cutoff)
         .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:500]
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
-    for pk in emails:
-        enqueue(send_email, pk)
-    for pk in deliveries:
-        enqueue(deliver_webhook, str(pk))
-    return {"emails": len(emails), "deliveries": len(deliveries)}
+    enqueue_many([(deliver_webhook, str(pk)) for pk in deliveries])
+    return {"emails": emails, "deliveries": len(deliveries)}
 
 
 IMAP_POLL_LOCK = "itsm:imap-poll-lock"

@@ -1,4 +1,5 @@
-"""The Celery app: broker from settings, tasks discovered in every installed app."""
+"""The Celery app: broker from settings (every setting and its reason: the Celery block of
+itsm/settings/base.py), tasks discovered in every installed app, and the beat schedule."""
 
 import os
 
@@ -13,7 +14,9 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "worker-heartbeat": {"task": "core.worker_heartbeat", "schedule": 30.0},
     "incidents-auto-close": {"task": "incidents.auto_close_resolved", "schedule": 3600.0},
-    "sla-sweep": {"task": "sla.sweep", "schedule": 5.0},
+    # A sweep that waited longer than two periods in the queue (workers busy) is dropped: the next one
+    # does the same work, and a backlog of identical sweeps would only delay the eta checks behind them.
+    "sla-sweep": {"task": "sla.sweep", "schedule": 5.0, "options": {"expires": 10}},
     "integrations-sweep-outbox": {"task": "integrations.sweep_outbox", "schedule": 60.0},
     "integrations-poll-imap": {"task": "integrations.poll_imap", "schedule": 60.0},
     "reports-refresh-rollups": {"task": "reports.refresh_rollups", "schedule": 600.0},

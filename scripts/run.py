@@ -6,7 +6,8 @@ Celery worker and Celery beat as child processes and print the URL and the demo 
 
 Children run in their own process groups, so a Ctrl-C in the terminal reaches only this script, which then
 sends SIGTERM to each child (gunicorn and Celery shut down gracefully), waits, kills what is left, and stops
-the embedded servers. If a child dies on its own, the others are stopped too and the exit status is non-zero.
+the embedded servers. If a child dies on its own it is restarted, with a back-off and a log line
+(scripts/supervisor.py); the rest keep running.
 
 Environment: PORT (default 8000), HOST (default 127.0.0.1: this machine only; see listen_host), ITSM_ADMIN_PASSWORD (default admin),
 DATABASE_URL / REDIS_URL (use these servers), ITSM_FORCE_EMBEDDED=1 (ignore the machine's servers),
@@ -16,8 +17,6 @@ DJANGO_SETTINGS_MODULE (default itsm.settings.dev), WEB_CONCURRENCY (gunicorn wo
 from __future__ import annotations
 
 import ast
-import contextlib
-import ctypes
 import json
 import os
 import signal
@@ -30,25 +29,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from services import ROOT, select_services  # noqa: E402
+from supervisor import Supervisor, say  # noqa: E402
 
 PYTHON = sys.executable
 MANAGE = [PYTHON, str(ROOT / "manage.py")]
-STOP_TIMEOUT = 20.0
-
-
-def say(message: str) -> None:
-    print(f"[run] {message}", flush=True)
-
-
-def die_with_parent() -> None:
-    """In the child before exec: get SIGTERM if run.py itself dies (Linux), so nothing is left orphaned."""
-    os.setsid()
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL("libc.so.6", use_errno=True)
-            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
 
 
 def manage(env: dict[str, str], *args: str) -> None:
@@ -117,48 +101,6 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-class Supervisor:
-    """Starts the long-running children and stops them all, in reverse order, exactly once."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-        self.children: list[tuple[str, subprocess.Popen]] = []
-
-    def start(self, name: str, command: list[str]) -> None:
-        say(f"starting {name}: {' '.join(command)}")
-        process = subprocess.Popen(command, env=self.env, cwd=ROOT, preexec_fn=die_with_parent)
-        self.children.append((name, process))
-
-    def dead_child(self) -> tuple[str, int] | None:
-        for name, process in self.children:
-            code = process.poll()
-            if code is not None:
-                return name, code
-        return None
-
-    def stop(self) -> None:
-        for name, process in reversed(self.children):
-            if process.poll() is None:
-                say(f"stopping {name} (pid {process.pid})")
-                _signal_group(process, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT
-        for name, process in reversed(self.children):
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                say(f"{name} did not stop within {STOP_TIMEOUT:.0f}s, killing it")
-                _signal_group(process, signal.SIGKILL)
-                process.wait()
-            # Anything the child left behind in its process group (pool workers) goes too.
-            _signal_group(process, signal.SIGKILL)
-        self.children.clear()
-
-
-def _signal_group(process: subprocess.Popen, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, sig)
-
-
 def main() -> int:
     port = int(os.environ.get("PORT") or 8000)
     host, warning = listen_host(os.environ)
@@ -199,7 +141,7 @@ def main() -> int:
         if stop_requested:
             return 0
 
-        supervisor = Supervisor(env)
+        supervisor = Supervisor(env, ROOT)
         # From here on Ctrl-C is a stop request, not an exception in the middle of a wait.
         signal.signal(signal.SIGINT, request_stop)
         supervisor.start(
@@ -233,11 +175,7 @@ def main() -> int:
         print("\n".join(lines), flush=True)
 
         while not stop_requested:
-            dead = supervisor.dead_child()
-            if dead:
-                name, code = dead
-                say(f"{name} exited unexpectedly with status {code}; stopping the rest")
-                return code or 1
+            supervisor.check()  # restarts a crashed child, with back-off
             time.sleep(0.5)
         return 0
     except KeyboardInterrupt:

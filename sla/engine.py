@@ -12,8 +12,9 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
@@ -194,13 +195,18 @@ def _set_columns(timer: Timer, clock: Clock, *, fired: set[int] | None = None) -
 
 
 def pending_instants(timer: Timer, *, fired: set[int] | None = None) -> list[datetime]:
-    """The instants at which a running timer crosses a not-yet-fired warning threshold, and its due time.
-    `fired` (the stages already run) is read from the ledger unless the caller knows it."""
+    """The instants at which a running timer crosses a not-yet-fired warning threshold, and its due time;
+    for a breached timer whose breach stage has not run, its breach time (the stage, and every warning
+    it skipped, are still owed: sla.escalations.process_timer). `fired` (the stages already run) is read
+    from the ledger unless the caller knows it."""
+    if fired is None and timer.state in (TimerState.RUNNING, TimerState.BREACHED):
+        fired = set(timer.escalations.values_list("stage", flat=True)) if timer.pk else set()
+    if timer.state == TimerState.BREACHED:
+        owed = BREACH_STAGE not in fired and (timer.breached_at or timer.due_at)
+        return [timer.breached_at or timer.due_at] if owed else []
     if timer.state != TimerState.RUNNING or timer.running_since is None or timer.due_at is None:
         return []
     definition = timer.definition
-    if fired is None:
-        fired = set(timer.escalations.values_list("stage", flat=True)) if timer.pk else set()
     calendar = _calendar(definition)
     instants = [timer.due_at]
     for threshold in definition.warning_thresholds or []:
@@ -233,8 +239,9 @@ def apply_event(
         and timer.due_at is not None
         and timer.due_at <= at
     ):
+        # The replay below leaves the timer breached with next_check_at at its breach time, and
+        # schedule_checks publishes the check that runs the breach stage (the sweep, if that is lost).
         TimerEvent.objects.create(timer=timer, kind=TimerEvent.Kind.BREACH, at=timer.due_at)
-        _enqueue_stage(timer.pk, BREACH_STAGE)
     TimerEvent.objects.create(timer=timer, kind=kind, at=at, data=data or {})
     recompute(timer)
     _timeline(record, timer, kind, actor=actor, note=note)
@@ -302,10 +309,6 @@ def _after_commit(jobs: list[tuple[str, tuple, dict]]) -> None:
     transaction.on_commit(publish)
 
 
-def _enqueue_stage(timer_id: int, stage: int) -> None:
-    _after_commit([("fire_stage_task", (timer_id, stage), {})])
-
-
 def schedule_checks(timer: Timer, *, fired: set[int] | None = None) -> None:
     """After commit, enqueue one check at the timer's next instant: its first warning not yet fired, or
     its due time. That check schedules the next one (escalations.process_timer), so a timer has one
@@ -318,8 +321,35 @@ def schedule_checks(timer: Timer, *, fired: set[int] | None = None) -> None:
 
 
 def schedule_check(timer_id: int, at: datetime) -> None:
-    """After commit, enqueue the Celery check of one timer at `at`."""
-    _after_commit([("check_timer", (timer_id,), {"eta": at})])
+    """After commit, enqueue the Celery check of one timer at `at`, if `at` is within
+    settings.SLA_ETA_HORIZON: a worker holds an eta message unacknowledged until it runs, and one held
+    longer than the broker's visibility timeout is redelivered (a duplicate per timeout period). Later
+    instants are left to the sweep, which finds them by `next_check_at` once they pass."""
+    if at <= timezone.now() + timedelta(seconds=settings.SLA_ETA_HORIZON):
+        _after_commit([("check_timer", (timer_id,), {"eta": at})])
+
+
+def stage_instant(timer: Timer, stage: int) -> datetime | None:
+    """When the timer's working time reached `stage` percent of its duration, replaying its running
+    stretches (so pauses are skipped); None if it has not yet. Used to record how late a stage ran."""
+    if stage == BREACH_STAGE and timer.breached_at is not None:
+        return timer.breached_at
+    calendar = _calendar(timer.definition)
+    target = timer.definition.duration * stage / 100
+    elapsed, since = 0.0, None
+    for kind, at in timer.events.order_by("at", "id").values_list("kind", "at"):
+        if kind == TimerEvent.Kind.START:
+            elapsed, since = 0.0, at
+        elif kind == TimerEvent.Kind.RESUME and since is None:
+            since = at
+        elif kind in (TimerEvent.Kind.PAUSE, TimerEvent.Kind.STOP, TimerEvent.Kind.CANCEL) and since:
+            span = calendar.working_seconds_between(since, at)
+            if elapsed + span >= target:
+                return calendar.add_working_seconds(since, max(0.0, target - elapsed))
+            elapsed, since = elapsed + span, None
+    if since is None:
+        return None
+    return calendar.add_working_seconds(since, max(0.0, target - elapsed))
 
 
 # --- starting timers, from the ticket's own history ---------------------------------------------------

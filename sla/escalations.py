@@ -6,6 +6,16 @@
   the `Escalation(timer, stage)` row is inserted in the same transaction as the stage's actions, under a
   unique constraint, so a retry, a redelivered task or the sweep finding the same stage does nothing.
   A worker killed mid-stage rolls the whole transaction back, row included, and the stage runs again.
+- Every stage whose instant has passed runs, late if it must, even after the timer breached: a check (or
+  the sweep) that finds a breached timer runs its missed warnings in order, then the breach stage. The
+  timeline row says how late the stage ran. An action marked `"unless_breached": true` in the
+  definition is skipped (and the skip logged) when its warning only runs after the breach.
+- The sweep (`run_due`) finds due work in the database, not the broker: `next_check_at` is the timer's
+  next instant with work (null when none), and `claimed_until` is a short lease taken with
+  `FOR UPDATE SKIP LOCKED`, so two sweeps never take the same timer and nothing already taken is handed
+  out again. It processes what it claims itself, in bounded batches, instead of queueing a message per
+  timer (a dead worker's messages stay invisible in Redis until the visibility timeout; the database
+  does not forget).
 - Actions go through the same services agents use (`core.services.update_ticket`), so reassignments
   and priority raises are validated, versioned, on the timeline and announced like any other edit.
 """
@@ -20,7 +30,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.urls import NoReverseMatch
 from django.utils import timezone
 
@@ -31,7 +41,7 @@ from core.choices import ActivityKind
 from core.models import TicketBase
 
 from .choices import BREACH_STAGE, EscalationAction
-from .engine import ensure_breach_event, pending_instants, recompute, schedule_check
+from .engine import ensure_breach_event, pending_instants, recompute, schedule_check, stage_instant
 from .models import Escalation, Timer, TimerState
 
 logger = logging.getLogger(__name__)
@@ -40,13 +50,24 @@ logger = logging.getLogger(__name__)
 # before committing, so the test can SIGKILL the worker mid-escalation.
 PAUSE_FILE_ENV = "SLA_TEST_ESCALATION_PAUSE_FILE"
 
+# A stage that runs this many seconds after its instant says so in its timeline row (every row carries
+# `late_seconds`); below it, the delay is the normal scheduling jitter of an eta check or the sweep.
+LATE_AFTER = 10.0
+# The sweep: timers claimed per batch, the claim's lease (a sweep killed mid-batch delays its timers by
+# at most this), the time one sweep keeps claiming batches (well under the task time limits, see
+# settings), and how long a due instant is left to its own eta check before the sweep takes it.
+SWEEP_BATCH = 100
+CLAIM_SECONDS = 60
+SWEEP_BUDGET = 60.0
+SWEEP_GRACE = timedelta(seconds=2)
+
 # The breach event row is written later, by the breach stage (or by the next replay of the timer, see
 # sla.engine.recompute): keeping this one statement to a single-table UPDATE halves its cost.
 # SKIP LOCKED: rows a ticket write holds (its SLA listener locks the ticket's timers) are left to the next
 # check or sweep, so this statement never waits on, or deadlocks with, an agent's edit.
 BREACH_SQL = """
 UPDATE sla_timer
-SET state = 'breached', breached_at = due_at, next_check_at = NULL
+SET state = 'breached', breached_at = due_at, next_check_at = due_at
 WHERE id IN (
     SELECT id FROM sla_timer
     WHERE state = 'running' AND due_at <= %(now)s {extra}
@@ -84,11 +105,12 @@ def fire_stage(timer_id: int, stage: int, *, now: datetime | None = None) -> boo
             return False
         record = _lock_record(timer)
         timer = Timer.objects.select_for_update().select_related("definition").get(pk=timer_id)
+        breached = timer.state == TimerState.BREACHED
         if stage == BREACH_STAGE:
-            if timer.state != TimerState.BREACHED:
+            if not breached:
                 return False
-        elif timer.state != TimerState.RUNNING or timer.percent(now) < stage:
-            return False
+        elif not breached and (timer.state != TimerState.RUNNING or timer.percent(now) < stage):
+            return False  # a breached timer has passed every warning instant: those stages are owed
         definition = timer.definition
         if stage == BREACH_STAGE:
             ensure_breach_event(timer)
@@ -98,13 +120,24 @@ def fire_stage(timer_id: int, stage: int, *, now: datetime | None = None) -> boo
                 Escalation.objects.create(timer=timer, stage=stage, actions=actions, done_at=now)
         except IntegrityError:
             return False
-        done = [run_action(record, timer, stage, action) for action in actions]
+        done = [
+            f"{action.get('action')}: skipped, the SLA has already breached"
+            if breached and stage != BREACH_STAGE and action.get("unless_breached")
+            else run_action(record, timer, stage, action)
+            for action in actions
+        ]
+        instant = stage_instant(timer, stage)
+        late = max(0.0, (now - instant).total_seconds()) if instant else 0.0
         label = "breached" if stage == BREACH_STAGE else f"reached {stage}% (warning)"
+        lateness = (
+            f" Ran {late:.0f} s late (due {instant:%Y-%m-%d %H:%M:%S} UTC)." if late >= LATE_AFTER else ""
+        )
         core_services.record_activity(
             record,
             kind=ActivityKind.SLA,
             public=False,
             body=f"SLA {definition.name!r} ({timer.target}) {label}."
+            + lateness
             + (f" Escalation: {'; '.join(done)}." if done else ""),
             data={
                 "event": "breach" if stage == BREACH_STAGE else "warning",
@@ -113,6 +146,8 @@ def fire_stage(timer_id: int, stage: int, *, now: datetime | None = None) -> boo
                 "definition": definition.name,
                 "target": timer.target,
                 "due_at": timer.due_at.isoformat() if timer.due_at else None,
+                "stage_due_at": instant.isoformat() if instant else None,
+                "late_seconds": round(late, 1),
                 "actions": done,
             },
         )
@@ -222,67 +257,107 @@ def _mail_on_commit(record: TicketBase, timer: Timer, stage: int, recipients: se
 
 
 # --- per-timer check and the sweep --------------------------------------------------------------------
-def process_timer(timer_id: int, *, now: datetime | None = None) -> None:
-    """What a scheduled check does: breach what is due, fire this timer's due warnings and breach stage,
-    update its next_check_at and schedule the check at that instant."""
+def process_timer(timer_id: int, *, now: datetime | None = None, breach_others: bool = True) -> None:
+    """What a scheduled check (or the sweep) does for one timer: breach what is due, run every stage the
+    timer owes in order (due warnings; for a breached timer, every missed warning and then the breach),
+    store its next instant (scheduling the check at it) and release the sweep's claim on it."""
     now = now or timezone.now()
-    # Breach every overdue timer, not just this one: when many timers fall due at once the first check
-    # to run marks them all in one statement, and hands their breach stages out in chunks.
-    others = [pk for pk in breach_due_timers(now) if pk != timer_id]
-    if others:
-        from .tasks import enqueue_breach_stages
+    if breach_others:
+        # Breach every overdue timer, not just this one: when many timers fall due at once the first
+        # check to run marks them all in one statement, and hands their stages out in chunks.
+        others = [pk for pk in breach_due_timers(now) if pk != timer_id]
+        if others:
+            from .tasks import enqueue_breach_stages
 
-        transaction.on_commit(lambda: enqueue_breach_stages(others))
+            transaction.on_commit(lambda: enqueue_breach_stages(others))
+    else:
+        breach_due_timers(now, timer_ids=[timer_id])
     timer = Timer.objects.select_related("definition").filter(pk=timer_id).first()
     if timer is None:
         return
-    if timer.state == TimerState.RUNNING:
+    if timer.state in (TimerState.RUNNING, TimerState.BREACHED):
         fired = set(timer.escalations.values_list("stage", flat=True))
-        percent = timer.percent(now)
+        breached = timer.state == TimerState.BREACHED
+        percent = 100.0 if breached else timer.percent(now)
         for threshold in sorted(timer.definition.warning_thresholds or []):
             if threshold not in fired and percent >= threshold:
                 fire_stage(timer_id, threshold, now=now)
-        with transaction.atomic():
-            advance_next_check(
-                Timer.objects.select_for_update().select_related("definition").get(pk=timer_id)
-            )
-    elif timer.state == TimerState.BREACHED:
-        fire_stage(timer_id, BREACH_STAGE, now=now)
+        if breached and BREACH_STAGE not in fired:
+            fire_stage(timer_id, BREACH_STAGE, now=now)
+    with transaction.atomic():
+        locked = Timer.objects.select_for_update().select_related("definition").filter(pk=timer_id).first()
+        if locked is not None:
+            advance_next_check(locked, release=True)
 
 
-def advance_next_check(timer: Timer) -> None:
-    """Store a running timer's next instant (its next unfired warning, or its due time) and, when that
+def advance_next_check(timer: Timer, *, release: bool = False) -> None:
+    """Store the timer's next instant with work (sla.engine.pending_instants) and, when a running timer's
     instant moved because a warning fired or the timer changed, schedule the check at it: the chain of
     checks that engine.schedule_checks starts. A check that finds the instant unchanged ran early (a
-    recompute scheduled a newer one) and schedules nothing. `timer.next_check_at` must be the stored value."""
-    if timer.state != TimerState.RUNNING:
-        return
+    recompute scheduled a newer one) and schedules nothing. `release` also clears the sweep's claim.
+    `timer.next_check_at` must be the stored value."""
     next_check = min(pending_instants(timer), default=None)
+    fields: dict = {}
     if next_check != timer.next_check_at:
-        Timer.objects.filter(pk=timer.pk).update(next_check_at=next_check)
-        if next_check is not None:
-            schedule_check(timer.pk, next_check)
+        fields["next_check_at"] = next_check
+    if release and timer.claimed_until is not None:
+        fields["claimed_until"] = None
+    if fields:
+        Timer.objects.filter(pk=timer.pk).update(**fields)
+    if "next_check_at" in fields and next_check is not None and timer.state == TimerState.RUNNING:
+        schedule_check(timer.pk, next_check)
 
 
-def unescalated_breaches(now: datetime, *, grace_seconds: int = 8, limit: int = 1000) -> list[int]:
-    """Breached timers whose breach stage has not run (its task was lost: broker down, worker killed)."""
-    return list(
-        Timer.objects.filter(
-            state=TimerState.BREACHED, breached_at__lte=now - timedelta(seconds=grace_seconds)
+CLAIM_SQL = """
+UPDATE sla_timer SET claimed_until = %(until)s
+WHERE id IN (
+    SELECT id FROM sla_timer
+    WHERE next_check_at <= %(due)s AND (claimed_until IS NULL OR claimed_until < %(now)s)
+    ORDER BY next_check_at
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id
+"""
+
+
+def claim_due(now: datetime, *, limit: int = SWEEP_BATCH) -> list[int]:
+    """Take a lease on up to `limit` timers whose next instant has passed and that no other sweep holds.
+    Committed at once, so a concurrent sweep sees the claim; rows locked by a ticket write are skipped."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            CLAIM_SQL,
+            {
+                "now": now,
+                "due": now - SWEEP_GRACE,
+                "until": now + timedelta(seconds=CLAIM_SECONDS),
+                "limit": limit,
+            },
         )
-        .exclude(escalations__stage=BREACH_STAGE)
-        .order_by("breached_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+        return [row[0] for row in cursor.fetchall()]
 
 
-def due_checks(now: datetime, *, limit: int = 1000) -> list[int]:
-    """Running timers with a warning (or due time) at or before now."""
-    return list(
-        Timer.objects.filter(state=TimerState.RUNNING, next_check_at__lte=now)
-        .order_by("next_check_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+def run_due(now: datetime | None = None, *, budget: float = SWEEP_BUDGET) -> dict:
+    """Claim and process due timers batch after batch until none is left or `budget` seconds passed
+    (the next sweep goes on). `now` is for tests; the real sweep reads the clock for each batch."""
+    started = time.monotonic()
+    processed = batches = 0
+    while time.monotonic() - started < budget:
+        ids = claim_due(now or timezone.now())
+        if not ids:
+            break
+        batches += 1
+        for timer_id in ids:
+            try:
+                process_timer(timer_id, now=now, breach_others=False)
+            except DatabaseError:
+                raise  # the database itself is failing: the task retries (sla.tasks.TASK_OPTIONS)
+            except Exception:
+                # One timer's failure (a bug in an action) must not starve the rest of the batch; its
+                # claim runs out and a later sweep tries it again, CLAIM_SECONDS later, not in a hot loop.
+                logger.exception("SLA timer %s failed in the sweep; it is retried later", timer_id)
+            processed += 1
+    return {"processed": processed, "batches": batches}
 
 
 def rebuild(timer_id: int) -> None:

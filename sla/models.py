@@ -145,7 +145,9 @@ class SLADefinition(models.Model):
 
     `conditions` maps a field (priority, category, catalog_item, assignment_group, ci_class) to the
     accepted values; every named field must match. `escalations` is a list of
-    `{"at": <threshold or 100>, "action": EscalationAction, "group": name (reassign only)}`.
+    `{"at": <threshold or 100>, "action": EscalationAction, "group": name (reassign only),
+    "unless_breached": true (optional, warnings only: skip the action if the warning only runs after the
+    breach, e.g. after a worker outage; by default a late warning still acts)}`.
     Validation lives in `sla.validation.validate_definition` (shared by the admin and the API).
     """
 
@@ -203,7 +205,13 @@ class Timer(models.Model):
     paused_seconds = models.FloatField(default=0)  # wall-clock seconds spent paused (closed pauses)
     stopped_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
-    next_check_at = models.DateTimeField(null=True, blank=True)  # next warning/due instant to act on
+    # The next instant this timer has work: its next unfired warning or due time while running, its breach
+    # time while breached and the breach stage has not run; null when nothing is left. The sweep finds due
+    # work by this column alone (sla.escalations.claim_due).
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    # Set while a sweep is processing the timer, so a second sweep skips it; a lease, not a lock: a sweep
+    # killed mid-batch leaves it to expire (sla.escalations.CLAIM_SECONDS).
+    claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -213,7 +221,9 @@ class Timer(models.Model):
         indexes = [
             models.Index(fields=["due_at"], name="sla_timer_running_due_idx", condition=Q(state="running")),
             models.Index(
-                fields=["next_check_at"], name="sla_timer_next_check_idx", condition=Q(state="running")
+                fields=["next_check_at"],
+                name="sla_timer_next_check_idx",
+                condition=Q(next_check_at__isnull=False),
             ),
         ]
         constraints = [

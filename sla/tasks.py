@@ -1,19 +1,21 @@
 """Celery tasks of the SLA engine: a check at each warning instant and due time, and a beat sweep.
 
 Every task is idempotent (the escalation ledger's unique constraint makes each stage run once), acks late
-(a killed worker's task is redelivered) and retries on database errors. The sweep is the safety net for
-everything a lost message would have done: it breaches overdue timers in bulk, fires due warnings and
-runs breach stages that never ran.
+(a killed worker's task is redelivered) and retries on database errors (the Celery settings and the reason
+for each are in itsm/settings/base.py). The sweep is the safety net for everything a lost or held message
+would have done: it breaches overdue timers in bulk, then claims timers whose next instant has passed and
+runs their stages itself, in bounded batches (sla.escalations.run_due).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 
 from celery import shared_task
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.utils import timezone
+
+from core.breaker import BROKER
 
 from . import escalations
 
@@ -43,12 +45,11 @@ def fire_stage_task(timer_id: int, stage: int) -> None:
 
 
 @shared_task(name="sla.fire_stages", **TASK_OPTIONS)
-def fire_stages(timer_ids: list[int], stage: int) -> int:
-    """Run one stage for a chunk of timers (one transaction per timer, so one failure spoils nothing)."""
-    done = 0
+def fire_stages(timer_ids: list[int], stage: int) -> None:
+    """Run the owed stages (for a breach: missed warnings first, then `stage`) of a chunk of timers, one
+    transaction per stage, so one failure spoils nothing."""
     for timer_id in timer_ids:
-        done += escalations.fire_stage(timer_id, stage)
-    return done
+        escalations.process_timer(timer_id, breach_others=False)
 
 
 @shared_task(name="sla.process_timers", **TASK_OPTIONS)
@@ -57,31 +58,26 @@ def process_timers(timer_ids: list[int]) -> None:
         escalations.process_timer(timer_id)
 
 
-# After a failed publish, skip publishing for a while: a broker outage then costs one connection timeout
-# per process every BROKER_BACKOFF seconds instead of one per ticket write. The beat sweep catches up.
-BROKER_BACKOFF = 10.0
-_broker_down_until = 0.0
-
-
 def enqueue(task, args: tuple, **options) -> bool:
-    """Publish without retrying; never raises. Returns whether the message reached the broker."""
-    global _broker_down_until
-    if time.monotonic() < _broker_down_until:
+    """Publish without retrying; never raises. Returns whether the message reached the broker. After a
+    failure, core.breaker.BROKER skips publishing for a while: a broker outage then costs one short
+    socket timeout per process per back-off period instead of one per ticket write. The sweep catches up."""
+    if not BROKER.available():
         return False
     try:
         task.apply_async(args, retry=False, **options)
     except Exception as exc:
-        _broker_down_until = time.monotonic() + BROKER_BACKOFF
+        BROKER.failed(exc)
         logger.warning("SLA task %s not enqueued (%s); the sweep will catch up", task.name, exc)
         return False
+    BROKER.succeeded()
     return True
 
 
 def enqueue_many(jobs: list[tuple[str, tuple, dict]]) -> int:
     """Publish (task name in this module, args, options) jobs over one broker connection, in order;
     stops at the first failure (the sweep catches up) and never raises. Returns how many were sent."""
-    global _broker_down_until
-    if not jobs or time.monotonic() < _broker_down_until:
+    if not jobs or not BROKER.available():
         return 0
     from celery import current_app
 
@@ -92,8 +88,10 @@ def enqueue_many(jobs: list[tuple[str, tuple, dict]]) -> int:
                 globals()[name].apply_async(args, retry=False, producer=producer, **options)
                 sent += 1
     except Exception as exc:
-        _broker_down_until = time.monotonic() + BROKER_BACKOFF
+        BROKER.failed(exc)
         logger.warning("SLA tasks not enqueued (%s); the sweep will catch up", exc)
+        return sent
+    BROKER.succeeded()
     return sent
 
 
@@ -109,17 +107,7 @@ def enqueue_breach_stages(timer_ids: list[int]) -> None:
 
 @shared_task(name="sla.sweep", **TASK_OPTIONS)
 def sweep() -> dict:
-    """Beat, every few seconds: bulk-breach overdue timers, then hand out their breach stages, due
-    warnings and stages a lost task never ran, in chunks."""
-    now = timezone.now()
-    breached = escalations.breach_due_timers(now)
-    missed = escalations.unescalated_breaches(now)
-    checks = escalations.due_checks(now)
-
-    def enqueue() -> None:
-        _enqueue_chunks(fire_stages, breached, escalations.BREACH_STAGE)
-        _enqueue_chunks(fire_stages, missed, escalations.BREACH_STAGE)
-        _enqueue_chunks(process_timers, checks)
-
-    transaction.on_commit(enqueue)
-    return {"breached": len(breached), "missed": len(missed), "checks": len(checks)}
+    """Beat, every few seconds: bulk-breach overdue timers, then claim and process every timer whose next
+    instant has passed (a lost, late or held check, a breach stage, missed warnings), in batches, here."""
+    breached = escalations.breach_due_timers(timezone.now())
+    return {"breached": len(breached), **escalations.run_due()}

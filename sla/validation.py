@@ -147,3 +147,10 @@ def _validate_escalations(errors: dict, escalations: Any, thresholds: list[int])
             errors[f"{where}.action"] = f"Unknown action; use one of {', '.join(EscalationAction.values)}."
         if item.get("action") == EscalationAction.REASSIGN and item.get("group") not in groups:
             errors[f"{where}.group"] = f"Unknown assignment group {item.get('group')!r}."
+        if "unless_breached" in item and (
+            not isinstance(item["unless_breached"], bool) or item.get("at") == BREACH_STAGE
+        ):
+            errors[f"{where}.unless_breached"] = (
+                "true or false, on a warning only: true skips the action when the warning runs late, "
+                "after the breach."
+            )

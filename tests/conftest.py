@@ -110,3 +110,15 @@ def _reference_data(request):
     from automation.models import Rule
 
     Rule.objects.filter(active=True).exclude(builtin="").update(active=False)
+
+
+@pytest.fixture(autouse=True)
+def _closed_breakers():
+    """A test that made the broker or cache fail must not leave the next one skipping Redis."""
+    from core.breaker import BROKER, CACHE
+
+    BROKER.reset()
+    CACHE.reset()
+    yield
+    BROKER.reset()
+    CACHE.reset()

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so it sees the 500 of a failure anywhere below: a database or Redis outage becomes a 503.
+    "core.outage.OutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -95,7 +97,9 @@ CACHES = {
         "BACKEND": "core.perf.redis_cache.SharedClientRedisCache",
         "LOCATION": env("CACHE_URL", default=REDIS_URL),
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="itsm"),
-        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        # A stalled Redis costs a request at most one short wait, then core.breaker.CACHE skips the
+        # cache for a while (callers read the database instead). Loopback answers in well under 1 ms.
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
 }
 LOGIN_MAX_FAILURES = env.int("LOGIN_MAX_FAILURES", default=10)
@@ -219,15 +223,58 @@ API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
 # The HMAC key of stored API token hashes (accounts.tokens); empty: SECRET_KEY.
 API_TOKEN_HASH_KEY = env("API_TOKEN_HASH_KEY", default="")
 
-# Celery: Redis as broker; tasks are acknowledged after they ran so a killed worker's task is redelivered.
+# Celery, all in one place (README "Faults and recovery"). Redis is the broker; the database is the
+# source of truth (outbox rows, SLA next_check_at), so a lost message delays work but never loses it.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+# No result backend: no caller waits on a task's return value, and results would only fill Redis.
 CELERY_RESULT_BACKEND = None
+# Acknowledge after the task ran, not when received: a worker killed mid-task leaves the message
+# unacknowledged, and Redis hands it out again after the visibility timeout. Tasks are idempotent.
 CELERY_TASK_ACKS_LATE = True
+# ...and also when the worker process dies (SIGKILL, OOM): without this a lost child acks the message.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# ...but a task that raised or hit its time limit is acknowledged (Celery's default, stated): retrying is
+# each task's own decision (autoretry_for), and a poison message must not be redelivered forever.
+CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = True
+# When the worker loses the broker its unacknowledged messages will be delivered again, so stop the
+# late-acked tasks still running rather than let them finish alongside their redelivered copies
+# (Celery 6's default; without it Celery 5 warns at start-up).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Reserve one message per process beyond the one running: a killed worker then strands one message, not
+# dozens (eta messages are reserved regardless; see SLA_ETA_HORIZON).
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Hard limit kills a runaway task; the soft limit, earlier, lets it raise and roll back cleanly. The
+# longest legitimate task is an SLA sweep, which stops claiming after sla.escalations.SWEEP_BUDGET (60 s).
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = 300
+# SLA checks are published with an eta only this far ahead (seconds); later instants wait for the sweep
+# (sla.engine.schedule_check). A worker holds an eta message unacknowledged until it runs.
+SLA_ETA_HORIZON = env.int("SLA_ETA_HORIZON", default=120)
+# Redis redelivers an unacknowledged message after the visibility timeout. It must exceed the longest a
+# message is held: the eta horizon plus the hard time limit plus a margin (480 s); any shorter and a slow
+# task would run twice, any longer (it was 3,600 s) and a dead worker's messages stay invisible for that
+# long. Work they carried is not waiting on them: the SLA sweep and the outbox sweep find it in the database.
+#
+# Socket timeouts: a stalled Redis (SIGSTOP, a full network buffer) must cost a request one short wait,
+# not hang it: connect 1 s, read/write 1 s (loopback Redis answers in well under 1 ms); after a failed
+# publish the enqueue path backs off (core.breaker.BROKER) so later requests skip the broker at once.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + SLA_ETA_HORIZON + 60,
+    "socket_connect_timeout": 1,
+    "socket_timeout": 1,
+    "socket_keepalive": True,
+    "health_check_interval": 10,
+}
+# Time to establish a broker connection (Celery's default is 4 s).
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+# Publishing from a web request never retries (the outbox row or next_check_at is retried later instead).
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# The worker itself keeps retrying the broker forever on startup and after losing it.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Results are disabled; if a task ever stores one, it expires after a day rather than never.
+CELERY_RESULT_EXPIRES = 86400
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}  # each app adds its periodic tasks in itsm/celery.py
 

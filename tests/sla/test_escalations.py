@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
+from django.utils import timezone
 
 from core import events
 from core.models import Activity
@@ -91,7 +92,7 @@ def test_warnings_fire_at_thresholds_and_raise_incident_priority_via_urgency(
 
 
 @pytest.mark.django_db
-def test_sweep_breaches_in_bulk_and_escalates_missed_stages(
+def test_sweep_breaches_in_bulk_and_runs_every_owed_stage_itself(
     make_definition, open_incident, django_capture_on_commit_callbacks
 ):
     make_definition("Instant", duration=1)
@@ -99,12 +100,101 @@ def test_sweep_breaches_in_bulk_and_escalates_missed_stages(
     Timer.objects.update(due_at=incidents[0].opened_at - timedelta(minutes=1))
     with django_capture_on_commit_callbacks(execute=True):
         result = sweep()
-    assert result["breached"] == 3
+    assert result["breached"] == 3 and result["processed"] == 3
     assert Timer.objects.filter(state="breached").count() == 3
-    assert Escalation.objects.filter(stage=100).count() == 3  # eager here; the worker test uses Redis
-    # A breached timer whose stage was lost is found again by the sweep, after a grace period.
-    Escalation.objects.all().delete()
-    assert len(escalations.unescalated_breaches(incidents[0].opened_at + timedelta(minutes=5))) == 3
+    # Every warning the timers skipped, then the breach: 3 x (50, 75, 90, 100), each once.
+    assert (
+        sorted(Escalation.objects.values_list("stage", flat=True))
+        == [50] * 3 + [75] * 3 + [90] * 3 + [100] * 3
+    )
+    assert not Timer.objects.filter(next_check_at__isnull=False).exists()  # nothing left to do
+    assert sweep() == {"breached": 0, "processed": 0, "batches": 0}
+
+
+@pytest.mark.django_db
+def test_a_claimed_timer_is_not_handed_out_again_until_its_lease_expires(make_definition, open_incident):
+    make_definition("Instant", duration=1)
+    incident = open_incident()
+    timer = timer_of(incident)
+    now = timer.due_at + timedelta(seconds=10)
+    assert escalations.breach_due_timers(now) == [timer.pk]  # breached, its stages not yet run
+    assert timer_of(incident).next_check_at == timer.due_at
+    assert escalations.claim_due(now) == [timer.pk]
+    assert escalations.claim_due(now) == []  # a second sweep skips it
+    assert escalations.claim_due(now + timedelta(seconds=escalations.CLAIM_SECONDS + 1)) == [timer.pk]
+    escalations.process_timer(timer.pk, now=now, breach_others=False)
+    timer = timer_of(incident)
+    assert (timer.next_check_at, timer.claimed_until) == (None, None)
+    assert escalations.claim_due(now + timedelta(hours=1)) == []
+
+
+@pytest.mark.django_db
+def test_one_failing_timer_does_not_starve_the_rest_of_the_sweep(make_definition, open_incident, monkeypatch):
+    make_definition("Instant", duration=1, warning_thresholds=[])
+    incidents = [open_incident() for _ in range(3)]
+    Timer.objects.update(due_at=incidents[0].opened_at - timedelta(minutes=1))
+    broken = timer_of(incidents[1]).pk
+    real = escalations.fire_stage
+
+    def fire_stage(timer_id, stage, **kwargs):
+        if timer_id == broken:
+            raise RuntimeError("an action blew up")
+        return real(timer_id, stage, **kwargs)
+
+    monkeypatch.setattr(escalations, "fire_stage", fire_stage)
+    assert sweep()["processed"] == 3
+    assert sorted(Escalation.objects.values_list("timer_id", flat=True)) == sorted(
+        timer_of(i).pk for i in (incidents[0], incidents[2])
+    )
+    monkeypatch.undo()  # fixed; once its claim has run out, a later sweep runs its stage
+    later = timezone.now() + timedelta(seconds=escalations.CLAIM_SECONDS + 1)
+    assert escalations.run_due(later)["processed"] == 1
+    assert Escalation.objects.filter(timer_id=broken, stage=100).exists()
+
+
+@pytest.mark.django_db
+def test_warnings_missed_before_the_breach_run_late_in_order_and_say_so(
+    make_definition, open_incident, published, django_capture_on_commit_callbacks
+):
+    """A worker was dead while the 50% and 75% instants passed and the timer breached: the check that
+    finally runs fires 50%, 75% and the breach, in that order, each once, each stating its lateness; an
+    action marked unless_breached is skipped (and the skip logged)."""
+    make_definition(
+        "Minute",
+        duration=60,
+        warning_thresholds=[50, 75],
+        escalations=[
+            {"at": 50, "action": "raise_priority"},
+            {"at": 75, "action": "raise_priority", "unless_breached": True},
+        ],
+    )
+    incident = open_incident(impact=3, urgency=3)
+    timer = timer_of(incident)
+    now = timer.started_at + timedelta(seconds=90)
+    with django_capture_on_commit_callbacks(execute=True):
+        escalations.process_timer(timer.pk, now=now)
+        escalations.process_timer(timer.pk, now=now + timedelta(seconds=5))  # again: nothing new
+    assert [e.data["stage"] for e in published] == [50, 75, 100]
+    rows = {
+        a.data["stage"]: a
+        for a in Activity.objects.filter(object_id=incident.pk, kind="sla", data__has_key="stage")
+    }
+    assert sorted(rows) == [50, 75, 100]
+    assert [rows[s].data["late_seconds"] for s in (50, 75, 100)] == [60.0, 45.0, 30.0]
+    assert "Ran 60 s late" in rows[50].body and "raised priority" in rows[50].body
+    assert "skipped, the SLA has already breached" in rows[75].body
+    incident.refresh_from_db()
+    assert incident.priority == 4  # raised once (50%), not by the skipped 75% action
+    assert Escalation.objects.filter(timer=timer).count() == 3
+
+
+@pytest.mark.django_db
+def test_unless_breached_is_only_for_warnings(make_definition):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        make_definition("Bad", escalations=[{"at": 100, "action": "notify_group", "unless_breached": True}])
+    assert "escalations[0].unless_breached" in caught.value.message_dict
 
 
 @pytest.mark.django_db
