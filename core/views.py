@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.roles import is_workspace_user
 
-from . import selectors
+from . import capabilities, selectors
 from .models import Attachment, TicketBase
 
 WORKER_HEARTBEAT_KEY = "itsm:worker:heartbeat"
@@ -31,12 +31,16 @@ def home(request):
 @never_cache
 @require_GET
 def health(request):
-    """SPEC §1: 200 with the state of the database, Redis and the Celery worker; 503 if the DB is down."""
-    result = {"database": "ok", "redis": "ok", "worker": "stale"}
+    """SPEC §1: 200 with the state of the database, Redis and the Celery worker; 503 if the DB is down.
+
+    "missing" names what the database lacks and what is lost without it (core.capabilities), {} if nothing.
+    """
+    result = {"database": "ok", "redis": "ok", "worker": "stale", "missing": {}}
     status = 200
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
+        result["missing"] = capabilities.missing()
     except Exception:
         result["database"] = "down"
         status = 503
