@@ -51,9 +51,10 @@ def test_knowledge_migrations_create_no_mandatory_extension():
 @pytest.mark.django_db
 def test_has_extension_reads_the_catalog_once_per_database(django_assert_num_queries):
     pg.clear_extension_cache()
+    installed = pg.extension_installed(connection, "pg_trgm")  # True on the machine's, False on pgserver
     with django_assert_num_queries(1):
-        assert pg.has_extension("pg_trgm") is True  # the test server has contrib
-        assert pg.has_extension("pg_trgm") is True
+        assert pg.has_extension("pg_trgm") is installed
+        assert pg.has_extension("pg_trgm") is installed
     with django_assert_num_queries(1):
         assert pg.has_extension("no_such_extension") is False
         assert pg.has_extension("no_such_extension") is False
