@@ -131,6 +131,7 @@ def run_embedded_pass(extra: list[str]) -> tuple[int, str]:
                 "PYTHONUNBUFFERED": "1",
             }
             code, summary = run_pytest([tool("pytest"), "-p", "no:xdist", *EMBEDDED_TESTS, *extra], env)
+            summary = summary.strip("= ")
     except Exception as exc:  # the servers did not start: that is a failure of this pass, said plainly
         say(f"embedded pass: the embedded servers did not start: {exc}")
         return 1, "0 passed, 1 failed"
