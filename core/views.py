@@ -17,7 +17,7 @@ from rest_framework import exceptions
 from accounts.authentication import ExpiringTokenAuthentication
 from accounts.roles import is_workspace_user
 
-from . import selectors
+from . import capabilities, selectors
 from .models import Attachment, TicketBase
 
 WORKER_HEARTBEAT_KEY = "itsm:worker:heartbeat"
@@ -38,15 +38,17 @@ HEALTH_DEADLINE_SECONDS = 0.8
 _health_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="health")
 
 
-def _check_database() -> str:
+def _check_database() -> tuple[str, dict[str, str]]:
+    """(state, missing): "missing" names what the database lacks and what is lost without it
+    (core.capabilities), {} if nothing."""
     from django.db import connections
 
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        return "ok"
+        return "ok", capabilities.missing()
     except Exception:
-        return "down"
+        return "down", {}
     finally:
         connections.close_all()  # this pool thread's own connection
 
@@ -68,15 +70,13 @@ def _check_redis() -> tuple[str, str]:
 @require_GET
 def health(request):
     """SPEC §1: 200 with the state of the database, Redis and the Celery worker; 503 if the database is
-    down or too slow to answer. Each state is "ok", "down" or "slow" (no answer within 0.8 s)."""
+    down or too slow to answer. Each state is "ok", "down" or "slow" (no answer within 0.8 s); "missing"
+    names the database's missing capabilities (core.capabilities)."""
     database = _health_pool.submit(_check_database)
     cache = _health_pool.submit(_check_redis)
     done, _ = wait([database, cache], timeout=HEALTH_DEADLINE_SECONDS)
-    result = {
-        "database": database.result() if database in done else "slow",
-        "redis": "slow",
-        "worker": "stale",
-    }
+    state, missing = database.result() if database in done else ("slow", {})
+    result = {"database": state, "redis": "slow", "worker": "stale", "missing": missing}
     if cache in done:
         result["redis"], result["worker"] = cache.result()
     return JsonResponse(result, status=200 if result["database"] == "ok" else 503)

@@ -178,3 +178,21 @@ class ArticleLink(models.Model):
             )
         ]
         indexes = [models.Index(fields=["content_type", "object_id"], name="article_link_record_idx")]
+
+
+class SearchWord(models.Model):
+    """One word the suite has indexed (article titles and bodies, CI names), for typo tolerance.
+
+    Filled by database triggers on those tables (migration 0005), so every write path (services, bulk
+    loads, imports, raw SQL) keeps it current without Python code; words are never removed (a word no
+    record uses any more only costs a correction that finds nothing). knowledge.lexicon matches what
+    people type against these words with rapidfuzz, on any PostgreSQL, with or without pg_trgm.
+    """
+
+    word = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = "search word"
+
+    def __str__(self) -> str:
+        return self.word

@@ -4,7 +4,9 @@ Each ticket kind is found through the apps registry (every concrete TicketBase s
 ticket app appears here without a change; each is read through core.selectors.visible_tickets, CIs
 through cmdb.selectors.visible_cis, articles through knowledge.selectors.visible_articles. A query that
 looks like a number ("INC0000042", "inc42") is an exact number lookup; anything else is full-text search
-on each table's stored tsvector (GIN-indexed), a few rows per kind.
+on each table's stored tsvector (GIN-indexed), a few rows per kind, of the query as knowledge.lexicon
+reads it (synonyms, and typo corrections from the indexed words, so "pritner" finds printers everywhere);
+CIs match by name substring, as typed or as corrected ("exhcange-01" finds "exchange-01").
 
 A common word matches a large share of a million incidents, so nothing here may order or rank every
 match: each kind takes at most TICKET_CANDIDATES matching rows straight from its GIN index (a LIMIT-ed
@@ -30,7 +32,7 @@ from core.numbering import format_number
 from core.numbers import parse_id
 from core.selectors import visible_tickets
 
-from . import selectors
+from . import lexicon, selectors
 
 NUMBER_QUERY = re.compile(r"^([A-Za-z]{2,4})0*(\d{1,10})$")
 PER_KIND = 5
@@ -93,12 +95,14 @@ def _url(name: str, params: dict | None = None, **kwargs) -> str:
     return f"{base}?{urlencode(params)}" if params else base
 
 
-def _ticket_group(model: type[TicketBase], user, text: str, number: str | None, limit: int) -> Group:
+def _ticket_group(
+    model: type[TicketBase], user, text: str, number: str | None, limit: int, query: SearchQuery | None = None
+) -> Group:
     queryset = visible_tickets(model, user).only("number", "short_description", "state", "opened_at")
     if number is not None:
         rows = list(queryset.filter(number=number)[:1]) if number.startswith(model.NUMBER_PREFIX) else []
     else:
-        query = SearchQuery(text, search_type="websearch", config="english")
+        query = query or SearchQuery(text, search_type="websearch", config="english")
         candidates = queryset.filter(search_vector=query).order_by().values("pk")[:TICKET_CANDIDATES]
         rows = list(
             queryset.filter(pk__in=candidates)
@@ -139,16 +143,15 @@ def _ticket_group(model: type[TicketBase], user, text: str, number: str | None, 
     return group
 
 
-def _ci_group(user, text: str, limit: int) -> Group | None:
+def _ci_group(user, text: str, limit: int, texts: tuple[str, ...] = ()) -> Group | None:
     if not apps.is_installed("cmdb"):
         return None
     from cmdb.selectors import visible_cis
 
-    rows = list(
-        visible_cis(user)
-        .filter(Q(name__icontains=text) | Q(serial_number__iexact=text))
-        .order_by("name", "id")[: limit + 1]
-    )
+    match = Q(serial_number__iexact=text)
+    for variant in texts or (text,):
+        match |= Q(name__icontains=variant)
+    rows = list(visible_cis(user).filter(match).order_by("name", "id")[: limit + 1])
     group = Group(
         kind="ci",
         label="Configuration items",
@@ -164,8 +167,10 @@ def _ci_group(user, text: str, limit: int) -> Group | None:
     return group
 
 
-def _article_group(user, text: str, limit: int) -> Group:
-    rows = list(selectors.search_articles(selectors.visible_articles(user), text)[: limit + 1])
+def _article_group(user, text: str, limit: int, interpretation=None) -> Group:
+    rows = list(
+        selectors.search_articles(selectors.visible_articles(user), text, interpretation)[: limit + 1]
+    )
     group = Group(
         kind="article",
         label="Knowledge articles",
@@ -187,17 +192,25 @@ def _article_group(user, text: str, limit: int) -> Group:
 
 def search_everything(user, text, *, limit: int = PER_KIND) -> list[Group]:
     """Groups of hits the user may see, tickets first, then CIs and articles; empty text finds nothing."""
+    return search_everything_with_hint(user, text, limit=limit)[0]
+
+
+def search_everything_with_hint(user, text, *, limit: int = PER_KIND) -> tuple[list[Group], str]:
+    """search_everything's groups and the "did you mean" text ("" when every word is known)."""
     text = selectors.clean_query(text)
     if not text or not (user and user.is_authenticated and user.is_active):
-        return []
+        return [], ""
     number = _parse_number(text)
     known_prefixes = {model.NUMBER_PREFIX for model in ticket_models()} | {"KB"}
     if number is not None and number.rstrip("0123456789") not in known_prefixes:
         number = None  # "ab12" is a word, not a number
-    groups = [_ticket_group(model, user, text, number, limit) for model in ticket_models()]
+    interpretation = lexicon.interpret(text) if number is None else None
+    query = interpretation.all_words if interpretation else None
+    groups = [_ticket_group(model, user, text, number, limit, query) for model in ticket_models()]
     if number is None:
-        ci_group = _ci_group(user, text, limit)
+        ci_group = _ci_group(user, text, limit, interpretation.texts)
         if ci_group is not None:
             groups.append(ci_group)
-    groups.append(_article_group(user, text, limit))
-    return [group for group in groups if group.hits]
+    groups.append(_article_group(user, text, limit, interpretation))
+    hint = interpretation.did_you_mean if interpretation else ""
+    return [group for group in groups if group.hits], hint

@@ -6,12 +6,14 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from .search import search_everything
+from .search import search_everything_with_hint
 from .selectors import clean_query
 
 
 @login_required
 def search(request):
     query = clean_query(request.GET.get("q", ""))
-    groups = search_everything(request.user, query)
-    return render(request, "knowledge/search.html", {"query": query, "groups": groups})
+    groups, did_you_mean = search_everything_with_hint(request.user, query)
+    return render(
+        request, "knowledge/search.html", {"query": query, "groups": groups, "did_you_mean": did_you_mean}
+    )

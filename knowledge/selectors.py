@@ -13,10 +13,11 @@ only for the rows of the page returned (PostgreSQL evaluates the costly snippet 
 result set, and so an API `count`, is therefore capped at 2 x CANDIDATES (200); snippets come from
 the first SNIPPET_SOURCE_CHARS characters of the body.
 
-When a short query matches nothing as typed, titles with a similar word (pg_trgm `%>`, served by the
-trigram index) are returned instead, so "pritner" still finds "Printer"; at most FALLBACK_CANDIDATES of
-them, since similarity is costly per row. pg_trgm is optional (core.pg): where the server lacks it, the
-fallback is a title `icontains`. Snippets come from ts_headline with
+What is typed goes through knowledge.lexicon first: each word also stands for its synonyms and, when no
+indexed record contains it, for the closest indexed words ("pritner" finds "Printer"), on any PostgreSQL.
+Every word (or one of its alternatives) must match; when that finds nothing and the query has several
+words, articles matching any of them are ranked instead, so "VPN keeps disconnecting" still finds the
+article on VPN drops that never says "keeps". Snippets come from ts_headline with
 control-character markers that `highlight()` turns into <mark> after escaping everything else.
 """
 
@@ -25,12 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.contrib.postgres.search import (
-    SearchHeadline,
-    SearchQuery,
-    SearchRank,
-    TrigramWordSimilarity,
-)
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db.models import F, FloatField, Q, QuerySet, TextField, Value
 from django.db.models.functions import Coalesce, Left
 from django.http import Http404
@@ -38,20 +34,18 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from core.numbering import format_number
-from core.pg import has_extension
 
+from . import lexicon
 from .choices import ArticleState, Audience
 from .models import Article, ArticleVersion
 from .permissions import can_author, is_active_user, sees_internal
 
-MAX_QUERY_CHARS = 200  # longer input is cut: nobody types more, and it keeps tsquery/trigram work bounded
-SHORT_QUERY_CHARS = 40  # at or below this, title typos are tolerated with pg_trgm
+MAX_QUERY_CHARS = 200  # longer input is cut: nobody types more, and it keeps tsquery work bounded
 HL_START, HL_STOP = "\x02", "\x03"
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 WORD = re.compile(r"\w{2,}", re.UNICODE)
 NUMBER = re.compile(r"^KB0*(\d{1,10})$", re.IGNORECASE)
 CANDIDATES = 100  # per GIN pass; only these are ranked (see the module docstring)
-FALLBACK_CANDIDATES = 25  # typo matches: similarity is costly per row, and only the first few matter
 SNIPPET_SOURCE_CHARS = 1000  # ts_headline parses only the start of a body: its cost grows with the text
 VECTOR_FIELDS = ("search_vector", "title_vector")  # ranked in SQL; never worth sending to Python
 
@@ -101,19 +95,14 @@ def _candidate_ids(
     return list(combined)
 
 
-def _fallback_match(text: str) -> tuple[Q, object]:
-    """Typo tolerance for a query whose words match nothing: trigram word similarity where pg_trgm is
-    installed, otherwise a plain case-insensitive title substring (rank 0)."""
-    if has_extension("pg_trgm"):
-        return Q(title__trigram_word_similar=text), TrigramWordSimilarity(text, "title")
-    return Q(title__icontains=text), Value(0.0, output_field=FloatField())
-
-
-def search_articles(queryset: QuerySet[Article], text) -> QuerySet[Article]:
+def search_articles(
+    queryset: QuerySet[Article], text, interpretation: lexicon.Interpretation | None = None
+) -> QuerySet[Article]:
     """Rank `queryset` by relevance to `text` and annotate `rank` and `snippet_raw` (see highlight()).
 
     Empty text returns the queryset unchanged. A "KB0000042" query matches that number exactly. The
-    result holds at most 2 x CANDIDATES articles (see the module docstring).
+    result holds at most 2 x CANDIDATES articles (see the module docstring). `interpretation` is
+    lexicon.interpret(text), passed by callers that already have it (the global search).
     """
     text = clean_query(text)
     if not text:
@@ -123,15 +112,13 @@ def search_articles(queryset: QuerySet[Article], text) -> QuerySet[Article]:
         return queryset.filter(number=format_number("KB", int(number.group(1)))).annotate(
             rank=Value(1.0, output_field=FloatField()), snippet_raw=F("title")
         )
-    query = SearchQuery(text, search_type="websearch", config="english")
-    rank = SearchRank(F("search_vector"), query)
+    interpretation = interpretation or lexicon.interpret(text)
+    query = interpretation.all_words
     ids = _candidate_ids(queryset, Q(search_vector=query), Q(title_vector=query))
-    words = " ".join(WORD.findall(text))
-    if not ids and words and len(text) <= SHORT_QUERY_CHARS:
-        # Nothing matches the words as typed: fall back to titles with a similar word ("pritner"). Only
-        # the words go in: punctuation has no trigrams, and a query without any would scan every title.
-        match, rank = _fallback_match(words)
-        ids = _candidate_ids(queryset, match, limit=FALLBACK_CANDIDATES)
+    if not ids and interpretation.relaxable:
+        query = interpretation.any_word
+        ids = _candidate_ids(queryset, Q(search_vector=query), Q(title_vector=query))
+    rank = SearchRank(F("search_vector"), query)
     return (
         queryset.filter(pk__in=ids)
         .defer(*VECTOR_FIELDS)

@@ -91,6 +91,41 @@ def listen_host(environ) -> tuple[str, str | None]:
     return host, None
 
 
+def missing_capabilities(env: dict[str, str]) -> list[str]:
+    """What the database lacks, one line each (`manage.py capabilities`, core.capabilities); [] if nothing."""
+    result = subprocess.run(
+        [*MANAGE, "capabilities", "--json"], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        return [f"could not check the database's capabilities: {result.stderr.strip()[-300:]}"]
+    try:
+        missing = json.loads(result.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return []
+    return [f"{area}: {loss}" for area, loss in missing.items()]
+
+
+def banner(port: int, services_line: str, logins: list[tuple], missing: list[str]) -> list[str]:
+    """The lines printed once everything is up; missing capabilities are named, never silently dropped."""
+    lines = [
+        "",
+        "=" * 64,
+        f"  ITSM suite: http://localhost:{port}/   (admin: http://localhost:{port}/admin/)",
+        f"  {services_line}",
+    ]
+    if missing:
+        lines.append("  The database lacks (see README, Database options):")
+        lines += [f"    {line}" for line in missing]
+    lines += [
+        "  Logins (username / password / role):",
+        *[f"    {' / '.join(login)}" for login in logins],
+        "  Ctrl-C stops everything.",
+        "=" * 64,
+        "",
+    ]
+    return lines
+
+
 def port_is_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -161,17 +196,7 @@ def main() -> int:
 
         logins = [("admin", admin_password, "admin (superuser)")]
         logins += [tuple(str(part) for part in login) for login in demo_logins(env)]
-        lines = [
-            "",
-            "=" * 64,
-            f"  ITSM suite: http://localhost:{port}/   (admin: http://localhost:{port}/admin/)",
-            f"  {services.describe()}",
-            "  Logins (username / password / role):",
-            *[f"    {' / '.join(login)}" for login in logins],
-            "  Ctrl-C stops everything.",
-            "=" * 64,
-            "",
-        ]
+        lines = banner(port, services.describe(), logins, missing_capabilities(env))
         print("\n".join(lines), flush=True)
 
         while not stop_requested:

