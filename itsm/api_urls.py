@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("sla.api.urls")),
     path("", include("integrations.api.urls")),
     path("", include("reports.api.urls")),
+    path("", include("contracts.api.urls")),
 ]

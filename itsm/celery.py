@@ -20,3 +20,7 @@ app.conf.beat_schedule = {
     "reports-refresh-backlog": {"task": "reports.refresh_backlog", "schedule": 60.0},
     "reports-refresh-today": {"task": "reports.refresh_today", "schedule": 60.0},
 }
+app.conf.beat_schedule["contracts-send-notices"] = {
+    "task": "contracts.send_notices",
+    "schedule": float(os.environ.get("CONTRACT_NOTICE_SWEEP_SECONDS", "3600")),
+}

@@ -22,5 +22,6 @@ urlpatterns = [
     path("sla/", include("sla.urls")),
     path("integrations/", include("integrations.urls")),
     path("reports/", include("reports.urls")),
+    path("contracts/", include("contracts.urls")),
     path("", include("core.urls")),
 ]
