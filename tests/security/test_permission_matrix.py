@@ -264,6 +264,34 @@ EXPECTED: dict[str, dict[str, str]] = {
     # reports: agents, change managers and admins
     "reports-dashboard": only(("agent_other", "agent", "change_mgr", "admin")),
     "reports-export": only(("agent_other", "agent", "change_mgr", "admin")),
+    # vendors, contracts, software, licenses (SPEC §8): workspace roles read, cmdb managers and admins
+    # write, requesters get 404 everywhere (web pages included: not sent to the portal).
+    "contract-list": only(WORKSPACE),
+    "contract-detail": only(WORKSPACE),
+    "contract-create": only(("cmdb_mgr", "admin"), others="403", req_a="404", req_b="404"),
+    "contract-edit": only(("cmdb_mgr", "admin"), others="403", req_a="404", req_b="404"),
+    "contract-renew": WEB_POST_ONLY,
+    "vendor-list": only(WORKSPACE),
+    "software-list": only(WORKSPACE),
+    "software-detail": only(WORKSPACE),
+    **{
+        f"api:{name}": only(WORKSPACE, anon="401")
+        for name in (
+            "vendor-list",
+            "vendor-detail",
+            "contract-list",
+            "contract-detail",
+            "contract-history",
+            "software-list",
+            "software-detail",
+            "software-installations",
+            "software-compliance",
+            "software-compliance-report",
+            "license-list",
+            "license-detail",
+        )
+    },
+    "api:contract-renew": only(WORKSPACE, ok="405", anon="401"),
 }
 
 # The admin site: staff only (only the admin user is staff); everyone else is sent to the admin login.
@@ -285,6 +313,8 @@ def _make_world():
     from changes.models import BlackoutWindow, Change, ChangeTemplate
     from cmdb.ci_classes import ensure_default_classes
     from cmdb.models import CIClass, ConfigurationItem, Relationship
+    from contracts.models import License, Software, Vendor
+    from contracts.services import contract_create
     from core import approvals as core_approvals
     from core import services as core_services
     from incidents.services import incident_create
@@ -373,6 +403,14 @@ def _make_world():
     inbound = InboundEmail.objects.create(message_id="<mx@example.com>", subject="Hello", status="ignored")
     template = ChangeTemplate.objects.create(name="mx-std", short_description="Restart spooler")
     blackout = BlackoutWindow.objects.create(name="mx-freeze", start=start, end=start + timedelta(days=1))
+    vendor = Vendor.objects.create(name="mx-acme", support_phone="+1 555 0100")
+    contract = contract_create(
+        actor=users["cmdb_mgr"],
+        fields={"name": "mx-support", "vendor": vendor, "start_date": start.date(), "end_date": start.date()},
+        configuration_items=[ci],
+    )
+    software = Software.objects.create(name="mx-visio", key="mx-visio|")
+    license = License.objects.create(software=software, quantity=1)
     return {
         "users": users,
         "incident": incident,
@@ -395,6 +433,10 @@ def _make_world():
         "inbound": inbound,
         "template": template,
         "blackout": blackout,
+        "vendor": vendor,
+        "contract": contract,
+        "software": software,
+        "license": license,
         "ci_class": server_class,
         "group": desk,
         # Numbers no role but the entitled may see anywhere.
@@ -519,6 +561,11 @@ PK_OWNER = {
     "webhook-deliveries": "webhook",
     "integration-inbound-detail": "inbound",
     "integration-inbound-raw": "inbound",
+    "vendor-detail": "vendor",
+    "software-detail": "software",
+    "software-installations": "software",
+    "software-compliance": "software",
+    "license-detail": "license",
 }
 
 
