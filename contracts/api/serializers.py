@@ -148,6 +148,11 @@ class ComplianceSerializer(serializers.Serializer):
     shortfall = serializers.IntegerField()
 
 
+class ComplianceRowSerializer(ComplianceSerializer):
+    software = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class LicenseSerializer(serializers.ModelSerializer):
     software = IdField(queryset=Software.objects.all())
     metric = serializers.ChoiceField(choices=LicenseMetric.choices, required=False)

@@ -7,8 +7,8 @@ through contracts.services, whose ValidationErrors answer 400 naming the field.
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -18,6 +18,7 @@ from .. import selectors, services
 from ..filtersets import ContractFilterSet, LicenseFilterSet, SoftwareFilterSet, VendorFilterSet
 from ..permissions import ContractsPermission
 from .serializers import (
+    ComplianceRowSerializer,
     ComplianceSerializer,
     ContractEventSerializer,
     ContractSerializer,
@@ -141,6 +142,15 @@ class SoftwareViewSet(_Base):
         """`{"entitled", "consumed", "shortfall"}` of the title."""
         return Response(selectors.compliance(self.get_object()))
 
+    @extend_schema(
+        responses=inline_serializer(
+            "ComplianceReport",
+            {
+                "count": serializers.IntegerField(),
+                "results": ComplianceRowSerializer(many=True),
+            },
+        )
+    )
     @action(detail=False, methods=["get"], url_path="compliance", url_name="compliance-report")
     def compliance_report(self, request):
         """Compliance of every installed or licensed title, largest shortfall first (`?short=true`: only
