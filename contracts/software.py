@@ -204,7 +204,8 @@ class SoftwareBatch:
         actor = self.actor if getattr(self.actor, "pk", None) else None
         history = []
         for ci_id, action, software_id, version in changes:
-            value = {"software": labels.get(software_id, str(software_id)), "version": version}
+            # Shown as is in the CI's history ("Zabbix Agent 7.0"), like other fields' values.
+            value = f"{labels.get(software_id, software_id)} {version}".strip()
             history.append(
                 CIChange(
                     ci_id=ci_id,

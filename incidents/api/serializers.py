@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from accounts.roles import is_workspace_user
 from contracts.api.serializers import CoveringContractSerializer
 from contracts.selectors import covering
 from core.api.fields import NamedRelatedField, UsernameField, VisibleTicketField
@@ -19,7 +20,10 @@ class IncidentSerializer(TicketSerializer):
 
     def get_contracts(self, incident) -> list[dict]:
         """The contracts in force covering the incident's CIs (SPEC §8), from the CIs' prefetched
-        contracts (IncidentViewSet.list_prefetch_related): no query per incident."""
+        contracts (IncidentViewSet.list_prefetch_related): no query per incident. Requesters see none."""
+        request = self.context.get("request")
+        if request is None or not is_workspace_user(request.user):
+            return []
         cis = getattr(incident, "_listed_configuration_items", None)
         if cis is None:
             cis = incident.configuration_items.all()

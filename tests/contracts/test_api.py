@@ -151,7 +151,9 @@ def test_scoping_requesters_404_agents_read_managers_write(
     assert duplicate.status_code == 400 and "name" in duplicate.json()
 
 
-def test_incident_lists_contracts_covering_its_cis(api_client, agent, make_contract, make_server, vendor):
+def test_incident_lists_contracts_covering_its_cis(
+    api_client, agent, requester, make_contract, make_server, vendor
+):
     from incidents.services import incident_create
 
     covered = make_server("srv-db-01")
@@ -162,6 +164,7 @@ def test_incident_lists_contracts_covering_its_cis(api_client, agent, make_contr
         actor=agent, short_description="Disk failed", configuration_items=[covered, other]
     )
     plain = incident_create(actor=agent, short_description="Printer", configuration_items=[other])
+    mine = incident_create(actor=requester, short_description="Slow", configuration_items=[covered])
     client = api_client(agent)
     detail = client.get(f"/api/v1/incidents/{incident.number}/").json()
     assert detail["contracts"] == [
@@ -180,6 +183,8 @@ def test_incident_lists_contracts_covering_its_cis(api_client, agent, make_contr
     listed = {row["number"]: row for row in client.get("/api/v1/incidents/").json()["results"]}
     assert [c["number"] for c in listed[incident.number]["contracts"]] == [contract.number]
     assert listed[plain.number]["contracts"] == []
+    # The caller's own incident, through the requester's eyes: no contracts.
+    assert api_client(requester).get(f"/api/v1/incidents/{mine.number}/").json()["contracts"] == []
 
 
 def test_incident_list_query_count_does_not_grow_with_covered_cis(

@@ -64,7 +64,7 @@ def test_a_package_no_longer_reported_is_ended_with_history(cmdb_manager):
     assert ended.ended_at is not None
     assert ("nginx", "1.22.1") not in current("srv-app-01")
     change = CIChange.objects.get(field="software", action="uninstalled")
-    assert change.old_value == {"software": "nginx", "version": "1.22.1"} and change.ci.name == "srv-app-01"
+    assert change.old_value == "nginx 1.22.1" and change.ci.name == "srv-app-01"
     # It comes back: a new installation, the old one stays ended.
     import_file(inventory("srv-app-01"), format="json", actor=cmdb_manager)
     assert Installation.objects.filter(software__name="nginx").count() == 2

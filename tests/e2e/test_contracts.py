@@ -69,4 +69,3 @@ def test_cmdb_manager_sees_a_compliance_shortfall(page, login, make_user, live_s
     assert page.locator('[data-number="shortfall"]').inner_text() == "2"
     unlicensed = page.locator("#software-unlicensed").inner_text()
     assert "pc-1" in unlicensed and "pc-2" in unlicensed and "pc-0" not in unlicensed
-    page.screenshot(path="/tmp/i23_compliance.png", full_page=True)
