@@ -40,7 +40,8 @@ DEMO_GROUPS = {
     "change-advisory-board": ("Change advisory board", "carol", ["carol", "dave", "erin"]),
 }
 
-DEMO_APPS = ["cmdb", "sla", "incidents", "problems", "changes", "requests_app", "knowledge", "integrations", "contracts"]
+DEMO_APPS = ["cmdb", "sla", "incidents", "problems", "changes", "requests_app", "knowledge", "integrations"]
+DEMO_APPS += ["contracts"]  # vendors, contracts and software (issue 23)
 
 
 @transaction.atomic
