@@ -108,6 +108,8 @@ def inventory_row(inventory: dict) -> dict[str, Any]:
 # --- reconciliation --------------------------------------------------------------------------------------
 def parse_entries(raw: Any) -> tuple[set[tuple[str, str, str, str]], list[str]]:
     """The (key, name, publisher, version) a row reports, and a reason per entry that cannot be read."""
+    if isinstance(raw, str):  # a CSV cell: names separated by ";"
+        raw = [part for part in raw.split(";") if part.strip()]
     if not isinstance(raw, list):
         return set(), ["software: must be a list of {name, version, publisher}."]
     found: set[tuple[str, str, str, str]] = set()

@@ -117,7 +117,7 @@ def test_a_list_of_inventories_and_json_rows_with_software(cmdb_manager):
                     "htop",
                 ],
             },
-            {"name": "db-2", "ci_class": "server", "software": "not a list"},
+            {"name": "db-2", "ci_class": "server", "software": 42},
         ]
     }
     report = import_file(json.dumps(rows), format="json", actor=cmdb_manager)
@@ -205,3 +205,11 @@ def test_normalisation():
         "mozilla firefox", "Mozilla"
     )
     assert software_key("Office", "Microsoft Corp.") == software_key("Office", "Microsoft Corporation")
+
+
+def test_a_csv_software_column_lists_names(cmdb_manager):
+    report = import_file(
+        "name,ci_class,software\nkiosk-1,server,Firefox; VLC \n", format="csv", actor=cmdb_manager
+    )
+    assert report.created == 1 and not report.failed
+    assert current("kiosk-1") == {("Firefox", ""), ("VLC", "")}
