@@ -35,6 +35,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 
 from accounts.models import AssignmentGroup
+from contracts.software import SoftwareBatch, inventory_payload
 
 from . import services
 from .models import ChangeSource, CIClass, ConfigurationItem, Relationship, RelationshipType
@@ -155,6 +156,7 @@ class ImportReport:
     unchanged: int = 0
     failed: list[dict[str, Any]] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
+    software: dict[str, int] = field(default_factory=dict)  # installations reconciled (contracts.software)
 
     def add(self, row: int, section: str, action: str, *, ci: int | None = None, reason: str = "") -> None:
         entry: dict[str, Any] = {"row": row, "section": section, "action": action}
@@ -175,6 +177,7 @@ class ImportReport:
             "unchanged": self.unchanged,
             "failed": self.failed,
             "rows": self.rows,
+            **({"software": self.software} if self.software else {}),
         }
 
 
@@ -236,6 +239,8 @@ class Importer:
         # Rows decided but not yet reported (kept in file order), and the writes queued for the next flush.
         self._slots: list[dict[str, Any]] = []
         self._queue: list[_Queued] = []
+        # Rows carrying a `software` list: their installations are reconciled after each window lands.
+        self.software = SoftwareBatch(actor=actor, source=source)
 
     def _reset_cache(self) -> None:
         self._by_id: dict[int, ConfigurationItem] = {}
@@ -260,6 +265,9 @@ class Importer:
                 for job in window:
                     self._do(job)
                 self._flush()
+                self.software.flush(self.report)
+            if any(self.software.counts.values()):
+                self.report.software = dict(self.software.counts)
             if self.report.dry_run:
                 transaction.set_rollback(True)
         return self.report
@@ -285,6 +293,7 @@ class Importer:
             payload = json.loads(data)
         except json.JSONDecodeError as exc:
             raise ImportFileError(f"Not valid JSON: {exc}") from None
+        payload = inventory_payload(payload)  # a GLPI agent inventory becomes {"cis": [...]}
         if isinstance(payload, list):
             payload = {"cis": payload}
         if not isinstance(payload, dict) or not (set(payload) & {"cis", "relationships"}):
@@ -408,6 +417,7 @@ class Importer:
     # ---- one CI row ----------------------------------------------------------------------------
 
     def _import_ci_row(self, number: int, section: str, values: dict[str, Any]) -> None:
+        software = values.pop("software", None)
         try:
             plan = self._plan(values)
         except _RowError as exc:
@@ -417,6 +427,8 @@ class Importer:
             self._later(number, section, "failed", reason=_reason(exc))
             return
         action, ci, payload = plan
+        if software is not None:
+            self.software.add(number, section, ci, software)
         if action == "unchanged":
             self._later(number, section, "unchanged", ci=ci)
         elif action == "created":

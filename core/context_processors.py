@@ -15,6 +15,7 @@ NAVIGATION = [
     ("Change calendar", "change-calendar", "calendar", (AGENT, CHANGE_MANAGER, CAB_MEMBER)),
     ("Approvals", "approval-list", "circle-check", ()),
     ("CMDB", "ci-list", "topology-star-3", (AGENT, CMDB_MANAGER, CHANGE_MANAGER)),
+    ("Contracts", "contract-list", "file-certificate", (AGENT, CMDB_MANAGER, CHANGE_MANAGER)),
     ("Knowledge", "article-list", "book", (AGENT, KNOWLEDGE_MANAGER)),
     ("SLAs", "sla-definition-list", "clock", (ADMIN,)),
     ("Reports", "reports-dashboard", "chart-bar", (AGENT, CHANGE_MANAGER)),

@@ -41,6 +41,7 @@ DEMO_GROUPS = {
 }
 
 DEMO_APPS = ["cmdb", "sla", "incidents", "problems", "changes", "requests_app", "knowledge", "integrations"]
+DEMO_APPS += ["contracts"]  # vendors, contracts and software (issue 23)
 
 
 @transaction.atomic

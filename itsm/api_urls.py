@@ -29,4 +29,5 @@ urlpatterns = [
     path("", include("integrations.api.urls")),
     path("", include("reports.api.urls")),
     path("", include("automation.api.urls")),
+    path("", include("contracts.api.urls")),
 ]

@@ -28,3 +28,7 @@ app.conf.beat_schedule = {
         "schedule": float(os.environ.get("AUTOMATION_TIME_RULES_INTERVAL", "30")),
     },
 }
+app.conf.beat_schedule["contracts-send-notices"] = {
+    "task": "contracts.send_notices",
+    "schedule": float(os.environ.get("CONTRACT_NOTICE_SWEEP_SECONDS", "3600")),
+}

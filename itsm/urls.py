@@ -28,5 +28,6 @@ urlpatterns = [
     path("integrations/", include("integrations.urls")),
     path("reports/", include("reports.urls")),
     path("automation/", include("automation.urls")),
+    path("contracts/", include("contracts.urls")),
     path("", include("itsm.workspace_urls")),
 ]

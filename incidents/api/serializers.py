@@ -1,3 +1,8 @@
+from rest_framework import serializers
+
+from accounts.roles import is_workspace_user
+from contracts.api.serializers import CoveringContractSerializer
+from contracts.selectors import covering
 from core.api.fields import NamedRelatedField, UsernameField, VisibleTicketField
 from core.api.serializers import TicketSerializer
 from incidents.models import Category, Incident
@@ -11,6 +16,20 @@ class IncidentSerializer(TicketSerializer):
     )
     parent = VisibleTicketField(Incident, required=False, allow_null=True)
     problem = VisibleTicketField(Problem, required=False, allow_null=True)
+    contracts = serializers.SerializerMethodField()
+
+    def get_contracts(self, incident) -> list[dict]:
+        """The contracts in force covering the incident's CIs (SPEC §8), from the CIs' prefetched
+        contracts (IncidentViewSet.list_prefetch_related): no query per incident. Requesters see none."""
+        request = self.context.get("request")
+        if request is None or not is_workspace_user(request.user):
+            return []
+        cis = getattr(incident, "_listed_configuration_items", None)
+        if cis is None:
+            cis = incident.configuration_items.all()
+        return CoveringContractSerializer(
+            covering(c for ci in cis for c in ci.contracts.all()), many=True
+        ).data
 
     class Meta(TicketSerializer.Meta):
         model = Incident
@@ -35,6 +54,7 @@ class IncidentSerializer(TicketSerializer):
             "resolution_notes",
             "resolved_at",
             "closed_at",
+            "contracts",
         ]
         read_only_fields = [
             *TicketSerializer.common_read_only,

@@ -20,6 +20,8 @@ class IncidentViewSet(TicketViewSet):
         *TicketViewSet.list_prefetch_related,
         Prefetch("parent", queryset=Incident.objects.only("id", "number")),
         Prefetch("problem", queryset=Problem.objects.only("id", "number")),
+        # The contracts covering the incidents' CIs (SPEC §8), with their vendors: two queries per list.
+        "configuration_items__contracts__vendor",
     )
 
     def get_queryset(self):

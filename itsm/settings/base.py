@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "knowledge",
     "integrations",
     "reports",
+    "contracts",
     "portal",
     "automation",
 ]
@@ -280,6 +281,8 @@ CELERY_BEAT_SCHEDULE: dict = {}  # each app adds its periodic tasks in itsm/cele
 
 INCIDENT_AUTO_CLOSE_DAYS = env.int("INCIDENT_AUTO_CLOSE_DAYS", default=7)
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+# How often beat looks for contract notices that are due (contracts.notices; a notice is sent once anyway).
+CONTRACT_NOTICE_SWEEP_SECONDS = env.float("CONTRACT_NOTICE_SWEEP_SECONDS", default=3600.0)
 SITE_URL = env("SITE_URL", default="http://localhost:8000")
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

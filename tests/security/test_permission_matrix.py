@@ -300,6 +300,34 @@ EXPECTED: dict[str, dict[str, str]] = {
     "api:task-apply-macro": API_POST_ONLY,
     "api:problem-apply-macro": API_POST_ONLY,
     "api:change-apply-macro": API_POST_ONLY,
+    # vendors, contracts, software, licenses (SPEC §8): workspace roles read, cmdb managers and admins
+    # write, requesters get 404 everywhere (web pages included: not sent to the portal).
+    "contract-list": only(WORKSPACE),
+    "contract-detail": only(WORKSPACE),
+    "contract-create": only(("cmdb_mgr", "admin"), others="403", req_a="404", req_b="404"),
+    "contract-edit": only(("cmdb_mgr", "admin"), others="403", req_a="404", req_b="404"),
+    "contract-renew": WEB_POST_ONLY,
+    "vendor-list": only(WORKSPACE),
+    "software-list": only(WORKSPACE),
+    "software-detail": only(WORKSPACE),
+    **{
+        f"api:{name}": only(WORKSPACE, anon="401")
+        for name in (
+            "vendor-list",
+            "vendor-detail",
+            "contract-list",
+            "contract-detail",
+            "contract-history",
+            "software-list",
+            "software-detail",
+            "software-installations",
+            "software-compliance",
+            "software-compliance-report",
+            "license-list",
+            "license-detail",
+        )
+    },
+    "api:contract-renew": only(WORKSPACE, ok="405", anon="401"),
 }
 
 # The admin site: staff only (only the admin user is staff); everyone else is sent to the admin login.
@@ -322,6 +350,8 @@ def _make_world():
     from changes.models import BlackoutWindow, Change, ChangeTemplate
     from cmdb.ci_classes import ensure_default_classes
     from cmdb.models import CIClass, ConfigurationItem, Relationship
+    from contracts.models import License, Software, Vendor
+    from contracts.services import contract_create
     from core import approvals as core_approvals
     from core import services as core_services
     from incidents.services import incident_create
@@ -413,6 +443,14 @@ def _make_world():
     from accounts.services import issue_token
 
     api_token = issue_token(user=req_a, name="mx-script")
+    vendor = Vendor.objects.create(name="mx-acme", support_phone="+1 555 0100")
+    contract = contract_create(
+        actor=users["cmdb_mgr"],
+        fields={"name": "mx-support", "vendor": vendor, "start_date": start.date(), "end_date": start.date()},
+        configuration_items=[ci],
+    )
+    software = Software.objects.create(name="mx-visio", key="mx-visio|")
+    license = License.objects.create(software=software, quantity=1)
     return {
         "users": users,
         "api_token": api_token,
@@ -437,6 +475,10 @@ def _make_world():
         "inbound": inbound,
         "template": template,
         "blackout": blackout,
+        "vendor": vendor,
+        "contract": contract,
+        "software": software,
+        "license": license,
         "ci_class": server_class,
         "group": desk,
         # Automation pages about a record (macro menu, apply) are exercised on A's incident.
@@ -576,6 +618,11 @@ PK_OWNER = {
     "automation-macro-detail": "automation_macro",
     "api-token-detail": "api_token",
     "api-token-revoke": "api_token",
+    "vendor-detail": "vendor",
+    "software-detail": "software",
+    "software-installations": "software",
+    "software-compliance": "software",
+    "license-detail": "license",
 }
 
 
