@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import time as datetime_time
 from typing import Any, ClassVar
 
 from django import forms as django_forms
@@ -111,7 +112,8 @@ class Column:
         value: Any = record
         for part in (self.accessor or self.name).split("."):
             value = getattr(value, part, None) if value is not None else None
-        return value
+        # An accessor may name a method (`get_type_display`): show what it returns, never the method.
+        return value() if callable(value) else value
 
     def cell(self, record) -> str:
         value = self.value(record)
@@ -132,6 +134,48 @@ class Column:
         if self.render == "bool":
             return format_html('<i class="ti ti-check text-danger" aria-label="yes"></i>') if value else ""
         return format_html("{}", "" if value is None else value)
+
+
+def date_input(raw: str) -> tuple[str, str]:
+    """(input type, value) that shows a date filter the way the browser can display it.
+
+    Report links carry ISO date-times (`2026-12-01T00:00:00+00:00`); a `date` input cannot show those, so the
+    list looked unfiltered and pressing Filter dropped the range. The value is shown in the user's time
+    zone (the one the filter reads a typed value in): a plain date when it falls on midnight, else a
+    `datetime-local` input with the time.
+    """
+    from django.utils import timezone
+    from django.utils.dateparse import parse_date, parse_datetime
+
+    raw = (raw or "").strip()
+    if not raw or parse_date(raw) is not None:
+        return "date", raw
+    try:
+        parsed = parse_datetime(raw)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        return "date", raw  # invalid: shown as typed, with the filter's error under it
+    if timezone.is_aware(parsed):
+        parsed = timezone.localtime(parsed)
+    if parsed.time() == datetime_time.min:
+        return "date", parsed.date().isoformat()
+    fmt = "%Y-%m-%dT%H:%M:%S" if parsed.second else "%Y-%m-%dT%H:%M"
+    return "datetime-local", parsed.strftime(fmt)
+
+
+def display_value(record, name: str) -> Any:
+    """A field for a page: a method (`get_risk_display`) is called, a choice field shows its label."""
+    value = getattr(record, name, None)
+    if callable(value):
+        return value()
+    try:
+        field = record._meta.get_field(name)
+    except Exception:
+        return value
+    if getattr(field, "choices", None) and value not in (None, ""):
+        return dict(field.flatchoices).get(value, value)
+    return value
 
 
 def most_urgent_timer(record) -> dict | None:
@@ -410,6 +454,8 @@ class TicketListView(TicketViewMixin, View):
         for control in controls:
             control["value"] = params.get(control["name"], "")
             control["errors"] = filter_errors.get(control["name"], [])
+            if control["type"] == "date":
+                control["input_type"], control["value"] = date_input(control["value"])
         context = {
             **self.base_context(),
             "saved_views": view_tabs,
@@ -556,7 +602,7 @@ class TicketDetailView(TicketViewMixin, View):
             }
             for to in record.allowed_moves()
         ]
-        fields = [(label, getattr(record, name)) for label, name in self.detail_fields]
+        fields = [(label, display_value(record, name)) for label, name in self.detail_fields]
         context = {
             **self.base_context(),
             "record": record,
