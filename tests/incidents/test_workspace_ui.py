@@ -45,3 +45,26 @@ def test_report_date_time_links_are_shown_in_the_filter_and_survive_pressing_fil
     response = agent_client.get(reverse("incident-list"), {"opened_after": midnight.isoformat()})
     control = next(c for c in response.context["controls"] if c["name"] == "opened_after")
     assert control == {**control, "input_type": "date", "value": midnight.date().isoformat()}
+
+
+def test_timeline_keeps_the_resolution_through_a_reopen_and_says_who_was_assigned(
+    agent_client, agent, make_incident
+):
+    from incidents.services import incident_transition, incident_update
+
+    incident = make_incident("Disk full")
+    incident_update(incident, actor=agent, changes={"assigned_to": agent})
+    incident_transition(incident, to="on_hold", actor=agent, fields={"hold_reason": "awaiting_caller"})
+    incident_transition(
+        incident, to="resolved", actor=agent,
+        fields={"resolution_code": "not_reproducible", "resolution_notes": "Could not see it fail"},
+    )  # fmt: skip
+    incident_transition(incident, to="in_progress", actor=agent)
+    page = agent_client.get(incident.get_absolute_url()).content.decode()
+    assert "Resolution: <strong>Not reproducible</strong> · Could not see it fail" in page
+    assert "Waiting: <strong>Awaiting caller</strong>" in page
+    timeline = page.split('<ul class="timeline itsm-timeline">')[1].split("</ul>\n")[0]
+    assert "not_reproducible" not in timeline.replace('data-state="', "")
+    assert '<span class="fw-medium">Assigned to</span>:' in page
+    assert f'<span class="timeline-change-new">{agent.username}</span>' in page
+    assert '<span class="timeline-change-old">(nobody)</span>' in page
