@@ -46,7 +46,7 @@ from typing import Any, ClassVar
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import QuerySet
@@ -134,6 +134,44 @@ class Column:
         if self.render == "bool":
             return format_html('<i class="ti ti-check text-danger" aria-label="yes"></i>') if value else ""
         return format_html("{}", "" if value is None else value)
+
+
+# ------------------------------------------------------------------------------------------- move verbs
+# A move button says what the person does ("Resolve"), not where the record lands ("Resolved").
+MOVE_VERBS = {
+    "in_progress": "Start work",
+    "on_hold": "Put on hold",
+    "resolved": "Resolve",
+    "closed": "Close",
+    "canceled": "Cancel",
+    "new": "Send back to new",
+    "assess": "Start assessment",
+    "root_cause_analysis": "Start root cause analysis",
+    "fix_in_progress": "Start the fix",
+    "authorize": "Ask the CAB to authorize",
+    "scheduled": "Schedule",
+    "implement": "Start implementation",
+    "review": "Start the review",
+    "pending_approval": "Ask for approval",
+    "approved": "Approve",
+    "rejected": "Reject",
+    "in_fulfillment": "Start fulfillment",
+    "fulfilled": "Mark fulfilled",
+    "done": "Mark done",
+    "open": "Reopen",
+}
+
+
+def move_verb(record: TicketBase, to: str) -> str:
+    """The button text of the move from the record's state to `to`: back out of a finished state is
+    "Reopen", leaving a hold is "Resume work"."""
+    workflow = record.workflow
+    finished = workflow.done_states | workflow.final_states
+    if record.state in finished and to not in finished:
+        return "Reopen"
+    if record.state == "on_hold" and to == "in_progress":
+        return "Resume work"
+    return MOVE_VERBS.get(to, f"Move to {workflow.label(to)}")
 
 
 def date_input(raw: str) -> tuple[str, str]:
@@ -470,6 +508,7 @@ class TicketListView(TicketViewMixin, View):
             "page_size": self.page_size(),
             "bulk_form": bulk_form or self.make_bulk_form(None),
             "bulk_actions": self.bulk_actions,
+            "assign_url_name": f"{self.kind}-assign-to-me",
             "noun": self.model._meta.verbose_name_plural,
             # Shown after the (capped) total in the pagination footer.
             "pagination_noun": (
@@ -586,6 +625,15 @@ class TicketDetailView(TicketViewMixin, View):
     def get_extra_context(self, record: TicketBase) -> dict[str, Any]:
         return {}
 
+    def move_refusal(self, record: TicketBase, to: str) -> str | None:
+        """Why the current user cannot make the move `to` now (None: they can). Apps override it with
+        their services' guards (a change waiting for its CAB cannot be scheduled), so the page shows only
+        the buttons that can succeed."""
+        return None
+
+    def available_moves(self, record: TicketBase) -> list[str]:
+        return [to for to in record.allowed_moves() if self.move_refusal(record, to) is None]
+
     def get(self, request, number: str):
         record = self.get_record(number)
         return render(request, self.template_name, self.detail_context(record))
@@ -596,11 +644,12 @@ class TicketDetailView(TicketViewMixin, View):
         moves = [
             {
                 "to": to,
-                "label": record.workflow.label(to),
+                "label": move_verb(record, to),
+                "state_label": record.workflow.label(to),
                 "url": self.url("transition", number=record.number, to=to),
                 "needs_fields": bool(record.workflow.fields_for(to)),
             }
-            for to in record.allowed_moves()
+            for to in self.available_moves(record)
         ]
         fields = [(label, display_value(record, name)) for label, name in self.detail_fields]
         context = {
@@ -620,6 +669,7 @@ class TicketDetailView(TicketViewMixin, View):
             "comment_url": self.url("comment", number=record.number),
             "attach_url": self.url("attach", number=record.number),
             "watch_url": self.url("watch", number=record.number),
+            "assign_to_me_url": self.url("assign-to-me", number=record.number),
             "detail_extra_template": self.detail_extra_template,
             **self.get_extra_context(record),
         }
@@ -710,6 +760,33 @@ class TicketWatchView(TicketDetailView):
         return redirect(record.get_absolute_url())
 
 
+class TicketAssignToMeView(TicketDetailView):
+    """POST: the current user takes the record ("Assign to me" on the list, the detail page and the `a`
+    key). The group stays; the service refuses an assignee outside it, and the message says so. Goes back
+    to `next` (the list the button was on) when it is a local URL."""
+
+    def get(self, request, number: str):
+        return redirect(self.url("detail", number=number.upper()))
+
+    def post(self, request, number: str):
+        from django.utils.http import url_has_allowed_host_and_scheme
+
+        record = self.get_record(number)
+        target = request.POST.get("next") or ""
+        if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+            target = record.get_absolute_url()
+        if record.assigned_to_id == request.user.pk:
+            messages.info(request, f"{record.number} is already assigned to you.")
+            return redirect(target)
+        try:
+            type(self).update_service(record, actor=request.user, changes={"assigned_to": request.user})
+        except ValidationError as error:
+            messages.error(request, f"{record.number} was not assigned: {' '.join(error.messages)}")
+        else:
+            messages.success(request, f"{record.number} is now assigned to you.")
+        return redirect(target)
+
+
 class TicketTransitionView(TicketDetailView):
     """GET: the small form for one move (an htmx partial, or a page without htmx). POST: apply it."""
 
@@ -721,6 +798,7 @@ class TicketTransitionView(TicketDetailView):
             **self.base_context(),
             "record": record,
             "form": form,
+            "verb": move_verb(record, form.to),
             "action_url": self.url("transition", number=record.number, to=form.to),
         }
         template = self.form_template_name if is_htmx(request) else self.page_template_name
@@ -729,6 +807,9 @@ class TicketTransitionView(TicketDetailView):
     def check_move(self, record, to: str) -> None:
         if to not in record.allowed_moves():
             raise Http404(f"{record.number} cannot move to {to}")
+        refusal = self.move_refusal(record, to)
+        if refusal:
+            raise PermissionDenied(refusal)
 
     def get(self, request, number: str, to: str):
         record = self.get_record(number)
@@ -755,9 +836,9 @@ class TicketTransitionView(TicketDetailView):
             except ValidationError as error:
                 apply_service_error(form, error)
         if form.errors:
-            # A full page even for htmx: the modal swap would hide the error otherwise.
-            response = self.respond(request, record, form, status=400)
-            return response
+            # With htmx the form comes back in place, under the ticket, with the errors next to the fields
+            # (itsm.js swaps 400 answers); without it, as a page.
+            return self.respond(request, record, form, status=400)
         label = record.workflow.label(to)
         messages.success(request, f"{record.number} moved to {label}.")
         if is_htmx(request):
@@ -873,6 +954,16 @@ def ticket_urlpatterns(
             name=f"{kind}-attach",
         ),
         path(
+            f"{number}/assign-to-me/",
+            type(
+                f"{model.__name__}AssignToMeView",
+                (TicketAssignToMeView, detail_view),
+                # The app's own update service (it stops response SLAs, notifies...), as its edit page uses.
+                {**attrs, "update_service": (edit_view or detail_view).update_service},
+            ).as_view(),
+            name=f"{kind}-assign-to-me",
+        ),
+        path(
             f"{number}/watch/",
             type(f"{model.__name__}WatchView", (TicketWatchView, detail_view), attrs).as_view(),
             name=f"{kind}-watch",
@@ -894,6 +985,7 @@ __all__ = [
     "TicketEditView",
     "TicketListView",
     "agent_users",
+    "move_verb",
     "default_saved_views",
     "open_states",
     "ticket_urlpatterns",

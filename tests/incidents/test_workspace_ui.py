@@ -68,3 +68,78 @@ def test_timeline_keeps_the_resolution_through_a_reopen_and_says_who_was_assigne
     assert '<span class="fw-medium">Assigned to</span>:' in page
     assert f'<span class="timeline-change-new">{agent.username}</span>' in page
     assert '<span class="timeline-change-old">(nobody)</span>' in page
+
+
+def test_move_buttons_are_verbs_and_reopen_says_reopen(agent_client, agent, make_incident):
+    from incidents.services import incident_transition
+
+    incident = make_incident("Mouse broken")
+    page = agent_client.get(incident.get_absolute_url()).content.decode()
+    for verb in ("Start work", "Put on hold", "Resolve", "Cancel"):
+        assert f">{verb}</a>" in page
+    assert ">In progress</a>" not in page and ">Resolved</a>" not in page
+    incident_transition(
+        incident,
+        to="resolved",
+        actor=agent,
+        fields={"resolution_code": "solved", "resolution_notes": "New mouse"},
+    )
+    page = agent_client.get(incident.get_absolute_url()).content.decode()
+    assert 'data-move="in_progress"' in page and ">Reopen</a>" in page and ">Close</a>" in page
+
+
+def test_a_move_with_errors_comes_back_in_place_with_the_errors_next_to_the_fields(
+    agent_client, make_incident
+):
+    incident = make_incident("Mouse broken")
+    url = reverse("incident-transition", kwargs={"number": incident.number, "to": "resolved"})
+    response = agent_client.post(url, {"resolution_notes": ""}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "<html" not in page and 'hx-post="' + url + '"' in page
+    assert 'id="id_resolution_code_errors"' in page or "is-invalid" in page
+    assert ">Resolve</button>" in page
+
+
+def test_assign_to_me_from_the_list_and_the_detail_page(agent_client, agent, make_incident):
+    first, second = make_incident("One"), make_incident("Two")
+    list_url = reverse("incident-list") + "?view=open"
+    page = agent_client.get(list_url).content.decode()
+    assert page.count("data-assign-to-me") == 2
+    assign = reverse("incident-assign-to-me", kwargs={"number": first.number})
+    response = agent_client.post(assign, {"next": list_url})
+    assert response.status_code == 302 and response.url == list_url
+    first.refresh_from_db()
+    assert first.assigned_to == agent
+    assert agent_client.get(list_url).content.decode().count("data-assign-to-me") == 1
+    # From the detail page; an outside `next` is ignored.
+    page = agent_client.get(second.get_absolute_url()).content.decode()
+    assert "data-assign-to-me" in page
+    response = agent_client.post(
+        reverse("incident-assign-to-me", kwargs={"number": second.number}), {"next": "https://evil.example/"}
+    )
+    assert response.url == second.get_absolute_url()
+    second.refresh_from_db()
+    assert second.assigned_to == agent
+    assert "data-assign-to-me" not in agent_client.get(second.get_absolute_url()).content.decode()
+
+
+def test_assign_to_me_outside_the_group_says_why(client, make_user, make_incident):
+    outsider = make_user("olga", roles=["agent"])
+    incident = make_incident("Not my group")
+    client.force_login(outsider)
+    response = client.post(reverse("incident-assign-to-me", kwargs={"number": incident.number}), follow=True)
+    incident.refresh_from_db()
+    assert incident.assigned_to is None
+    assert "was not assigned" in response.content.decode()
+
+
+def test_friendly_error_pages_in_the_product_layout(client, agent, requester):
+    client.force_login(agent)
+    response = client.get("/incidents/INC9999999/")
+    page = response.content.decode()
+    assert response.status_code == 404 and 'data-error-code="404"' in page and "Nothing here" in page
+    assert "Main navigation" in page  # the workspace layout
+    client.force_login(requester)
+    page = client.get("/portal/tickets/INC9999999/").content.decode()
+    assert 'data-error-code="404"' in page and "portal-topbar" in page
