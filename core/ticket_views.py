@@ -104,7 +104,9 @@ class Column:
     label: str
     sort: str | None = None
     accessor: str | Callable[[Any], Any] | None = None
-    render: str = "text"  # text | link | state | priority | datetime | bool | sla
+    render: str = "text"  # text | link | state | priority | datetime | reltime | bool | sla
+    # A related set the cell reads (prefetched once for the page, only when the column is shown).
+    prefetch: str | None = None
 
     def value(self, record) -> Any:
         if callable(self.accessor):
@@ -129,6 +131,8 @@ class Column:
             return format_html(
                 '<time datetime="{}">{}</time>', value.isoformat(), value.strftime("%Y-%m-%d %H:%M")
             )
+        if self.render == "reltime":
+            return relative_time(value)
         if self.render == "sla":
             return sla_badge(value)
         if self.render == "bool":
@@ -216,6 +220,38 @@ def display_value(record, name: str) -> Any:
     return value
 
 
+def relative_time(value) -> str:
+    """ "3 hours ago", with the absolute time and its zone on hover (and for screen readers in `datetime`)."""
+    if value is None:
+        return ""
+    from django.utils import timezone
+    from django.utils.timesince import timesince
+
+    local = timezone.localtime(value)
+    now = timezone.now()
+    text = (
+        "just now"
+        if abs((now - value).total_seconds()) < 60
+        else (
+            f"{timesince(value, now).split(', ')[0]} ago"
+            if value <= now
+            else f"in {timesince(now, value).split(', ')[0]}"
+        )
+    )
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(),
+        local.strftime("%Y-%m-%d %H:%M %Z"),
+        text.replace("\xa0", " "),
+    )
+
+
+def ci_names(record) -> str:
+    """The record's CIs from the page's prefetch: the first two names, then "+n"."""
+    names = sorted(ci.name for ci in record.configuration_items.all())
+    return ", ".join(names[:2]) + (f" +{len(names) - 2}" if len(names) > 2 else "")
+
+
 def most_urgent_timer(record) -> dict | None:
     """The list row's SLA: its most urgent timer (running or breached first, soonest due), from the
     page's prefetched timers."""
@@ -232,9 +268,14 @@ DEFAULT_COLUMNS = [
     Column("state", "State", sort="state", render="state"),
     Column("assignment_group", "Group", accessor="assignment_group.name"),
     Column("assigned_to", "Assigned to", accessor="assigned_to.username"),
-    Column("opened_at", "Opened", sort="opened_at", render="datetime"),
+    Column("opened_at", "Opened", sort="opened_at", render="reltime"),
     Column("sla", "SLA", accessor=most_urgent_timer, render="sla"),
+    Column("updated_at", "Updated", sort="updated_at", render="reltime"),
+    Column("ci", "CI", accessor=ci_names, prefetch="configuration_items"),
 ]
+# Shown until a user picks their own; the SLA countdown sits next to the number, where triage starts.
+DEFAULT_HIDDEN_COLUMNS = ("ci", "updated_at")
+LEFT_COLUMNS = ("number", "sla")
 
 
 class SelectWidget(django_forms.Select):
@@ -416,6 +457,39 @@ class TicketListView(TicketViewMixin, View):
     def bulk_extra_fields(self) -> dict[str, django_forms.Field]:
         return {}
 
+    # --- columns -------------------------------------------------------------------------------------
+    def column_key(self) -> str:
+        return f"list-columns:{self.kind}"
+
+    def visible_columns(self) -> list[Column]:
+        """The user's chosen columns (kept with their sign-in), else the kind's default set; the SLA
+        countdown always comes right after the number."""
+        chosen = self.request.session.get(self.column_key())
+        names = {c.name for c in self.columns}
+        if chosen:
+            shown = [c for c in self.columns if c.name in chosen or c.name == "number"]
+        else:
+            shown = [c for c in self.columns if c.name not in DEFAULT_HIDDEN_COLUMNS]
+        if not shown or (chosen and not set(chosen) & names):
+            shown = [c for c in self.columns if c.name not in DEFAULT_HIDDEN_COLUMNS]
+        left = [c for name in LEFT_COLUMNS for c in shown if c.name == name]
+        return left + [c for c in shown if c not in left]
+
+    def save_columns(self, request) -> HttpResponse | None:
+        """`?columns=...&save_columns=1` stores the choice and reloads without those parameters."""
+        if request.GET.get("save_columns") != "1":
+            return None
+        names = {c.name for c in self.columns}
+        chosen = [n for n in request.GET.getlist("columns") if n in names]
+        if chosen:
+            request.session[self.column_key()] = chosen
+        else:
+            request.session.pop(self.column_key(), None)
+        query = request.GET.copy()
+        query.pop("columns", None)
+        query.pop("save_columns", None)
+        return HttpResponseRedirect(f"{request.path}?{query.urlencode()}" if query else request.path)
+
     # --- reading -------------------------------------------------------------------------------------
     def visible(self) -> QuerySet:
         return selectors.visible_tickets(self.model, self.request.user)
@@ -435,7 +509,7 @@ class TicketListView(TicketViewMixin, View):
         return max(1, min(size, 100))
 
     def get(self, request, *args, **kwargs):
-        return self.render_list(request)
+        return self.save_columns(request) or self.render_list(request)
 
     def render_list(self, request, bulk_form: BulkActionForm | None = None, status: int = 200):
         saved_views = self.get_saved_views()
@@ -450,14 +524,15 @@ class TicketListView(TicketViewMixin, View):
         if not params.get("ordering"):
             queryset = queryset.order_by(*view.ordering)
         # The stored tsvector is only for searching; never ship it to Python for a list.
+        columns = self.visible_columns()
         queryset = (
             queryset.select_related(*self.list_select_related)
-            .prefetch_related(*LIST_TIMER_PREFETCH)
+            .prefetch_related(*LIST_TIMER_PREFETCH, *(c.prefetch for c in columns if c.prefetch))
             .defer("search_vector")
         )
         paginator = CappedPaginator(queryset, self.page_size(), cap=self.count_cap)
         page_obj = paginator.get_page(request.GET.get("page"))
-        rows = [(record, [column.cell(record) for column in self.columns]) for record in page_obj.object_list]
+        rows = [(record, [column.cell(record) for column in columns]) for record in page_obj.object_list]
         # Without filters the page's own count is the current view's count: do not count it twice.
         unfiltered = filterset.is_valid() and not any(
             value for key in params if key != "ordering" for value in params.getlist(key)
@@ -477,8 +552,14 @@ class TicketListView(TicketViewMixin, View):
             )
         ordering = params.get("ordering", "")
         headers = []
-        for column in self.columns:
-            header = {"label": column.label, "sort": column.sort, "direction": None, "next": None}
+        for column in columns:
+            header = {
+                "name": column.name,
+                "label": column.label,
+                "sort": column.sort,
+                "direction": None,
+                "next": None,
+            }
             if column.sort:
                 if ordering == column.sort:
                     header["direction"], header["next"] = "asc", f"-{column.sort}"
@@ -509,6 +590,11 @@ class TicketListView(TicketViewMixin, View):
             "bulk_form": bulk_form or self.make_bulk_form(None),
             "bulk_actions": self.bulk_actions,
             "assign_url_name": f"{self.kind}-assign-to-me",
+            "column_choices": [
+                {"name": c.name, "label": c.label, "shown": c in columns}
+                for c in self.columns
+                if c.name != "number"
+            ],
             "noun": self.model._meta.verbose_name_plural,
             # Shown after the (capped) total in the pagination footer.
             "pagination_noun": (

@@ -1,5 +1,6 @@
 """Workspace pages an agent triages from (issue 21): filters the date inputs can show, words not codes."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -143,3 +144,35 @@ def test_friendly_error_pages_in_the_product_layout(client, agent, requester):
     client.force_login(requester)
     page = client.get("/portal/tickets/INC9999999/").content.decode()
     assert 'data-error-code="404"' in page and "portal-topbar" in page
+
+
+@pytest.mark.parametrize("page_size", [5, 50])
+def test_chosen_columns_persist_and_cost_a_fixed_number_of_queries(
+    agent_client,
+    agent,
+    make_incident,
+    ci,
+    page_size,
+    django_assert_num_queries,
+    django_assert_max_num_queries,
+):
+    for i in range(page_size + 1):
+        make_incident(f"Incident {i}", assigned_to=agent, configuration_items=[ci])
+    list_url = reverse("incident-list")
+    default = agent_client.get(list_url, {"view": "all", "page_size": page_size})
+    headers = [h["name"] for h in default.context["headers"]]
+    assert headers[:2] == ["number", "sla"] and "ci" not in headers and "updated_at" not in headers
+    # Choose: CI and Updated on, Category off; stored for the user's session, parameters dropped.
+    chosen = ["sla", "priority", "short_description", "state", "caller", "assignment_group", "assigned_to",
+              "updated_at", "ci"]  # fmt: skip
+    response = agent_client.get(list_url, {"view": "all", "columns": chosen, "save_columns": "1"})
+    assert response.status_code == 302 and response.url == f"{list_url}?view=all"
+    # The default page's budget is 16 (test_web); the CI column adds one prefetch for every row at once.
+    with django_assert_max_num_queries(17):
+        response = agent_client.get(list_url, {"view": "all", "page_size": page_size})
+    headers = [h["name"] for h in response.context["headers"]]
+    assert headers[:2] == ["number", "sla"] and set(headers) == {"number", *chosen}
+    page = response.content.decode()
+    assert ci.name in page
+    # Relative time, with the absolute time and its zone on hover.
+    assert re.search(r'<time datetime="[^"]+" title="\d{4}-\d\d-\d\d \d\d:\d\d UTC">just now</time>', page)
