@@ -104,6 +104,19 @@ class ChangeDetailView(TicketDetailView):
         ("Opened", "opened_at"),
     ]
 
+    def move_refusal(self, record: Change, to: str) -> str | None:
+        """The services' guards, asked before a button is drawn: a CAB member reads a change but does not
+        move it; a type skips some moves; a change waiting for its CAB cannot be scheduled yet."""
+        if not has_role(self.request.user, CHANGE_MANAGER, AGENT):
+            return "Only change managers and agents move changes."
+        refusal = services._type_refusal(record, to)
+        if refusal:
+            return refusal
+        pending = record.state == "authorize" and services._authorization_outcome(record) != "approved"
+        if to == "scheduled" and pending:
+            return "The CAB has not approved this change yet."
+        return None
+
     def get_extra_context(self, record: Change) -> dict[str, Any]:
         user = self.request.user
         approvals = (

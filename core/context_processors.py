@@ -25,10 +25,20 @@ NAVIGATION = [
 ]
 
 
+def layout_for(user) -> str:
+    """The layout a page (an error page, say) extends for this user: the workspace, the portal or the
+    sign-in card."""
+    from accounts.roles import is_workspace_user
+
+    if user is None or not user.is_authenticated:
+        return "registration/base_auth.html"
+    return "base.html" if is_workspace_user(user) else "portal/base.html"
+
+
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
+        return {"nav_items": [], "layout": layout_for(None)}
     items = []
     current = request.path
     for label, url_name, icon, roles in NAVIGATION:
@@ -46,4 +56,4 @@ def navigation(request):
         best = max(active_items, key=lambda item: len(item["url"]))
         for item in active_items:
             item["active"] = item is best
-    return {"nav_items": items}
+    return {"nav_items": items, "layout": layout_for(user)}

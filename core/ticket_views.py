@@ -39,12 +39,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import time as datetime_time
 from typing import Any, ClassVar
 
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import QuerySet
@@ -104,7 +105,9 @@ class Column:
     label: str
     sort: str | None = None
     accessor: str | Callable[[Any], Any] | None = None
-    render: str = "text"  # text | link | state | priority | datetime | bool | sla
+    render: str = "text"  # text | link | state | priority | datetime | reltime | bool | sla
+    # A related set the cell reads (prefetched once for the page, only when the column is shown).
+    prefetch: str | None = None
 
     def value(self, record) -> Any:
         if callable(self.accessor):
@@ -112,7 +115,8 @@ class Column:
         value: Any = record
         for part in (self.accessor or self.name).split("."):
             value = getattr(value, part, None) if value is not None else None
-        return value
+        # An accessor may name a method (`get_type_display`): show what it returns, never the method.
+        return value() if callable(value) else value
 
     def cell(self, record) -> str:
         value = self.value(record)
@@ -128,11 +132,125 @@ class Column:
             return format_html(
                 '<time datetime="{}">{}</time>', value.isoformat(), value.strftime("%Y-%m-%d %H:%M")
             )
+        if self.render == "reltime":
+            return relative_time(value)
         if self.render == "sla":
             return sla_badge(value)
         if self.render == "bool":
             return format_html('<i class="ti ti-check text-danger" aria-label="yes"></i>') if value else ""
         return format_html("{}", "" if value is None else value)
+
+
+# ------------------------------------------------------------------------------------------- move verbs
+# A move button says what the person does ("Resolve"), not where the record lands ("Resolved").
+MOVE_VERBS = {
+    "in_progress": "Start work",
+    "on_hold": "Put on hold",
+    "resolved": "Resolve",
+    "closed": "Close",
+    "canceled": "Cancel",
+    "new": "Send back to new",
+    "assess": "Start assessment",
+    "root_cause_analysis": "Start root cause analysis",
+    "fix_in_progress": "Start the fix",
+    "authorize": "Ask the CAB to authorize",
+    "scheduled": "Schedule",
+    "implement": "Start implementation",
+    "review": "Start the review",
+    "pending_approval": "Ask for approval",
+    "approved": "Approve",
+    "rejected": "Reject",
+    "in_fulfillment": "Start fulfillment",
+    "fulfilled": "Mark fulfilled",
+    "done": "Mark done",
+    "open": "Reopen",
+}
+
+
+def move_verb(record: TicketBase, to: str) -> str:
+    """The button text of the move from the record's state to `to`: back out of a finished state is
+    "Reopen", leaving a hold is "Resume work"."""
+    workflow = record.workflow
+    finished = workflow.done_states | workflow.final_states
+    if record.state in finished and to not in finished:
+        return "Reopen"
+    if record.state == "on_hold" and to == "in_progress":
+        return "Resume work"
+    return MOVE_VERBS.get(to, f"Move to {workflow.label(to)}")
+
+
+def date_input(raw: str) -> tuple[str, str]:
+    """(input type, value) that shows a date filter the way the browser can display it.
+
+    Report links carry ISO date-times (`2026-12-01T00:00:00+00:00`); a `date` input cannot show those, so the
+    list looked unfiltered and pressing Filter dropped the range. The value is shown in the user's time
+    zone (the one the filter reads a typed value in): a plain date when it falls on midnight, else a
+    `datetime-local` input with the time.
+    """
+    from django.utils import timezone
+    from django.utils.dateparse import parse_date, parse_datetime
+
+    raw = (raw or "").strip()
+    if not raw or parse_date(raw) is not None:
+        return "date", raw
+    try:
+        parsed = parse_datetime(raw)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        return "date", raw  # invalid: shown as typed, with the filter's error under it
+    if timezone.is_aware(parsed):
+        parsed = timezone.localtime(parsed)
+    if parsed.time() == datetime_time.min:
+        return "date", parsed.date().isoformat()
+    fmt = "%Y-%m-%dT%H:%M:%S" if parsed.second else "%Y-%m-%dT%H:%M"
+    return "datetime-local", parsed.strftime(fmt)
+
+
+def display_value(record, name: str) -> Any:
+    """A field for a page: a method (`get_risk_display`) is called, a choice field shows its label."""
+    value = getattr(record, name, None)
+    if callable(value):
+        return value()
+    try:
+        field = record._meta.get_field(name)
+    except Exception:
+        return value
+    if getattr(field, "choices", None) and value not in (None, ""):
+        return dict(field.flatchoices).get(value, value)
+    return value
+
+
+def relative_time(value) -> str:
+    """ "3 hours ago", with the absolute time and its zone on hover (and for screen readers in `datetime`)."""
+    if value is None:
+        return ""
+    from django.utils import timezone
+    from django.utils.timesince import timesince
+
+    local = timezone.localtime(value)
+    now = timezone.now()
+    text = (
+        "just now"
+        if abs((now - value).total_seconds()) < 60
+        else (
+            f"{timesince(value, now).split(', ')[0]} ago"
+            if value <= now
+            else f"in {timesince(now, value).split(', ')[0]}"
+        )
+    )
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(),
+        local.strftime("%Y-%m-%d %H:%M %Z"),
+        text.replace("\xa0", " "),
+    )
+
+
+def ci_names(record) -> str:
+    """The record's CIs from the page's prefetch: the first two names, then "+n"."""
+    names = sorted(ci.name for ci in record.configuration_items.all())
+    return ", ".join(names[:2]) + (f" +{len(names) - 2}" if len(names) > 2 else "")
 
 
 def most_urgent_timer(record) -> dict | None:
@@ -150,9 +268,14 @@ DEFAULT_COLUMNS = [
     Column("state", "State", sort="state", render="state"),
     Column("assignment_group", "Group", accessor="assignment_group.name"),
     Column("assigned_to", "Assigned to", accessor="assigned_to.username"),
-    Column("opened_at", "Opened", sort="opened_at", render="datetime"),
+    Column("opened_at", "Opened", sort="opened_at", render="reltime"),
     Column("sla", "SLA", accessor=most_urgent_timer, render="sla"),
+    Column("updated_at", "Updated", sort="updated_at", render="reltime"),
+    Column("ci", "CI", accessor=ci_names, prefetch="configuration_items"),
 ]
+# Shown until a user picks their own; the SLA countdown sits next to the number, where triage starts.
+DEFAULT_HIDDEN_COLUMNS = ("ci", "updated_at")
+LEFT_COLUMNS = ("number", "sla")
 
 
 class SelectWidget(django_forms.Select):
@@ -334,6 +457,39 @@ class TicketListView(TicketViewMixin, View):
     def bulk_extra_fields(self) -> dict[str, django_forms.Field]:
         return {}
 
+    # --- columns -------------------------------------------------------------------------------------
+    def column_key(self) -> str:
+        return f"list-columns:{self.kind}"
+
+    def visible_columns(self) -> list[Column]:
+        """The user's chosen columns (kept with their sign-in), else the kind's default set; the SLA
+        countdown always comes right after the number."""
+        chosen = self.request.session.get(self.column_key())
+        names = {c.name for c in self.columns}
+        if chosen:
+            shown = [c for c in self.columns if c.name in chosen or c.name == "number"]
+        else:
+            shown = [c for c in self.columns if c.name not in DEFAULT_HIDDEN_COLUMNS]
+        if not shown or (chosen and not set(chosen) & names):
+            shown = [c for c in self.columns if c.name not in DEFAULT_HIDDEN_COLUMNS]
+        left = [c for name in LEFT_COLUMNS for c in shown if c.name == name]
+        return left + [c for c in shown if c not in left]
+
+    def save_columns(self, request) -> HttpResponse | None:
+        """`?columns=...&save_columns=1` stores the choice and reloads without those parameters."""
+        if request.GET.get("save_columns") != "1":
+            return None
+        names = {c.name for c in self.columns}
+        chosen = [n for n in request.GET.getlist("columns") if n in names]
+        if chosen:
+            request.session[self.column_key()] = chosen
+        else:
+            request.session.pop(self.column_key(), None)
+        query = request.GET.copy()
+        query.pop("columns", None)
+        query.pop("save_columns", None)
+        return HttpResponseRedirect(f"{request.path}?{query.urlencode()}" if query else request.path)
+
     # --- reading -------------------------------------------------------------------------------------
     def visible(self) -> QuerySet:
         return selectors.visible_tickets(self.model, self.request.user)
@@ -353,7 +509,7 @@ class TicketListView(TicketViewMixin, View):
         return max(1, min(size, 100))
 
     def get(self, request, *args, **kwargs):
-        return self.render_list(request)
+        return self.save_columns(request) or self.render_list(request)
 
     def render_list(self, request, bulk_form: BulkActionForm | None = None, status: int = 200):
         saved_views = self.get_saved_views()
@@ -368,14 +524,15 @@ class TicketListView(TicketViewMixin, View):
         if not params.get("ordering"):
             queryset = queryset.order_by(*view.ordering)
         # The stored tsvector is only for searching; never ship it to Python for a list.
+        columns = self.visible_columns()
         queryset = (
             queryset.select_related(*self.list_select_related)
-            .prefetch_related(*LIST_TIMER_PREFETCH)
+            .prefetch_related(*LIST_TIMER_PREFETCH, *(c.prefetch for c in columns if c.prefetch))
             .defer("search_vector")
         )
         paginator = CappedPaginator(queryset, self.page_size(), cap=self.count_cap)
         page_obj = paginator.get_page(request.GET.get("page"))
-        rows = [(record, [column.cell(record) for column in self.columns]) for record in page_obj.object_list]
+        rows = [(record, [column.cell(record) for column in columns]) for record in page_obj.object_list]
         # Without filters the page's own count is the current view's count: do not count it twice.
         unfiltered = filterset.is_valid() and not any(
             value for key in params if key != "ordering" for value in params.getlist(key)
@@ -395,8 +552,14 @@ class TicketListView(TicketViewMixin, View):
             )
         ordering = params.get("ordering", "")
         headers = []
-        for column in self.columns:
-            header = {"label": column.label, "sort": column.sort, "direction": None, "next": None}
+        for column in columns:
+            header = {
+                "name": column.name,
+                "label": column.label,
+                "sort": column.sort,
+                "direction": None,
+                "next": None,
+            }
             if column.sort:
                 if ordering == column.sort:
                     header["direction"], header["next"] = "asc", f"-{column.sort}"
@@ -410,6 +573,8 @@ class TicketListView(TicketViewMixin, View):
         for control in controls:
             control["value"] = params.get(control["name"], "")
             control["errors"] = filter_errors.get(control["name"], [])
+            if control["type"] == "date":
+                control["input_type"], control["value"] = date_input(control["value"])
         context = {
             **self.base_context(),
             "saved_views": view_tabs,
@@ -424,6 +589,12 @@ class TicketListView(TicketViewMixin, View):
             "page_size": self.page_size(),
             "bulk_form": bulk_form or self.make_bulk_form(None),
             "bulk_actions": self.bulk_actions,
+            "assign_url_name": f"{self.kind}-assign-to-me",
+            "column_choices": [
+                {"name": c.name, "label": c.label, "shown": c in columns}
+                for c in self.columns
+                if c.name != "number"
+            ],
             "noun": self.model._meta.verbose_name_plural,
             # Shown after the (capped) total in the pagination footer.
             "pagination_noun": (
@@ -540,6 +711,15 @@ class TicketDetailView(TicketViewMixin, View):
     def get_extra_context(self, record: TicketBase) -> dict[str, Any]:
         return {}
 
+    def move_refusal(self, record: TicketBase, to: str) -> str | None:
+        """Why the current user cannot make the move `to` now (None: they can). Apps override it with
+        their services' guards (a change waiting for its CAB cannot be scheduled), so the page shows only
+        the buttons that can succeed."""
+        return None
+
+    def available_moves(self, record: TicketBase) -> list[str]:
+        return [to for to in record.allowed_moves() if self.move_refusal(record, to) is None]
+
     def get(self, request, number: str):
         record = self.get_record(number)
         return render(request, self.template_name, self.detail_context(record))
@@ -550,13 +730,14 @@ class TicketDetailView(TicketViewMixin, View):
         moves = [
             {
                 "to": to,
-                "label": record.workflow.label(to),
+                "label": move_verb(record, to),
+                "state_label": record.workflow.label(to),
                 "url": self.url("transition", number=record.number, to=to),
                 "needs_fields": bool(record.workflow.fields_for(to)),
             }
-            for to in record.allowed_moves()
+            for to in self.available_moves(record)
         ]
-        fields = [(label, getattr(record, name)) for label, name in self.detail_fields]
+        fields = [(label, display_value(record, name)) for label, name in self.detail_fields]
         context = {
             **self.base_context(),
             "record": record,
@@ -574,6 +755,7 @@ class TicketDetailView(TicketViewMixin, View):
             "comment_url": self.url("comment", number=record.number),
             "attach_url": self.url("attach", number=record.number),
             "watch_url": self.url("watch", number=record.number),
+            "assign_to_me_url": self.url("assign-to-me", number=record.number),
             "detail_extra_template": self.detail_extra_template,
             **self.get_extra_context(record),
         }
@@ -664,6 +846,33 @@ class TicketWatchView(TicketDetailView):
         return redirect(record.get_absolute_url())
 
 
+class TicketAssignToMeView(TicketDetailView):
+    """POST: the current user takes the record ("Assign to me" on the list, the detail page and the `a`
+    key). The group stays; the service refuses an assignee outside it, and the message says so. Goes back
+    to `next` (the list the button was on) when it is a local URL."""
+
+    def get(self, request, number: str):
+        return redirect(self.url("detail", number=number.upper()))
+
+    def post(self, request, number: str):
+        from django.utils.http import url_has_allowed_host_and_scheme
+
+        record = self.get_record(number)
+        target = request.POST.get("next") or ""
+        if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+            target = record.get_absolute_url()
+        if record.assigned_to_id == request.user.pk:
+            messages.info(request, f"{record.number} is already assigned to you.")
+            return redirect(target)
+        try:
+            type(self).update_service(record, actor=request.user, changes={"assigned_to": request.user})
+        except ValidationError as error:
+            messages.error(request, f"{record.number} was not assigned: {' '.join(error.messages)}")
+        else:
+            messages.success(request, f"{record.number} is now assigned to you.")
+        return redirect(target)
+
+
 class TicketTransitionView(TicketDetailView):
     """GET: the small form for one move (an htmx partial, or a page without htmx). POST: apply it."""
 
@@ -675,6 +884,7 @@ class TicketTransitionView(TicketDetailView):
             **self.base_context(),
             "record": record,
             "form": form,
+            "verb": move_verb(record, form.to),
             "action_url": self.url("transition", number=record.number, to=form.to),
         }
         template = self.form_template_name if is_htmx(request) else self.page_template_name
@@ -683,6 +893,9 @@ class TicketTransitionView(TicketDetailView):
     def check_move(self, record, to: str) -> None:
         if to not in record.allowed_moves():
             raise Http404(f"{record.number} cannot move to {to}")
+        refusal = self.move_refusal(record, to)
+        if refusal:
+            raise PermissionDenied(refusal)
 
     def get(self, request, number: str, to: str):
         record = self.get_record(number)
@@ -709,9 +922,9 @@ class TicketTransitionView(TicketDetailView):
             except ValidationError as error:
                 apply_service_error(form, error)
         if form.errors:
-            # A full page even for htmx: the modal swap would hide the error otherwise.
-            response = self.respond(request, record, form, status=400)
-            return response
+            # With htmx the form comes back in place, under the ticket, with the errors next to the fields
+            # (itsm.js swaps 400 answers); without it, as a page.
+            return self.respond(request, record, form, status=400)
         label = record.workflow.label(to)
         messages.success(request, f"{record.number} moved to {label}.")
         if is_htmx(request):
@@ -826,6 +1039,16 @@ def ticket_urlpatterns(
             name=f"{kind}-attach",
         ),
         path(
+            f"{number}/assign-to-me/",
+            type(
+                f"{model.__name__}AssignToMeView",
+                (TicketAssignToMeView, detail_view),
+                # The app's own update service (it stops response SLAs, notifies...), as its edit page uses.
+                {**attrs, "update_service": (edit_view or detail_view).update_service},
+            ).as_view(),
+            name=f"{kind}-assign-to-me",
+        ),
+        path(
             f"{number}/watch/",
             type(f"{model.__name__}WatchView", (TicketWatchView, detail_view), attrs).as_view(),
             name=f"{kind}-watch",
@@ -847,6 +1070,7 @@ __all__ = [
     "TicketEditView",
     "TicketListView",
     "agent_users",
+    "move_verb",
     "default_saved_views",
     "open_states",
     "ticket_urlpatterns",

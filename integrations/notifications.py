@@ -84,12 +84,36 @@ def _add_group(recipients: dict[str, Recipient], group) -> None:
         recipients[group.email.lower()] = Recipient(group.email, "agent", group.name)
 
 
+# The ticket kinds a requester follows in the portal; the others (tasks, problems, changes) are internal.
+PORTAL_PREFIXES = ("INC", "REQ")
+
+
+def _requesters(ticket, actor) -> list:
+    """The requesters to mail about `ticket`: nobody for internal kinds (a fulfillment task copies its
+    request's opener, who hears about the request, not about each task behind it)."""
+    if getattr(ticket, "NUMBER_PREFIX", "") not in PORTAL_PREFIXES:
+        return []
+    return requesters(ticket, known=[actor])
+
+
+def _add_queue(recipients: dict[str, Recipient], ticket, actor) -> None:
+    """Nobody owns the ticket: tell its group (the group's address, else its manager), so a reply on an
+    unassigned (say resolved) ticket reaches someone."""
+    group = ticket.assignment_group
+    if group is None:
+        return
+    if group.email:
+        _add_group(recipients, group)
+    else:
+        _add(recipients, group.manager, "agent", actor)
+
+
 def recipients_for(template: str, event: Event) -> list[Recipient]:
     ticket, actor = event.record, event.actor
     found: dict[str, Recipient] = {}
     if template == "created":
         # The requester's confirmation (even when they opened it themselves: it carries the number).
-        for user in requesters(ticket, known=[actor]):
+        for user in _requesters(ticket, actor):
             _add(found, user, "requester")
         _add(found, ticket.assigned_to, "agent", actor)
         if ticket.assigned_to_id is None:
@@ -99,9 +123,11 @@ def recipients_for(template: str, event: Event) -> list[Recipient]:
         if ticket.assigned_to_id is None:
             _add_group(found, ticket.assignment_group)
     elif template in ("commented", "state_changed"):
-        for user in requesters(ticket, known=[actor]):
+        for user in _requesters(ticket, actor):
             _add(found, user, "requester", actor)
         _add(found, ticket.assigned_to, "agent", actor)
+        if template == "commented" and ticket.assigned_to_id is None:
+            _add_queue(found, ticket, actor)
     elif template == "work_note":
         _add(found, ticket.assigned_to, "agent", actor)
         for user in ticket.watchers.all():
@@ -160,10 +186,25 @@ def thread_ids(ticket, recipient: str, *, new_ticket: bool = False) -> tuple[str
     return parent, references
 
 
+def _state_label(ticket, state: str) -> str:
+    """A state as people read it (`in_progress` → "In progress")."""
+    workflow = getattr(ticket, "workflow", None)
+    return workflow.label(state) if workflow is not None and state else state
+
+
+def portal_url(ticket) -> str:
+    """Where a requester opens the ticket: its portal page (the portal home for kinds it does not show)."""
+    from django.urls import reverse
+
+    if getattr(ticket, "NUMBER_PREFIX", "") in PORTAL_PREFIXES:
+        return reverse("portal:ticket-detail", kwargs={"number": ticket.number})
+    return reverse("portal:home")
+
+
 def _context(template: str, event: Event, recipient: Recipient) -> dict:
     ticket = event.record
     public_only = recipient.audience == "requester"
-    url = settings.SITE_URL.rstrip("/") + ("/portal/" if public_only else ticket.get_absolute_url())
+    url = settings.SITE_URL.rstrip("/") + (portal_url(ticket) if public_only else ticket.get_absolute_url())
     return {
         "ticket": ticket,
         "event": event,
@@ -172,6 +213,8 @@ def _context(template: str, event: Event, recipient: Recipient) -> dict:
         "comment": event.data.get("body", "") if template in ("commented", "work_note") else "",
         "state_from": event.data.get("from", ""),
         "state_to": event.data.get("to", ticket.state),
+        "state_from_label": _state_label(ticket, event.data.get("from", "")),
+        "state_to_label": _state_label(ticket, event.data.get("to", ticket.state)),
         "resolution_notes": getattr(ticket, "resolution_notes", ""),
         "data": event.data,
         "url": url,
@@ -202,7 +245,7 @@ def queue_for_event(event: Event) -> list[OutboundEmail]:
         in_reply_to, references = thread_ids(ticket, recipient.address, new_ticket=event.action == "created")
         context = _context(template, event, recipient)
         title = clean_header(ticket.short_description, 150)
-        subject = SUBJECTS[template].format(title=title, state=clean_header(str(context["state_to"])))
+        subject = SUBJECTS[template].format(title=title, state=clean_header(str(context["state_to_label"])))
         row = OutboundEmail(
             event=event.name,
             message_id=make_msgid(idstring=ticket.number, domain=conf.message_id_domain()),

@@ -145,8 +145,11 @@ def search_articles(
 
 
 def highlight(raw: str | None) -> SafeString:
-    """Escape a ts_headline snippet and only then turn its markers into <mark> tags."""
-    text = escape(raw or "")
+    """Escape a ts_headline snippet and only then turn its markers into <mark> tags. The body is Markdown:
+    a snippet shows its words, not its syntax (`**towards you**` reads "towards you")."""
+    from core.templatetags.itsm_ui import strip_markdown
+
+    text = escape(strip_markdown(raw or ""))
     return mark_safe(text.replace(HL_START, "<mark>").replace(HL_STOP, "</mark>"))  # noqa: S308
 
 

@@ -39,6 +39,24 @@ class CommentForm(forms.Form):
     body = forms.CharField(
         label="Add a comment", max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
     )
+    attachment = forms.FileField(
+        label="Attach a file", required=False, help_text="A screenshot or a log helps (optional)."
+    )
+
+
+class ReopenForm(forms.Form):
+    body = forms.CharField(
+        label="What is still wrong?", max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label="Why (optional)", required=False, max_length=2000)
+
+
+ReportProblemForm.base_fields["attachment"] = forms.FileField(
+    label="Attach a file", required=False, help_text="A screenshot or the error message (optional)."
+)
 
 
 class SurveyForm(forms.Form):

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.postgres.search import SearchQuery
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,7 +31,7 @@ from requests_app.services import request_create
 from requests_app.variables import VariablesForm, display_rows
 
 from . import services
-from .forms import CommentForm, ReportProblemForm, SurveyForm
+from .forms import CancelForm, CommentForm, ReopenForm, ReportProblemForm, SurveyForm
 
 # The ticket kinds a requester follows in the portal, by number prefix.
 PORTAL_KINDS = {"INC": Incident, "REQ": Request}
@@ -107,18 +108,27 @@ def _major_incidents(text: str) -> list[Incident]:
 @login_required
 def report(request):
     """Report a problem: a short incident form that suggests articles and shows a matching outage."""
-    form = ReportProblemForm(request.POST or None)
+    form = ReportProblemForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            incident = incident_create(
-                actor=request.user,
-                short_description=form.cleaned_data["short_description"],
-                description=form.cleaned_data["description"],
-                urgency=form.cleaned_data["urgency"],
-                impact=3,
-            )
+            # The file is part of the report: a refused file leaves no incident behind.
+            with transaction.atomic():
+                incident = incident_create(
+                    actor=request.user,
+                    short_description=form.cleaned_data["short_description"],
+                    description=form.cleaned_data["description"],
+                    urgency=form.cleaned_data["urgency"],
+                    impact=3,
+                )
+                if form.cleaned_data.get("attachment"):
+                    core_services.add_attachment(
+                        incident,
+                        actor=request.user,
+                        uploaded_file=form.cleaned_data["attachment"],
+                        public=True,
+                    )
         except ValidationError as error:
-            apply_service_error(form, error)
+            apply_service_error(form, _file_error(error))
         else:
             messages.success(request, f"Thanks — we logged {incident.number} and will keep you posted here.")
             return redirect("portal:ticket-detail", number=incident.number)
@@ -174,8 +184,43 @@ def tickets(request):
     return render(request, "portal/tickets.html", {"tickets": rows, "show": show})
 
 
-def _detail_context(request, record, comment_form=None, survey_form=None) -> dict:
+def _file_error(error: ValidationError) -> ValidationError:
+    """The attachment service names its field `file`; the portal's forms call it `attachment`."""
+    if hasattr(error, "error_dict") and "file" in error.error_dict:
+        return ValidationError({("attachment" if k == "file" else k): v for k, v in error.error_dict.items()})
+    return error
+
+
+def _is_requester_of(record, user) -> bool:
+    """The person the ticket is for (its caller or opener), not a watcher: they may cancel or reopen it."""
+    return user.pk in (getattr(record, "caller_id", None), record.opened_by_id)
+
+
+def can_cancel(record, user) -> bool:
+    return _is_requester_of(record, user) and "canceled" in record.allowed_moves()
+
+
+def reopen_until(record):
+    """Until when a resolved incident can be reopened from the portal (its auto-close), else None."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    if not isinstance(record, Incident) or record.state != "resolved" or record.resolved_at is None:
+        return None
+    until = record.resolved_at + timedelta(days=settings.INCIDENT_AUTO_CLOSE_DAYS)
+    return until if until > timezone.now() else None
+
+
+def _detail_context(request, record, comment_form=None, survey_form=None, reopen_form=None) -> dict:
     context = {
+        "attachments": selectors.attachments(record, request.user).order_by("uploaded_at", "id"),
+        "can_cancel": can_cancel(record, request.user),
+        "cancel_form": CancelForm(),
+        "reopen_until": reopen_until(record) if _is_requester_of(record, request.user) else None,
+        "reopen_form": reopen_form or ReopenForm(),
+        "resolution": _resolution(record),
         "record": record,
         "kind": record.KIND,
         "state_label": record.workflow.label(record.state),
@@ -197,6 +242,16 @@ def _detail_context(request, record, comment_form=None, survey_form=None) -> dic
         ]
         context["steps"] = _request_steps(record)
     return context
+
+
+def _resolution(record) -> dict | None:
+    """What the agent wrote when resolving: shown with the survey, so the requester rates the work they
+    can read."""
+    if not isinstance(record, Incident) or record.state not in ("resolved", "closed"):
+        return None
+    if not (record.resolution_code or record.resolution_notes):
+        return None
+    return {"code": record.get_resolution_code_display(), "notes": record.resolution_notes}
 
 
 def _request_steps(record: Request) -> list[dict]:
@@ -232,18 +287,87 @@ def ticket_detail(request, number: str):
 @require_POST
 def ticket_comment(request, number: str):
     record = selectors.get_visible_ticket(_model_for(number), request.user, number)
-    form = CommentForm(request.POST)
+    form = CommentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            core_services.add_comment(record, actor=request.user, body=form.cleaned_data["body"], public=True)
+            with transaction.atomic():
+                core_services.add_comment(
+                    record, actor=request.user, body=form.cleaned_data["body"], public=True
+                )
+                if form.cleaned_data.get("attachment"):
+                    core_services.add_attachment(
+                        record, actor=request.user, uploaded_file=form.cleaned_data["attachment"], public=True
+                    )
         except ValidationError as error:
-            apply_service_error(form, error)
+            apply_service_error(form, _file_error(error))
         else:
             messages.success(request, "Your comment was added.")
             return redirect("portal:ticket-detail", number=record.number)
     return render(
         request, "portal/ticket_detail.html", _detail_context(request, record, comment_form=form), status=400
     )
+
+
+@login_required
+@require_POST
+def ticket_reopen(request, number: str):
+    """The requester says the fix did not work: their comment, then the incident back to in progress,
+    while it is resolved and not yet closed by itself."""
+    from incidents.services import incident_transition
+
+    record = selectors.get_visible_ticket(_model_for(number), request.user, number)
+    if not _is_requester_of(record, request.user):
+        raise Http404("Only the person the ticket is for can reopen it.")
+    form = ReopenForm(request.POST)
+    if reopen_until(record) is None:
+        form.add_error(None, "This ticket can no longer be reopened: report a new problem instead.")
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                core_services.add_comment(
+                    record, actor=request.user, body=form.cleaned_data["body"], public=True
+                )
+                record.refresh_from_db()
+                if record.state == "resolved":  # a rule may already have reopened it on the comment
+                    incident_transition(
+                        record, to="in_progress", actor=request.user, note="Reopened by the caller"
+                    )
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, f"{record.number} is reopened: the service desk will look at it again.")
+            return redirect("portal:ticket-detail", number=record.number)
+    return render(
+        request, "portal/ticket_detail.html", _detail_context(request, record, reopen_form=form), status=400
+    )
+
+
+@login_required
+@require_POST
+def ticket_cancel(request, number: str):
+    """The requester withdraws their own open ticket (an incident they no longer need help with, a
+    request they no longer want)."""
+    record = selectors.get_visible_ticket(_model_for(number), request.user, number)
+    if not can_cancel(record, request.user):
+        raise Http404("Only the person the ticket is for can cancel it while it is open.")
+    form = CancelForm(request.POST)
+    form.is_valid()
+    reason = (form.cleaned_data.get("reason") or "").strip()
+    note = f"Canceled by the requester: {reason}" if reason else "Canceled by the requester."
+    try:
+        if isinstance(record, Request):
+            from requests_app.services import request_transition
+
+            request_transition(record, to="canceled", actor=request.user, note=note)
+        else:
+            from incidents.services import incident_transition
+
+            incident_transition(record, to="canceled", actor=request.user, note=note)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{record.number} is canceled.")
+    return redirect("portal:ticket-detail", number=record.number)
 
 
 @login_required

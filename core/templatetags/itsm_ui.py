@@ -6,6 +6,7 @@ no helper ever marks user input safe.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -231,3 +232,95 @@ def choice_input(subwidget: Any) -> str:
     if data.get("value") is not None:
         attrs["value"] = str(data["value"])
     return format_html("<input{}>", flatatt(attrs))
+
+
+# ------------------------------------------------------------------------------------------ display layer
+# One place turns stored values into words: codes into labels, seconds into durations, Markdown into text.
+
+_DURATION_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+# Words that read better in capitals than `humanize_slug` makes them (`cpu_count` → "CPU count").
+_ACRONYMS = {
+    "cpu": "CPU",
+    "gb": "GB",
+    "os": "OS",
+    "ip": "IP",
+    "url": "URL",
+    "id": "ID",
+    "ram": "RAM",
+    "vm": "VM",
+}
+
+
+@register.filter
+def duration(seconds: Any) -> str:
+    """Seconds in people's units: 14400 → "4 hours", 5400 → "1 hour 30 minutes", 90061 → "1 day 1 hour"
+    (two units at most: the rest is noise on a target)."""
+    try:
+        remaining = int(seconds)
+    except (TypeError, ValueError):
+        return "—" if seconds in (None, "") else str(seconds)
+    if remaining <= 0:
+        return "0 minutes"
+    parts = []
+    for unit, size in _DURATION_UNITS:
+        count, remaining = divmod(remaining, size)
+        if count:
+            parts.append(f"{count} {unit}{'' if count == 1 else 's'}")
+        if len(parts) == 2:
+            break
+    return " ".join(parts)
+
+
+@register.filter
+def humanize(value: Any) -> str:
+    """A code or key as words: `in_progress` → "In progress", `cpu_count` → "CPU count"."""
+    words = humanize_slug(value).split(" ")
+    return " ".join(_ACRONYMS.get(w.lower(), w if i else w) for i, w in enumerate(words))
+
+
+@register.filter
+def humanize_each(values: Any) -> list[str]:
+    """`["on_hold", "awaiting_caller"]` → `["On hold", "Awaiting caller"]` (for `|join:", "`)."""
+    return [humanize(v) for v in (values or [])]
+
+
+_MARKDOWN = [
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images: their alt text
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links: their text
+    (re.compile(r"^\s{0,3}(#{1,6}|>|[-*+]|\d+\.)\s+", re.MULTILINE), ""),  # headings, quotes, list marks
+    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),  # bold
+    (re.compile(r"(?<![\w*])([*_])(?!\s)(.+?)(?<!\s)\1(?![\w*])"), r"\2"),  # italics
+    (re.compile(r"`{1,3}([^`]*)`{1,3}"), r"\1"),  # code
+    (re.compile(r"^\s*([-*_]\s*){3,}$", re.MULTILINE), ""),  # rules
+]
+
+
+@register.filter
+def strip_markdown(text: Any) -> str:
+    """Markdown as the plain text a snippet shows (`**towards you**` → "towards you"); the result is
+    still escaped by the template like any text."""
+    value = str(text or "")
+    for pattern, replacement in _MARKDOWN:
+        value = pattern.sub(replacement, value)
+    return re.sub(r"\s+", " ", value).strip()
+
+
+@register.filter
+def field_label(name: Any) -> str:
+    """A stored field path as words: `attributes.cpu_count` → "CPU count", `support_group` → "Support group"."""
+    return humanize(str(name or "").rsplit(".", 1)[-1])
+
+
+@register.filter
+def change_value(value: Any) -> Any:
+    """A CMDB history value for people: a relationship reads "Online shop depends on Shop web app" (rows
+    stored the type's code in their label), choice codes become words, other values stay as they are."""
+    if isinstance(value, Mapping):
+        label = str(value.get("label") or "")
+        rel_type = str(value.get("type") or "")
+        if label and rel_type and f" {rel_type} " in label:
+            return label.replace(f" {rel_type} ", f" {humanize(rel_type).lower()} ", 1)
+        return label or value
+    if isinstance(value, str) and re.fullmatch(r"[a-z]+(_[a-z]+)+", value):
+        return humanize(value)
+    return value

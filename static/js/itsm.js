@@ -6,6 +6,8 @@
  *   - [data-bulk-select-all] checks or clears every input[name=selected] in its table/form
  *   - <form data-autosubmit> submits itself when a field changes (text fields after a short pause)
  *   - [data-confirm="Question?"] asks before a click or submit goes through
+ *   - htmx answers of 400 (a form with its errors) are swapped in place
+ *   - keyboard shortcuts: / search, j/k rows, Enter open, a assign to me, c comment, ? help
  */
 (function () {
   "use strict";
@@ -242,6 +244,159 @@
   }, true);
 
   // htmx elements with data-confirm are already guarded by the click handler above; hx-confirm stays available.
+
+  /* ---------------------------------------------------------------- htmx forms that answer 400 */
+
+  // A move or comment form answered with 400 carries its errors next to its fields: show it in place
+  // (htmx 2 does not swap 4xx answers by default), so the ticket stays on screen.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr && event.detail.xhr.status;
+    if (status === 400 || status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  /* ---------------------------------------------------------------- keyboard shortcuts */
+
+  // Documented in the overlay `?` opens (built below from this list, so the help cannot drift).
+  var SHORTCUTS = [
+    ["/", "Focus the search box"],
+    ["j", "Next row in a list"],
+    ["k", "Previous row in a list"],
+    ["Enter", "Open the selected row"],
+    ["a", "Assign the selected row (or this record) to me"],
+    ["c", "Write a comment on this record"],
+    ["?", "Show or hide these shortcuts"],
+    ["Esc", "Close this help"],
+  ];
+
+  function typingIn(el) {
+    if (!el) {
+      return false;
+    }
+    var tag = el.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+  }
+
+  function listRows() {
+    return Array.prototype.slice.call(document.querySelectorAll(".itsm-ticket-table tbody tr[data-number]"));
+  }
+
+  function focusedRow() {
+    return document.querySelector(".itsm-ticket-table tbody tr.row-focused");
+  }
+
+  function moveRow(step) {
+    var rows = listRows();
+    if (!rows.length) {
+      return false;
+    }
+    var current = focusedRow();
+    var index = current ? rows.indexOf(current) + step : step > 0 ? 0 : rows.length - 1;
+    index = Math.max(0, Math.min(rows.length - 1, index));
+    if (current) {
+      current.classList.remove("row-focused");
+      current.removeAttribute("aria-current");
+    }
+    rows[index].classList.add("row-focused");
+    rows[index].setAttribute("aria-current", "true");
+    rows[index].scrollIntoView({ block: "nearest" });
+    return true;
+  }
+
+  function helpOverlay() {
+    var dialog = document.getElementById("shortcut-help");
+    if (dialog) {
+      return dialog;
+    }
+    dialog = document.createElement("dialog");
+    dialog.id = "shortcut-help";
+    dialog.className = "itsm-shortcut-help";
+    dialog.setAttribute("aria-labelledby", "shortcut-help-title");
+    var title = document.createElement("h2");
+    title.id = "shortcut-help-title";
+    title.className = "h3";
+    title.textContent = "Keyboard shortcuts";
+    dialog.appendChild(title);
+    var list = document.createElement("dl");
+    list.className = "row mb-3";
+    SHORTCUTS.forEach(function (pair) {
+      var dt = document.createElement("dt");
+      dt.className = "col-3";
+      var kbd = document.createElement("kbd");
+      kbd.textContent = pair[0];
+      dt.appendChild(kbd);
+      var dd = document.createElement("dd");
+      dd.className = "col-9";
+      dd.textContent = pair[1];
+      list.appendChild(dt);
+      list.appendChild(dd);
+    });
+    dialog.appendChild(list);
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn";
+    close.textContent = "Close";
+    close.addEventListener("click", function () {
+      dialog.close();
+    });
+    dialog.appendChild(close);
+    document.body.appendChild(dialog);
+    return dialog;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented || typingIn(event.target)) {
+      return;
+    }
+    var key = event.key;
+    var handled = false;
+    if (key === "?") {
+      var dialog = helpOverlay();
+      if (dialog.open) {
+        dialog.close();
+      } else {
+        dialog.showModal();
+      }
+      handled = true;
+    } else if (document.querySelector("dialog[open]")) {
+      return; // the overlay has the keyboard until it closes (Esc closes a modal dialog natively)
+    } else if (key === "/") {
+      var search = document.querySelector('form[role=search] input[name=q], input[type=search]');
+      if (search) {
+        search.focus();
+        search.select();
+        handled = true;
+      }
+    } else if (key === "j" || key === "k") {
+      handled = moveRow(key === "j" ? 1 : -1);
+    } else if (key === "Enter") {
+      var row = focusedRow();
+      var link = row && row.querySelector("a[href]");
+      if (link) {
+        window.location.href = link.href;
+        handled = true;
+      }
+    } else if (key === "a") {
+      var scope = focusedRow() || (listRows().length ? null : document);
+      var button = scope && scope.querySelector("[data-assign-to-me]");
+      if (button) {
+        button.click();
+        handled = true;
+      }
+    } else if (key === "c") {
+      var box = document.querySelector("#comment-form textarea");
+      if (box) {
+        box.focus();
+        box.scrollIntoView({ block: "center" });
+        handled = true;
+      }
+    }
+    if (handled) {
+      event.preventDefault();
+    }
+  });
 
   /* ---------------------------------------------------------------- start-up */
 

@@ -84,7 +84,7 @@ def test_cab_approval_schedule_and_conflict_override(page, login, make_user):
     expect(page.locator(".invalid-feedback, .alert-danger").first).to_contain_text("conflict")
     page.check("input[name=override_conflicts]")
     page.fill("textarea[name=override_reason]", "Same DBA team, sequenced in the runbook")
-    page.click("button:has-text('Move to Scheduled')")
+    page.click("#transition-panel button:has-text('Schedule')")
     expect(page.locator("[data-record-state]")).to_have_attribute("data-record-state", "scheduled")
     assert Change.objects.get(number=second).state == "scheduled"
 

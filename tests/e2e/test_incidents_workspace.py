@@ -46,7 +46,7 @@ def test_agent_creates_assigns_comments_holds_resolves_and_reopens(page, login, 
     expect(page.locator(".invalid-feedback").first).to_be_visible()
     page.select_option("select[name=resolution_code]", "solved")
     page.fill("textarea[name=resolution_notes]", "Replaced the disk")
-    page.click("button:has-text('Move to Resolved')")
+    page.click("#transition-panel button:has-text('Resolve')")
     expect(page.locator("[data-record-state]")).to_have_attribute("data-record-state", "resolved")
 
     page.click("[data-move=in_progress]")
