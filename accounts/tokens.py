@@ -29,6 +29,11 @@ def new_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(30)
 
 
+def hash_secret() -> str:
+    """The HMAC key; a server started by a test or a benchmark with other settings needs the same one
+    (pass it as API_TOKEN_HASH_KEY) to accept the tokens the test issued."""
+    return settings.API_TOKEN_HASH_KEY or settings.SECRET_KEY
+
+
 def hash_key(key: str) -> str:
-    secret = (settings.API_TOKEN_HASH_KEY or settings.SECRET_KEY).encode()
-    return hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(hash_secret().encode(), key.encode(), hashlib.sha256).hexdigest()

@@ -38,6 +38,8 @@ def deployment_env() -> dict[str, str]:
         # The benchmark's own cache namespace, so configuration it changes (SLA definitions, alert rules)
         # reaches the server's configuration caches (core.config_cache) as it would in production.
         "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+        # API tokens are stored as HMACs: the server needs the key the benchmark's tokens were issued with.
+        "API_TOKEN_HASH_KEY": settings.API_TOKEN_HASH_KEY or settings.SECRET_KEY,
     }
 
 

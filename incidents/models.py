@@ -65,7 +65,7 @@ class Incident(TicketBase):
     closed_at = models.DateTimeField(null=True, blank=True)
     # Fields an integration sent that we have no column for (ServiceNow `u_*` fields from Zabbix and
     # other monitoring tools): kept and shown on the incident, never dropped.
-    external_fields = models.JSONField(default=dict, blank=True)
+    external_fields = models.JSONField(default=dict, db_default={}, blank=True)
 
     class Meta(TicketBase.Meta):
         indexes = [

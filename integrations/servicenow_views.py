@@ -31,12 +31,8 @@ ORDER_FIELDS = {"number": "number", "sys_created_on": "opened_at", "sys_updated_
                 "opened_at": "opened_at", "priority": "priority"}  # fmt: skip
 
 
-class ServiceNowAuthentication(BasicAuthentication):
-    www_authenticate_realm = "Service-now"
-
-
 class ServiceNowView(APIView):
-    authentication_classes = [ServiceNowAuthentication, ExpiringTokenAuthentication, SessionAuthentication]
+    authentication_classes = [BasicAuthentication, ExpiringTokenAuthentication, SessionAuthentication]
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
 
@@ -90,6 +86,8 @@ class IncidentTableView(ServiceNowView):
         ],
         responses={200: dict},
         summary="ServiceNow Table API: query incidents",
+        tags=["servicenow"],
+        operation_id="servicenow_incident_query",
     )
     def get(self, request):
         queryset = self._incidents()
@@ -136,7 +134,13 @@ class IncidentTableView(ServiceNowView):
             return queryset.filter(pk=sn.pk_of(value) or 0)
         return queryset.filter(**{QUERY_FIELDS[name]: value})
 
-    @extend_schema(request=dict, responses={201: dict}, summary="ServiceNow Table API: create an incident")
+    @extend_schema(
+        request=dict,
+        responses={201: dict},
+        summary="ServiceNow Table API: create an incident",
+        tags=["servicenow"],
+        operation_id="servicenow_incident_create",
+    )
     def post(self, request):
         incident = sn.create_incident(request.data, actor=request.user)
         return Response(
@@ -154,15 +158,32 @@ class IncidentRecordView(ServiceNowView):
             raise Http404
         return incident
 
-    @extend_schema(responses={200: dict}, summary="ServiceNow Table API: read an incident")
+    @extend_schema(
+        responses={200: dict},
+        summary="ServiceNow Table API: read an incident",
+        tags=["servicenow"],
+        operation_id="servicenow_incident_read",
+    )
     def get(self, request, sys_id: str):
         return Response({"result": self._result(sn.to_record(self._get(sys_id)))})
 
-    @extend_schema(request=dict, responses={200: dict}, summary="ServiceNow Table API: update an incident")
+    @extend_schema(
+        request=dict,
+        responses={200: dict},
+        summary="ServiceNow Table API: update an incident",
+        tags=["servicenow"],
+        operation_id="servicenow_incident_update",
+    )
     def put(self, request, sys_id: str):
         incident = sn.update_incident(self._get(sys_id), request.data, actor=request.user)
         return Response({"result": self._result(sn.to_record(self._incidents().get(pk=incident.pk)))})
 
-    @extend_schema(request=dict, responses={200: dict}, summary="ServiceNow Table API: update an incident")
+    @extend_schema(
+        request=dict,
+        responses={200: dict},
+        summary="ServiceNow Table API: update some fields of an incident",
+        tags=["servicenow"],
+        operation_id="servicenow_incident_partial_update",
+    )
     def patch(self, request, sys_id: str):
         return self.put(request, sys_id)

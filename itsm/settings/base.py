@@ -203,6 +203,9 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.schema.allow_empty_query_values",
     ],
+    # Tags and operation ids come from the path after /api/v1 (the ServiceNow subset under /api/now/ names
+    # its own tag), as they did before that second prefix existed.
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     # /api/v1/docs/ and /api/v1/redoc/ load their JavaScript from our static files (drf-spectacular-sidecar).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -17,6 +17,7 @@ import pytest
 from django.db import connection
 
 from accounts.services import issue_token
+from accounts.tokens import hash_secret
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("serial")]
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +61,7 @@ def gunicorn_app():
         "DATABASE_URL": database_url,
         "DB_CONN_MAX_AGE": "600",
         "ALLOWED_HOSTS": "127.0.0.1",
+        "API_TOKEN_HASH_KEY": hash_secret(),  # the dev settings' secret differs from the tests'
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "itsm.wsgi", "--workers", "1", "--bind", f"127.0.0.1:{port}"],
