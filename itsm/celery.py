@@ -14,9 +14,10 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     "worker-heartbeat": {"task": "core.worker_heartbeat", "schedule": 30.0},
     "incidents-auto-close": {"task": "incidents.auto_close_resolved", "schedule": 3600.0},
-    # A sweep that waited longer than two periods in the queue (workers busy) is dropped: the next one
-    # does the same work, and a backlog of identical sweeps would only delay the eta checks behind them.
-    "sla-sweep": {"task": "sla.sweep", "schedule": 5.0, "options": {"expires": 10}},
+    # No expiry on sweeps: a worker busy with a backlog of checks must still reach a sweep, or the
+    # timers whose checks a dead worker holds would wait for the visibility timeout. An extra queued
+    # sweep costs one claim query that finds nothing.
+    "sla-sweep": {"task": "sla.sweep", "schedule": 5.0},
     "integrations-sweep-outbox": {"task": "integrations.sweep_outbox", "schedule": 60.0},
     "integrations-poll-imap": {"task": "integrations.poll_imap", "schedule": 60.0},
     "reports-refresh-rollups": {"task": "reports.refresh_rollups", "schedule": 600.0},

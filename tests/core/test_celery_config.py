@@ -25,4 +25,5 @@ def test_the_sla_sweep_finishes_well_inside_the_time_limits():
     from sla import escalations
 
     assert app.conf.task_soft_time_limit / 2 > escalations.SWEEP_BUDGET
-    assert app.conf.beat_schedule["sla-sweep"]["options"]["expires"] <= 2 * 5.0
+    # A sweep must never be dropped for waiting behind a backlog (it is what clears the backlog).
+    assert "expires" not in app.conf.beat_schedule["sla-sweep"].get("options", {})
