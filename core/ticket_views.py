@@ -865,7 +865,7 @@ class TicketAssignToMeView(TicketDetailView):
             messages.info(request, f"{record.number} is already assigned to you.")
             return redirect(target)
         try:
-            type(self).update_service(record, actor=request.user, changes={"assigned_to": request.user})
+            self.ticket_services.update(record, actor=request.user, changes={"assigned_to": request.user})
         except ValidationError as error:
             messages.error(request, f"{record.number} was not assigned: {' '.join(error.messages)}")
         else:
@@ -1040,12 +1040,7 @@ def ticket_urlpatterns(
         ),
         path(
             f"{number}/assign-to-me/",
-            type(
-                f"{model.__name__}AssignToMeView",
-                (TicketAssignToMeView, detail_view),
-                # The app's own update service (it stops response SLAs, notifies...), as its edit page uses.
-                {**attrs, "update_service": (edit_view or detail_view).update_service},
-            ).as_view(),
+            type(f"{model.__name__}AssignToMeView", (TicketAssignToMeView, detail_view), attrs).as_view(),
             name=f"{kind}-assign-to-me",
         ),
         path(

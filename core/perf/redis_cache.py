@@ -16,7 +16,7 @@ from __future__ import annotations
 import redis.exceptions
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
-from .breaker import CACHE
+from core.breaker import CACHE
 
 UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('knowledge', '0004_number_from_database'),
+        ('knowledge', '0005_search_words'),
     ]
 
     operations = [

@@ -6,12 +6,12 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sla', '0002_lean_indexes'),
+        ('accounts', '0003_api_tokens'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='businesscalendar',
+            model_name='assignmentgroup',
             name='description',
             field=models.TextField(blank=True, max_length=32000),
         ),

@@ -6,12 +6,12 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_roles'),
+        ('sla', '0003_sweep_claims'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='assignmentgroup',
+            model_name='businesscalendar',
             name='description',
             field=models.TextField(blank=True, max_length=32000),
         ),

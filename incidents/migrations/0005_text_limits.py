@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0003_number_from_database'),
+        ('incidents', '0004_incident_external_fields'),
     ]
 
     operations = [
