@@ -55,6 +55,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.views import View
 
 from accounts.models import AssignmentGroup
@@ -221,6 +222,18 @@ def display_value(record, name: str) -> Any:
     return value
 
 
+class CellHTML(SafeString):
+    """A rendered cell that knows its column (the template marks `<td data-column>` for the CSS)."""
+
+    column = ""
+
+    @classmethod
+    def of(cls, html: str, column: str) -> CellHTML:
+        cell = cls(html)
+        cell.column = column
+        return cell
+
+
 def relative_time(value) -> str:
     """ "3 hours ago", with the absolute time and its zone on hover (and for screen readers in `datetime`)."""
     if value is None:
@@ -274,7 +287,7 @@ DEFAULT_COLUMNS = [
     Column("ci", "CI", accessor=ci_names, prefetch="configuration_items"),
 ]
 # Shown until a user picks their own; the SLA countdown sits next to the number, where triage starts.
-DEFAULT_HIDDEN_COLUMNS = ("ci", "updated_at")
+DEFAULT_HIDDEN_COLUMNS = ("ci", "opened_at", "category", "major")
 LEFT_COLUMNS = ("number", "sla")
 
 
@@ -532,7 +545,10 @@ class TicketListView(TicketViewMixin, View):
         )
         paginator = CappedPaginator(queryset, self.page_size(), cap=self.count_cap)
         page_obj = paginator.get_page(request.GET.get("page"))
-        rows = [(record, [column.cell(record) for column in columns]) for record in page_obj.object_list]
+        rows = [
+            (record, [CellHTML.of(column.cell(record), column.name) for column in columns])
+            for record in page_obj.object_list
+        ]
         # Without filters the page's own count is the current view's count: do not count it twice.
         unfiltered = filterset.is_valid() and not any(
             value for key in params if key != "ordering" for value in params.getlist(key)

@@ -291,7 +291,7 @@ def test_timeline_work_notes_differ_from_comments_and_show_changes():
     assert "timeline-comment" in html and "Public comment" in html
     assert "Rebooted,<br>please retry" in html
     assert ">New</span>" in html and ">In progress</span>" in html
-    assert "urgency" in html and XSS_IMG not in html
+    assert "Urgency" in html and XSS_IMG not in html  # the field as a label, never its code
     assert "System" in html
 
 

@@ -324,3 +324,14 @@ def change_value(value: Any) -> Any:
     if isinstance(value, str) and re.fullmatch(r"[a-z]+(_[a-z]+)+", value):
         return humanize(value)
     return value
+
+
+@register.simple_tag
+def choice_label(record: Any, field: str, value: Any) -> str:
+    """The label of `value` among `record`'s `field` choices (`solved` → "Solved"); unknown values are
+    humanized, so a code never reaches the page."""
+    try:
+        choices = dict(record._meta.get_field(field).flatchoices)
+    except Exception:  # noqa: BLE001 - no record or no such field: fall back to words
+        choices = {}
+    return str(choices.get(value) or humanize(value))
