@@ -68,9 +68,10 @@ class Incident(TicketBase):
     suspected_cause = models.ForeignKey(
         "cmdb.ConfigurationItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    cause_confirmed = models.BooleanField(default=False)
-    correlation_reason = models.TextField(blank=True)
-    correlation_detached = models.BooleanField(default=False)
+    # Database defaults too: the load generator COPYs rows without naming these columns.
+    cause_confirmed = models.BooleanField(default=False, db_default=False)
+    correlation_reason = models.TextField(blank=True, default="", db_default="")
+    correlation_detached = models.BooleanField(default=False, db_default=False)
 
     class Meta(TicketBase.Meta):
         indexes = [

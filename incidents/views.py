@@ -67,6 +67,13 @@ def incident_saved_views() -> list[SavedView]:
             help_text="Open incidents with a running SLA timer due within 4 hours, soonest first.",
         ),
         SavedView(
+            "at_risk",
+            "At risk",
+            lambda qs, user: sla_selectors.at_risk(qs.filter(state__in=OPEN_STATES)),
+            ordering=("priority", "-opened_at", "-id"),
+            help_text="Open incidents predicted to breach a running SLA before they are resolved.",
+        ),
+        SavedView(
             "major",
             "Major incidents",
             lambda qs, user: qs.filter(major=True, state__in=OPEN_STATES),

@@ -14,6 +14,8 @@ app.conf.beat_schedule = {
     "worker-heartbeat": {"task": "core.worker_heartbeat", "schedule": 30.0},
     "incidents-auto-close": {"task": "incidents.auto_close_resolved", "schedule": 3600.0},
     "sla-sweep": {"task": "sla.sweep", "schedule": 5.0},
+    "sla-refresh-duration-stats": {"task": "sla.refresh_duration_stats", "schedule": 3600.0},
+    "sla-refresh-at-risk": {"task": "sla.refresh_at_risk", "schedule": 60.0},
     "integrations-sweep-outbox": {"task": "integrations.sweep_outbox", "schedule": 60.0},
     "integrations-poll-imap": {"task": "integrations.poll_imap", "schedule": 60.0},
     "reports-refresh-rollups": {"task": "reports.refresh_rollups", "schedule": 600.0},
