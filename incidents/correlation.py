@@ -90,7 +90,7 @@ def correlate(incident_id: int, *, actor=None) -> Incident | None:
         matches = _matches(incident, paths)
         if not matches:
             return None
-        return _group(incident, matches, actor=actor)
+        return _group(incident, matches, paths, actor=actor)
 
 
 def _matches(incident: Incident, paths: dict[int, list[int]]) -> list[Match]:
@@ -117,7 +117,7 @@ def _matches(incident: Incident, paths: dict[int, list[int]]) -> list[Match]:
     return matches
 
 
-def _group(incident: Incident, matches: list[Match], *, actor) -> Incident | None:
+def _group(incident: Incident, matches: list[Match], paths: dict, *, actor) -> Incident | None:
     from .services import incident_create, incident_update
 
     candidates = {
@@ -127,24 +127,42 @@ def _group(incident: Incident, matches: list[Match], *, actor) -> Incident | Non
         .select_related("parent")
         .order_by("pk")
     }
-    grouped = [
-        m
-        for m in matches
-        if candidates[m.candidate_id].parent_id and candidates[m.candidate_id].parent.state in OPEN_STATES
-    ]
+
+    # An existing group is joined only through its suspected cause, or a CI upstream of it on a member's
+    # path (the cause then moves up, _refine_cause): sharing some other upstream CI with one member is
+    # the coincidence a dense CMDB makes likely (bench/correlation_bench.py).
+    def through_cause(m: Match) -> bool:
+        parent = candidates[m.candidate_id].parent
+        if parent is None or parent.state not in OPEN_STATES:
+            return False
+        return parent.suspected_cause_id in paths or parent.suspected_cause_id in m.other_path[:-1]
+
+    grouped = [m for m in matches if through_cause(m)]
     if grouped:
-        best = grouped[0]
-        parent = candidates[best.candidate_id].parent
-        cause_id = parent.suspected_cause_id or best.ci_id
+        parent = min(
+            (candidates[m.candidate_id].parent for m in grouped),
+            key=lambda p: (len(paths.get(p.suspected_cause_id, ())) or 99, p.pk),
+        )
+        cause_id = parent.suspected_cause_id
+        mine = [m for m in grouped if candidates[m.candidate_id].parent_id == parent.pk]
+        best = next((m for m in mine if m.ci_id == cause_id), mine[0])
+        joining: dict[int, Match] = {}
     else:
-        best = matches[0]
+        # A new group: the upstream CI shared by the most ungrouped incidents, then the nearest.
+        sharing: dict[int, dict[int, Match]] = {}
+        for m in matches:
+            if not candidates[m.candidate_id].parent_id:
+                sharing.setdefault(m.ci_id, {}).setdefault(m.candidate_id, m)
+        if not sharing:
+            return None
+        cause_id = min(
+            sharing, key=lambda ci: (-len(sharing[ci]), min(m.score for m in sharing[ci].values()))
+        )
+        joining = sharing[cause_id]
+        if len(joining) + 1 < settings.CORRELATION_MIN_INCIDENTS:
+            return None
+        best = min(joining.values(), key=lambda m: (m.score, m.candidate_id))
         parent = None
-        cause_id = best.ci_id
-    # Ungrouped candidates that share the chosen upstream CI join with the incident.
-    joining: dict[int, Match] = {}
-    for m in matches:
-        if m.ci_id == best.ci_id and not candidates[m.candidate_id].parent_id:
-            joining.setdefault(m.candidate_id, m)
     names = _names(
         [cause_id, best.ci_id]
         + best.own_path
@@ -202,7 +220,37 @@ def _group(incident: Incident, matches: list[Match], *, actor) -> Incident | Non
         }
         record_activity(child, kind=ActivityKind.SYSTEM, actor=actor, public=False, body=reason, data=data)
         record_activity(parent, kind=ActivityKind.SYSTEM, actor=actor, public=False, body=reason, data=data)
+    if grouped and not parent.cause_confirmed:
+        _refine_cause(parent, actor=actor)
     return parent
+
+
+def _refine_cause(parent: Incident, *, actor) -> None:
+    """As a group grows, the suspected cause becomes the upstream CI shared by the most members (then the
+    nearest): the first two alerts of an outage may share a CI closer than the real cause. An agent's
+    confirmed cause is never changed."""
+    from django.db.models import Count, Max
+
+    best = (
+        IncidentUpstream.objects.filter(incident__parent=parent)
+        .values("ci_id")
+        .annotate(members=Count("incident_id"), farthest=Max("distance"))
+        .order_by("-members", "farthest", "ci_id")
+        .first()
+    )
+    if best is None or best["ci_id"] == parent.suspected_cause_id:
+        return
+    names = _names([best["ci_id"], parent.suspected_cause_id])
+    Incident.objects.filter(pk=parent.pk).update(suspected_cause_id=best["ci_id"])
+    record_activity(
+        parent,
+        kind=ActivityKind.SYSTEM,
+        actor=actor,
+        public=False,
+        body=f"Suspected cause now {names.get(best['ci_id'])} (upstream of {best['members']} members), "
+        f"was {names.get(parent.suspected_cause_id)}.",
+    )
+    parent.suspected_cause_id = best["ci_id"]
 
 
 def detach(child: Incident, *, actor) -> Incident:
@@ -289,4 +337,7 @@ def on_incident_event(event) -> None:
         return
     if record.parent_id or record.major:
         return
+    listed = getattr(record, "_prefetched_objects_cache", {}).get("configuration_items")
+    if event.action == "created" and listed is not None and not list(listed):
+        return  # opened without CIs (remember_related): nothing to correlate, no query spent
     correlate(record.pk, actor=event.actor)

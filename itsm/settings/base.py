@@ -217,6 +217,8 @@ INCIDENT_AUTO_CLOSE_DAYS = env.int("INCIDENT_AUTO_CLOSE_DAYS", default=7)
 CORRELATION_ENABLED = env.bool("CORRELATION_ENABLED", default=True)
 CORRELATION_WINDOW_SECONDS = env.int("CORRELATION_WINDOW_SECONDS", default=900)
 CORRELATION_MAX_HOPS = env.int("CORRELATION_MAX_HOPS", default=3)
+# A new group needs this many incidents sharing the upstream CI (2: any pair, as SPEC §7 says).
+CORRELATION_MIN_INCIDENTS = env.int("CORRELATION_MIN_INCIDENTS", default=2)
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 SITE_URL = env("SITE_URL", default="http://localhost:8000")
 
