@@ -62,8 +62,8 @@ class IncidentViewSet(TicketViewSet):
     @action(detail=True, methods=["post"], url_path="correlation/detach")
     def correlation_detach(self, request, number=None):
         """Take this child out of its major incident; it is never grouped again."""
+        record = self.get_object()  # 404 before 403: a record one may not see does not exist for them
         self._agent_only(request)
-        record = self.get_object()
         try:
             correlation.detach(record, actor=request.user)
         except DjangoValidationError as exc:
@@ -78,8 +78,8 @@ class IncidentViewSet(TicketViewSet):
         """Confirm the suspected cause (no body) or replace it: `{"suspected_cause": CI id}`."""
         from cmdb.models import ConfigurationItem
 
-        self._agent_only(request)
         record = self.get_object()
+        self._agent_only(request)
         ci = None
         raw = request.data.get("suspected_cause")
         if raw not in (None, ""):
