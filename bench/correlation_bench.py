@@ -24,8 +24,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -86,7 +85,7 @@ def build_cmdb(rng):
                 edges.add((a, b, "connected_to"))
         rows = [(s, t, kind) for s, t, kind in edges if s != t]
         with cur.copy("COPY cmdb_relationship (source_id, target_id, type, created_at) FROM STDIN") as copy:
-            now = datetime.now(dt_timezone.utc)
+            now = datetime.now(UTC)
             for s, t, kind in rows:
                 copy.write_row((s, t, kind, now))
         cur.execute("VACUUM ANALYZE cmdb_configurationitem")
@@ -214,7 +213,7 @@ def test_correlation_replay(settings):
     build_seconds = time.perf_counter() - started
     stream, roots = make_stream(rng, layers)
     actor = User.objects.create_user("alertbot-bench", password="pw")
-    base = datetime(2026, 1, 5, tzinfo=dt_timezone.utc)
+    base = datetime(2026, 1, 5, tzinfo=UTC)
     off_latency, _off = replay(stream, enabled=False, base=base, actor=actor, settings=settings)
     on_latency, on_numbers = replay(
         stream, enabled=True, base=base + timedelta(days=7), actor=actor, settings=settings
@@ -254,7 +253,14 @@ def test_at_risk_backtest():
     rng = random.Random(SEED)
     sla_seconds = {1: 4 * 3600, 2: 8 * 3600}
     # (group, priority) → median hours of work; a sigma of 0.6 puts a long tail past some SLAs.
-    medians = {("fast", 1): 1.0, ("fast", 2): 2.0, ("mid", 1): 2.5, ("mid", 2): 5.0, ("slow", 1): 4.5, ("slow", 2): 9.0}
+    medians = {
+        ("fast", 1): 1.0,
+        ("fast", 2): 2.0,
+        ("mid", 1): 2.5,
+        ("mid", 2): 5.0,
+        ("slow", 1): 4.5,
+        ("slow", 2): 9.0,
+    }
 
     def duration(key):
         return rng.lognormvariate(math.log(medians[key] * 3600), 0.6)
