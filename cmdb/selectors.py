@@ -329,3 +329,31 @@ def ticket_models() -> list:
         if rel.many_to_many and isinstance(model, type) and issubclass(model, TicketBase):
             found.append(model)
     return found
+
+
+def upstream_paths(ci_ids: Iterable[int], max_hops: int = 3) -> dict[int, list[int]]:
+    """CI id → shortest path (CI ids, from one of `ci_ids` to it) for every CI whose failure impacts any
+    of `ci_ids` within `max_hops`, the CIs themselves included with a one-element path.
+
+    The same direction as `dependencies` (IMPACT_TYPES, from an edge's source to its target), walked one
+    level per query from all the start CIs at once: incident correlation needs the upstream CIs of a few
+    CIs quickly, not the rows and visibility of the impact page. The visited set and the depth limit
+    keep a cyclic CMDB from looping. Ties between equally short paths go to the lowest CI ids.
+    """
+    paths: dict[int, list[int]] = {int(pk): [int(pk)] for pk in ci_ids}
+    frontier = sorted(paths)
+    for _level in range(_clamp_depth(max_hops) if max_hops > 0 else 0):
+        if not frontier:
+            break
+        edges = (
+            Relationship.objects.filter(source_id__in=frontier, type__in=IMPACT_TYPES)
+            .order_by("source_id", "target_id")
+            .values_list("source_id", "target_id")
+        )
+        next_frontier = []
+        for source, target in edges:
+            if target not in paths:
+                paths[target] = [*paths[source], target]
+                next_frontier.append(target)
+        frontier = next_frontier
+    return paths

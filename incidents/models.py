@@ -66,6 +66,16 @@ class Incident(TicketBase):
     # Fields an integration sent that we have no column for (ServiceNow `u_*` fields from Zabbix and
     # other monitoring tools): kept and shown on the incident, never dropped.
     external_fields = models.JSONField(default=dict, db_default={}, blank=True)
+    # Correlation (SPEC §7, incidents.correlation): on a parent the CI whose failure explains its children
+    # and whether an agent confirmed it; on a child why it was grouped, and whether an agent took it out
+    # of its group by hand (then it is never grouped again).
+    suspected_cause = models.ForeignKey(
+        "cmdb.ConfigurationItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Database defaults too: the load generator COPYs rows without naming these columns.
+    cause_confirmed = models.BooleanField(default=False, db_default=False)
+    correlation_reason = models.TextField(blank=True, default="", db_default="")
+    correlation_detached = models.BooleanField(default=False, db_default=False)
 
     class Meta(TicketBase.Meta):
         indexes = [
@@ -97,3 +107,23 @@ class Incident(TicketBase):
         self.priority = priority_for(self.impact, self.urgency)
         if self.state != IncidentState.ON_HOLD:
             self.hold_reason = ""
+
+
+class IncidentUpstream(models.Model):
+    """One CI whose failure would impact an incident's CIs (the CI itself at distance 0), written when the
+    incident is correlated. Finding the incidents that share an upstream CI with a new one is then one
+    index lookup by CI instead of a graph walk per open incident."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="upstream_cis")
+    ci = models.ForeignKey(
+        "cmdb.ConfigurationItem", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    distance = models.PositiveSmallIntegerField()
+    path = models.JSONField(default=list)  # CI ids from the incident's CI to `ci`
+    opened_at = models.DateTimeField()  # the incident's, copied so the window is in the index
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "ci"], name="incident_upstream_unique"),
+        ]
+        indexes = [models.Index(fields=["ci", "opened_at"], name="incident_upstream_ci_idx")]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
+from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 
 from core.ticket_views import (
@@ -59,6 +61,13 @@ def incident_saved_views() -> list[SavedView]:
             breaching_soon,
             ordering=("sla_due", "id"),
             help_text="Open incidents with a running SLA timer due within 4 hours, soonest first.",
+        ),
+        SavedView(
+            "at_risk",
+            "At risk",
+            lambda qs, user: sla_selectors.at_risk(qs.filter(state__in=OPEN_STATES)),
+            ordering=("priority", "-opened_at", "-id"),
+            help_text="Open incidents predicted to breach a running SLA before they are resolved.",
         ),
         SavedView(
             "major",
@@ -184,7 +193,80 @@ class IncidentDetailView(TicketDetailView):
             "children": list(children[:50]),
             "children_count": children.count(),
             "children_open": children.filter(state__in=OPEN_STATES).count(),
+            **_correlation_context(record),
         }
+
+
+def _correlation_context(record: Incident) -> dict[str, Any]:
+    """The correlation panel: the group the incident heads or belongs to, and, on a parent, the CIs an
+    agent may pick as the cause instead (the CIs upstream of every member, nearest first)."""
+    from cmdb.models import ConfigurationItem
+
+    from .correlation import correlation_of
+    from .models import IncidentUpstream
+
+    group = correlation_of(record)
+    head = group.pop("head", None)
+    if head is None:
+        return {"correlation": None}
+    choices: list = []
+    if head.pk == record.pk and group["members"]:
+        member_ids = list(record.children.values_list("pk", flat=True))
+        shared = (
+            IncidentUpstream.objects.filter(incident_id__in=member_ids)
+            .values_list("ci_id", "incident_id", "distance")
+            .order_by()
+        )
+        reach: dict[int, set] = {}
+        nearest: dict[int, int] = {}
+        for ci_id, incident_id, distance in shared:
+            reach.setdefault(ci_id, set()).add(incident_id)
+            nearest[ci_id] = max(nearest.get(ci_id, 0), distance)
+        common = [pk for pk, found in reach.items() if len(found) == len(member_ids)]
+        names = dict(ConfigurationItem.objects.filter(pk__in=common).values_list("pk", "name"))
+        choices = sorted(
+            ((pk, names[pk]) for pk in common if pk in names), key=lambda c: (nearest[c[0]], c[1])
+        )
+    return {
+        "correlation": group,
+        "correlation_head": head,
+        "correlation_cause": head.suspected_cause,
+        "correlation_is_head": head.pk == record.pk,
+        "correlation_choices": choices,
+        "correlation_url": reverse("incident-correlation", kwargs={"number": record.number}),
+    }
+
+
+class IncidentCorrelationView(IncidentDetailView):
+    """POST `action=detach` (a child leaves its major incident for good) or `action=cause` with `ci`
+    (confirm the suspected cause, or replace it with another CI upstream of every member)."""
+
+    def get(self, request, number: str):
+        return redirect(reverse("incident-detail", kwargs={"number": number.upper()}))
+
+    def post(self, request, number: str):
+        from cmdb.models import ConfigurationItem
+
+        from . import correlation
+
+        record = self.get_record(number)
+        try:
+            if request.POST.get("action") == "detach":
+                correlation.detach(record, actor=request.user)
+                messages.success(request, f"{record.number} detached from its major incident.")
+            elif request.POST.get("action") == "cause":
+                raw = request.POST.get("ci", "")
+                ci = ConfigurationItem.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+                if raw and ci is None:
+                    raise ValidationError({"ci": "Pick a CI from the list."})
+                correlation.set_cause(record, actor=request.user, ci=ci)
+                messages.success(request, "Suspected cause saved.")
+            else:
+                raise ValidationError({"action": "Unknown action."})
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        return redirect(record.get_absolute_url())
 
 
 def _url(name: str, **kwargs) -> str | None:

@@ -203,12 +203,23 @@ def _group(alert: Alert, lookups: Lookups | None = None):
 
 
 def _cis(alert: Alert, lookups: Lookups | None = None) -> list:
-    """Up to five non-retired CIs named by the alert's CI labels, in the CIs' default order."""
+    """The non-retired CIs (at most five) named by the first CI label that names any (SPEC §7: `ci`, else
+    `service`, else `instance` without its port; ALERT_CI_LABELS sets the labels and their order per
+    installation). A label naming nothing falls through to the next; no match leaves the incident without
+    CIs, so it is never correlated."""
     names = set(_ci_names(alert))
     if not names:
         return []
     lookups = lookups or Lookups.load([alert])
-    return [ci for ci in lookups.cis if ci.name in names][:5]
+    for label in conf.get("ALERT_CI_LABELS"):
+        value = alert.labels.get(label, "")
+        if not value:
+            continue
+        wanted = {value, value.rsplit(":", 1)[0]}
+        found = [ci for ci in lookups.cis if ci.name in wanted]
+        if found:
+            return found[:5]
+    return []
 
 
 def _describe(alert: Alert) -> str:

@@ -36,7 +36,7 @@ _DEFAULTS: dict[str, Any] = {
     "ALERT_SEVERITY_MAP": {"critical": [1, 1], "warning": [2, 2]},
     "ALERT_DEFAULT_IMPACT_URGENCY": [3, 3],
     "ALERT_GROUP_LABELS": ["assignment_group", "team"],
-    "ALERT_CI_LABELS": ["ci", "instance"],
+    "ALERT_CI_LABELS": ["ci", "service", "instance"],
 }
 
 

@@ -18,6 +18,8 @@ app.conf.beat_schedule = {
     # timers whose checks a dead worker holds would wait for the visibility timeout. An extra queued
     # sweep costs one claim query that finds nothing.
     "sla-sweep": {"task": "sla.sweep", "schedule": 5.0},
+    "sla-refresh-duration-stats": {"task": "sla.refresh_duration_stats", "schedule": 3600.0},
+    "sla-refresh-at-risk": {"task": "sla.refresh_at_risk", "schedule": 60.0},
     "integrations-sweep-outbox": {"task": "integrations.sweep_outbox", "schedule": 60.0},
     "integrations-poll-imap": {"task": "integrations.poll_imap", "schedule": 60.0},
     "reports-refresh-rollups": {"task": "reports.refresh_rollups", "schedule": 600.0},

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from core.approvals import pending_for
@@ -81,11 +81,14 @@ def breaching_soon(user, within: dt.timedelta = BREACH_SOON) -> list[TicketBase]
     horizon = timezone.now() + within
     result = []
     for model in HOME_KINDS:
-        due = Timer.objects.filter(
-            content_type=ContentType.objects.get_for_model(model),
-            state=TimerState.RUNNING,
-            due_at__lte=horizon,
-        ).values("object_id")
+        # Due soon, or predicted to breach (sla.risk) however far away the due time is.
+        due = (
+            Timer.objects.filter(
+                content_type=ContentType.objects.get_for_model(model), state=TimerState.RUNNING
+            )
+            .filter(Q(due_at__lte=horizon) | Q(at_risk=True))
+            .values("object_id")
+        )
         mine = visible_tickets(model, user).filter(pk__in=due, state__in=model.workflow.open_states)
         mine = mine.filter(assigned_to=user) | mine.filter(
             assigned_to__isnull=True, assignment_group_id__in=groups

@@ -47,6 +47,11 @@ def breaching_soon(queryset: QuerySet, *, within: timedelta = BREACHING_SOON, no
     )
 
 
+def at_risk(queryset: QuerySet) -> QuerySet:
+    """Tickets with a running timer predicted to breach (sla.risk sets the flag every minute)."""
+    return queryset.filter(Exists(_timers_of(queryset).filter(state=TimerState.RUNNING, at_risk=True)))
+
+
 def ticket_timers(record: TicketBase, *, now=None) -> list[dict]:
     """The record's timers as template-friendly dicts (uses `sla_timers` when prefetched)."""
     now = now or timezone.now()
@@ -66,6 +71,8 @@ def ticket_timers(record: TicketBase, *, now=None) -> list[dict]:
                 "percent": timer.percent(now),
                 "elapsed_seconds": int(timer.live_elapsed(now)),
                 "paused_seconds": int(timer.live_paused(now)),
+                "at_risk": timer.at_risk,
+                "predicted_breach_at": timer.predicted_breach_at,
             }
         )
     return sorted(rows, key=lambda r: (r["state"] not in ("running", "breached"), r["due_at"] or now))

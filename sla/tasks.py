@@ -111,3 +111,19 @@ def sweep() -> dict:
     instant has passed (a lost, late or held check, a breach stage, missed warnings), in batches, here."""
     breached = escalations.breach_due_timers(timezone.now())
     return {"breached": len(breached), **escalations.run_due()}
+
+
+@shared_task(name="sla.refresh_duration_stats", **TASK_OPTIONS)
+def refresh_duration_stats() -> int:
+    """Hourly: rebuild how long similar tickets took to reach each timer's stop (sla.risk)."""
+    from . import risk
+
+    return risk.refresh_duration_stats()
+
+
+@shared_task(name="sla.refresh_at_risk", **TASK_OPTIONS)
+def refresh_at_risk() -> int:
+    """Every minute: mark the running timers predicted to breach (sla.risk)."""
+    from . import risk
+
+    return risk.refresh_at_risk()

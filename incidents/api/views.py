@@ -1,6 +1,13 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
 
+from accounts.roles import is_workspace_user
 from core.api.viewsets import TicketViewSet
+from incidents import correlation
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
 from problems.models import Problem
@@ -27,3 +34,53 @@ class IncidentViewSet(TicketViewSet):
     def get_queryset(self):
         # The stored tsvector is only for searching; loading it for every listed row costs time.
         return super().get_queryset().defer("search_vector")
+
+    # --- correlation (SPEC §7) ---------------------------------------------------------------------
+    @extend_schema(responses={200: None})
+    @action(detail=True, methods=["get"])
+    def correlation(self, request, number=None):
+        """The incident's group: parent number, suspected cause CI id, reason and member numbers."""
+        answer = correlation.correlation_of(self.get_object())
+        answer.pop("head", None)
+        return Response(answer)
+
+    def _agent_only(self, request):
+        if not is_workspace_user(request.user):
+            raise PermissionDenied("Only agents can change a major incident's group.")
+
+    @extend_schema(request=None, responses={200: None})
+    @action(detail=True, methods=["post"], url_path="correlation/detach")
+    def correlation_detach(self, request, number=None):
+        """Take this child out of its major incident; it is never grouped again."""
+        record = self.get_object()  # 404 before 403: a record one may not see does not exist for them
+        self._agent_only(request)
+        try:
+            correlation.detach(record, actor=request.user)
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from exc
+        answer = correlation.correlation_of(Incident.objects.get(pk=record.pk))
+        answer.pop("head", None)
+        return Response(answer)
+
+    @extend_schema(request=None, responses={200: None})
+    @action(detail=True, methods=["post"], url_path="correlation/cause")
+    def correlation_cause(self, request, number=None):
+        """Confirm the suspected cause (no body) or replace it: `{"suspected_cause": CI id}`."""
+        from cmdb.models import ConfigurationItem
+
+        record = self.get_object()
+        self._agent_only(request)
+        ci = None
+        raw = request.data.get("suspected_cause")
+        if raw not in (None, ""):
+            try:
+                ci = ConfigurationItem.objects.get(pk=int(raw))
+            except (TypeError, ValueError, ConfigurationItem.DoesNotExist):
+                raise ValidationError({"suspected_cause": f"No CI with id {raw!r}."}) from None
+        try:
+            correlation.set_cause(record, actor=request.user, ci=ci)
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from exc
+        answer = correlation.correlation_of(Incident.objects.get(pk=record.pk))
+        answer.pop("head", None)
+        return Response(answer)

@@ -283,6 +283,13 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}  # each app adds its periodic tasks in itsm/celery.py
 
 INCIDENT_AUTO_CLOSE_DAYS = env.int("INCIDENT_AUTO_CLOSE_DAYS", default=7)
+# Correlation (SPEC §7): incidents opened this close in time on CIs sharing an upstream CI this few hops
+# away are grouped under one major incident. CORRELATION_ENABLED=false turns the grouping off.
+CORRELATION_ENABLED = env.bool("CORRELATION_ENABLED", default=True)
+CORRELATION_WINDOW_SECONDS = env.int("CORRELATION_WINDOW_SECONDS", default=900)
+CORRELATION_MAX_HOPS = env.int("CORRELATION_MAX_HOPS", default=3)
+# A new group needs this many incidents sharing the upstream CI (2: any pair, as SPEC §7 says).
+CORRELATION_MIN_INCIDENTS = env.int("CORRELATION_MIN_INCIDENTS", default=2)
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 # How often beat looks for contract notices that are due (contracts.notices; a notice is sent once anyway).
 CONTRACT_NOTICE_SWEEP_SECONDS = env.float("CONTRACT_NOTICE_SWEEP_SECONDS", default=3600.0)

@@ -33,6 +33,8 @@ class TimerSerializer(PrebuiltFieldsMixin, serializers.ModelSerializer):
             "percent",
             "breached_at",
             "stopped_at",
+            "at_risk",
+            "predicted_breach_at",
         ]
 
     def _now(self):

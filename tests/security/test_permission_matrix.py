@@ -152,6 +152,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     "api:group-detail": API_OPEN,
     # tickets
     **ticket_routes("incident", TICKET_SEERS),
+    # Correlation (SPEC §7): the group of an incident; detach and confirm/replace the cause are agent POSTs.
+    "incident-correlation": workspace_post(TICKET_SEERS),
+    "api:incident-correlation": api_record(TICKET_SEERS),
+    "api:incident-correlation-detach": API_POST_ONLY,
+    "api:incident-correlation-cause": API_POST_ONLY,
     **ticket_routes("request", TICKET_SEERS, create=False, edit=False),
     **ticket_routes("task", TICKET_SEERS, create=False, edit=False),
     **ticket_routes(
@@ -711,7 +716,7 @@ def hidden_post_expectations(key: str, values: dict[str, str]) -> dict[str, str]
     ):
         return {}
     if bare in (f"{kind}-list", f"{kind}-create", f"{kind}-detail", f"{kind}-edit") or bare.endswith(
-        ("-comments", "-attachments", "-timeline", "-conflicts", "-versions", "-list")
+        ("-comments", "-attachments", "-timeline", "-conflicts", "-versions", "-list", "-correlation")
     ):
         return {}
     seers = {"change": CHANGE_SEERS, "article": DRAFT_SEERS, "approval": ("req_a",)}.get(kind, TICKET_SEERS)

@@ -1,0 +1,343 @@
+"""Correlation over the CMDB (SPEC §7): incidents on CIs that share an upstream CI become one major incident.
+
+When an incident is opened with CIs or gains CIs (an after-commit listener on `incident.created` and
+`incident.updated`), `correlate` walks the CIs whose failure would impact its CIs (cmdb.selectors.
+upstream_paths, IMPACT_TYPES, at most CORRELATION_MAX_HOPS) and stores them as IncidentUpstream rows. Open
+incidents opened within CORRELATION_WINDOW_SECONDS that share one of those CIs are then one index lookup.
+The incident joins the group of the nearest such incident that already has a parent; else, with the
+ungrouped ones that share the nearest common upstream CI, it goes under a new parent marked `major`, whose
+`suspected_cause` is that CI. Nearest means the smallest larger distance of the two sides, then the smaller
+sum, then the lower CI id, so the choice is deterministic.
+
+Concurrency: the grouping takes row locks on every upstream CI of the incident (ORDER BY id, one statement)
+before it reads candidates. Two incidents that share an upstream CI both lock that row, so the second waits
+for the first to commit and then sees its rows and its parent: two bursts at once make one parent, as the
+AlertLink row makes one incident per alert fingerprint. It runs in its own transaction after the incident's
+commit, so an Alertmanager request with many alerts never holds these locks across alerts (no deadlock).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from cmdb.models import ConfigurationItem
+from cmdb.selectors import upstream_paths
+from core.choices import ActivityKind
+from core.services import record_activity
+
+from .choices import IncidentState as S
+from .models import Incident, IncidentUpstream
+
+logger = logging.getLogger(__name__)
+
+OPEN_STATES = (S.NEW, S.IN_PROGRESS, S.ON_HOLD)
+
+
+@dataclass(frozen=True)
+class Match:
+    """A shared upstream CI between the incident being correlated and one candidate."""
+
+    score: tuple[int, int, int]
+    candidate_id: int
+    ci_id: int
+    own_path: list[int]
+    other_path: list[int]
+
+
+def _names(ci_ids) -> dict[int, str]:
+    return dict(ConfigurationItem.objects.filter(pk__in=set(ci_ids)).values_list("pk", "name"))
+
+
+def _path_text(path: list[int], names: dict[int, str]) -> str:
+    return " → ".join(names.get(pk, f"#{pk}") for pk in path)
+
+
+def correlate(incident_id: int, *, actor=None) -> Incident | None:
+    """Group the incident if it shares an upstream CI with others; returns its parent, or None."""
+    if not settings.CORRELATION_ENABLED:
+        return None
+    with transaction.atomic():
+        incident = Incident.objects.filter(pk=incident_id).first()
+        if incident is None or incident.state not in OPEN_STATES:
+            return None
+        if incident.correlation_detached or incident.suspected_cause_id or incident.parent_id:
+            return None  # detached by an agent, a group's parent, or already in a group
+        ci_ids = sorted(incident.configuration_items.values_list("pk", flat=True))
+        paths = upstream_paths(ci_ids, settings.CORRELATION_MAX_HOPS) if ci_ids else {}
+        if paths:
+            # The lock that serialises two incidents sharing an upstream CI (see the module docstring).
+            list(
+                ConfigurationItem.objects.select_for_update()
+                .filter(pk__in=paths)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+        IncidentUpstream.objects.filter(incident=incident).delete()
+        IncidentUpstream.objects.bulk_create(
+            IncidentUpstream(
+                incident=incident, ci_id=ci, distance=len(path) - 1, path=path, opened_at=incident.opened_at
+            )
+            for ci, path in paths.items()
+        )
+        if not paths:
+            return None
+        matches = _matches(incident, paths)
+        if not matches:
+            return None
+        return _group(incident, matches, paths, actor=actor)
+
+
+def _matches(incident: Incident, paths: dict[int, list[int]]) -> list[Match]:
+    window = timedelta(seconds=settings.CORRELATION_WINDOW_SECONDS)
+    rows = (
+        IncidentUpstream.objects.filter(
+            ci_id__in=list(paths),
+            opened_at__gte=incident.opened_at - window,
+            opened_at__lte=incident.opened_at + window,
+            incident__state__in=OPEN_STATES,
+            incident__correlation_detached=False,
+            incident__suspected_cause__isnull=True,
+        )
+        .exclude(incident_id=incident.pk)
+        .values_list("incident_id", "ci_id", "distance", "path")
+    )
+    matches = []
+    for candidate_id, ci_id, distance, path in rows:
+        own = len(paths[ci_id]) - 1
+        matches.append(
+            Match((max(own, distance), own + distance, ci_id), candidate_id, ci_id, paths[ci_id], path)
+        )
+    matches.sort(key=lambda m: (m.score, m.candidate_id))
+    return matches
+
+
+def _group(incident: Incident, matches: list[Match], paths: dict, *, actor) -> Incident | None:
+    from .services import incident_create, incident_update
+
+    candidates = {
+        c.pk: c
+        for c in Incident.objects.select_for_update(of=("self",))
+        .filter(pk__in={m.candidate_id for m in matches})
+        .select_related("parent")
+        .order_by("pk")
+    }
+
+    # An existing group is joined only through its suspected cause, or a CI upstream of it on a member's
+    # path (the cause then moves up, _refine_cause): sharing some other upstream CI with one member is
+    # the coincidence a dense CMDB makes likely (bench/correlation_bench.py).
+    def through_cause(m: Match) -> bool:
+        parent = candidates[m.candidate_id].parent
+        if parent is None or parent.state not in OPEN_STATES:
+            return False
+        return parent.suspected_cause_id in paths or parent.suspected_cause_id in m.other_path[:-1]
+
+    grouped = [m for m in matches if through_cause(m)]
+    if grouped:
+        parent = min(
+            (candidates[m.candidate_id].parent for m in grouped),
+            key=lambda p: (len(paths.get(p.suspected_cause_id, ())) or 99, p.pk),
+        )
+        cause_id = parent.suspected_cause_id
+        mine = [m for m in grouped if candidates[m.candidate_id].parent_id == parent.pk]
+        best = next((m for m in mine if m.ci_id == cause_id), mine[0])
+        joining: dict[int, Match] = {}
+    else:
+        # A new group: the upstream CI shared by the most ungrouped incidents, then the nearest.
+        sharing: dict[int, dict[int, Match]] = {}
+        for m in matches:
+            if not candidates[m.candidate_id].parent_id:
+                sharing.setdefault(m.ci_id, {}).setdefault(m.candidate_id, m)
+        if not sharing:
+            return None
+        cause_id = min(
+            sharing, key=lambda ci: (-len(sharing[ci]), min(m.score for m in sharing[ci].values()))
+        )
+        joining = sharing[cause_id]
+        if len(joining) + 1 < settings.CORRELATION_MIN_INCIDENTS:
+            return None
+        best = min(joining.values(), key=lambda m: (m.score, m.candidate_id))
+        parent = None
+    names = _names(
+        [cause_id, best.ci_id]
+        + best.own_path
+        + best.other_path
+        + [pk for m in joining.values() for pk in m.other_path]
+    )
+    cause_name = names.get(cause_id, f"#{cause_id}")
+    if parent is None:
+        members = [incident, *(candidates[pk] for pk in sorted(joining))]
+        parent = incident_create(
+            actor=actor or incident.opened_by,  # the parent is opened on behalf of whoever opened this one
+            short_description=f"Major incident: {cause_name} suspected ({len(members)} incidents on CIs "
+            f"that depend on it)"[:200],
+            description=(
+                f"Opened by correlation: {len(members)} incidents opened within "
+                f"{settings.CORRELATION_WINDOW_SECONDS // 60} minutes on CIs that depend on {cause_name} "
+                f"(within {settings.CORRELATION_MAX_HOPS} hops). Suspected cause: {cause_name}."
+            ),
+            impact=min(m.impact for m in members),
+            urgency=min(m.urgency for m in members),
+            assignment_group=incident.assignment_group,
+            major=True,
+        )
+        parent.suspected_cause_id = cause_id
+        parent.correlation_reason = f"Suspected cause {cause_name}: the members' CIs all depend on it."
+        Incident.objects.filter(pk=parent.pk).update(
+            suspected_cause_id=cause_id, correlation_reason=parent.correlation_reason
+        )
+    to_attach = [(incident, best.own_path, best.other_path, candidates[best.candidate_id])]
+    to_attach += [
+        (candidates[pk], m.other_path, m.own_path, incident)
+        for pk, m in sorted(joining.items())
+        if candidates[pk].parent_id is None
+    ]
+    for child, path, other_path, other in to_attach:
+        reason = (
+            f"Grouped under {parent.number}: {child.number} and {other.number} share the upstream CI "
+            f"{names.get(best.ci_id)} ({_path_text(path, names)}; {_path_text(other_path, names)})."
+        )
+        try:
+            incident_update(child, actor=actor, changes={"parent": parent})
+        except ValidationError:
+            logger.warning("correlation could not attach %s to %s", child.number, parent.number)
+            continue
+        Incident.objects.filter(pk=child.pk).update(correlation_reason=reason)
+        data = {
+            "correlation": {
+                "parent": parent.number,
+                "child": child.number,
+                "upstream_ci": best.ci_id,
+                "path": path,
+                "other": other.number,
+                "other_path": other_path,
+            }
+        }
+        record_activity(child, kind=ActivityKind.SYSTEM, actor=actor, public=False, body=reason, data=data)
+        record_activity(parent, kind=ActivityKind.SYSTEM, actor=actor, public=False, body=reason, data=data)
+    if grouped and not parent.cause_confirmed:
+        _refine_cause(parent, actor=actor)
+    return parent
+
+
+def _refine_cause(parent: Incident, *, actor) -> None:
+    """As a group grows, the suspected cause becomes the upstream CI shared by the most members (then the
+    nearest): the first two alerts of an outage may share a CI closer than the real cause. An agent's
+    confirmed cause is never changed."""
+    from django.db.models import Count, Max
+
+    best = (
+        IncidentUpstream.objects.filter(incident__parent=parent)
+        .values("ci_id")
+        .annotate(members=Count("incident_id"), farthest=Max("distance"))
+        .order_by("-members", "farthest", "ci_id")
+        .first()
+    )
+    if best is None or best["ci_id"] == parent.suspected_cause_id:
+        return
+    names = _names([best["ci_id"], parent.suspected_cause_id])
+    Incident.objects.filter(pk=parent.pk).update(suspected_cause_id=best["ci_id"])
+    record_activity(
+        parent,
+        kind=ActivityKind.SYSTEM,
+        actor=actor,
+        public=False,
+        body=f"Suspected cause now {names.get(best['ci_id'])} (upstream of {best['members']} members), "
+        f"was {names.get(parent.suspected_cause_id)}.",
+    )
+    parent.suspected_cause_id = best["ci_id"]
+
+
+def detach(child: Incident, *, actor) -> Incident:
+    """Take a child out of its group by hand: it keeps no parent and is never grouped again."""
+    from .services import incident_update
+
+    if not child.parent_id:
+        raise ValidationError({"parent": f"{child.number} is not part of a major incident."})
+    with transaction.atomic():
+        parent = child.parent
+        child = incident_update(child, actor=actor, changes={"parent": None})
+        Incident.objects.filter(pk=child.pk).update(correlation_detached=True)
+        child.correlation_detached = True
+        body = (
+            f"{child.number} detached from major incident {parent.number} by hand; it will not be regrouped."
+        )
+        record_activity(child, kind=ActivityKind.SYSTEM, actor=actor, public=False, body=body)
+        record_activity(parent, kind=ActivityKind.SYSTEM, actor=actor, public=False, body=body)
+    return child
+
+
+def set_cause(parent: Incident, *, actor, ci: ConfigurationItem | None = None) -> Incident:
+    """Confirm the suspected cause (`ci` None or the same CI) or replace it with another CI."""
+    if not parent.major or not parent.children.exists():
+        raise ValidationError({"suspected_cause": f"{parent.number} is not the parent of a group."})
+    with transaction.atomic():
+        old = parent.suspected_cause
+        new = ci or old
+        if new is None:
+            raise ValidationError({"suspected_cause": "Pick the CI that caused the outage."})
+        Incident.objects.filter(pk=parent.pk).update(suspected_cause=new, cause_confirmed=True)
+        parent.suspected_cause, parent.cause_confirmed = new, True
+        if old is not None and old.pk == new.pk:
+            body = f"Suspected cause {new.name} confirmed."
+        else:
+            body = f"Suspected cause replaced: {old.name if old else 'none'} → {new.name} (confirmed)."
+        record_activity(parent, kind=ActivityKind.SYSTEM, actor=actor, public=False, body=body)
+    return parent
+
+
+def correlation_of(incident: Incident) -> dict:
+    """The SPEC §7 answer: parent number, suspected cause id, reason, member numbers; plus the paths that tie
+    each member to the cause, for the incident page."""
+    parent = incident.parent if incident.parent_id else None
+    head = parent or (incident if incident.suspected_cause_id else None)
+    if head is None:
+        return {"parent": None, "suspected_cause": None, "reason": "", "members": [], "paths": []}
+    members = list(head.children.order_by("number").values_list("pk", "number"))
+    paths = []
+    if head.suspected_cause_id:
+        rows = dict(
+            IncidentUpstream.objects.filter(
+                incident_id__in=[pk for pk, _n in members], ci_id=head.suspected_cause_id
+            ).values_list("incident_id", "path")
+        )
+        names = _names({pk for path in rows.values() for pk in path} | {head.suspected_cause_id})
+        paths = [
+            {"incident": number, "path": _path_text(rows[pk], names)} for pk, number in members if pk in rows
+        ]
+    return {
+        "parent": parent.number if parent else None,
+        "suspected_cause": head.suspected_cause_id,
+        "reason": incident.correlation_reason or head.correlation_reason,
+        "members": [number for _pk, number in members],
+        "paths": paths,
+        "head": head,
+    }
+
+
+def on_incident_event(event) -> None:
+    """After-commit listener: correlate an incident opened with CIs or whose CIs changed; note a parent
+    removed by hand (the edit form or the API) as a detachment."""
+    if event.kind != "incident":
+        return
+    record = event.record
+    if event.action == "updated":
+        changes = event.data.get("changes", [])
+        if any(d["field"] == "parent" and d["old"] and not d["new"] for d in changes):
+            Incident.objects.filter(pk=record.pk).update(correlation_detached=True)
+            return
+        if not event.data.get("cis", {}).get("added"):
+            return
+    elif event.action != "created":
+        return
+    if record.parent_id or record.major:
+        return
+    listed = getattr(record, "_prefetched_objects_cache", {}).get("configuration_items")
+    if event.action == "created" and listed is not None and not list(listed):
+        return  # opened without CIs (remember_related): nothing to correlate, no query spent
+    correlate(record.pk, actor=event.actor)
