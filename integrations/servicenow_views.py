@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import ExpiringTokenAuthentication
+from core.numbers import parse_id
 from core.selectors import visible_tickets
 from incidents.choices import IncidentState
 from incidents.models import Incident
@@ -115,9 +116,10 @@ class IncidentTableView(ServiceNowView):
         raw = self.request.query_params.get(name)
         if raw in (None, ""):
             return default
-        if not raw.isdigit():
+        value = 0 if raw == "0" else parse_id(raw)
+        if value is None:
             raise sn.SNError("Invalid value", f"{name}: {raw!r} is not a whole number.")
-        return int(raw)
+        return value
 
     @staticmethod
     def _filter(queryset, name: str, value: str):

@@ -258,7 +258,15 @@ def _all_filtersets() -> set[type]:
         for sub in todo.pop().__subclasses__():
             found.add(sub)
             todo.append(sub)
-    return {cls for cls in found if cls is not TicketFilterSet and cls.__module__.split(".")[0] != "tests"}
+    # AutoFilterSet: what DRF's filter backend builds per request from a viewset's `filterset_fields`
+    # (core.api.filters), tested through those viewsets, not a class of ours.
+    return {
+        cls
+        for cls in found
+        if cls is not TicketFilterSet
+        and cls.__module__.split(".")[0] != "tests"
+        and cls.__name__ != "AutoFilterSet"
+    }
 
 
 def test_every_filterset_is_in_the_table():

@@ -101,10 +101,9 @@ class AutoSchema(SpectacularAutoSchema):
         for code in self.error_codes():
             if code not in responses:
                 description, schema = ERRORS[code]
-                responses[code] = {
-                    "content": {"application/json": {"schema": schema}},
-                    "description": description,
-                }
+                # gunicorn answers an over-long request line itself, before Django, with a short HTML page.
+                media_type = "text/html" if code == "414" else "application/json"
+                responses[code] = {"content": {media_type: {"schema": schema}}, "description": description}
         return responses
 
 

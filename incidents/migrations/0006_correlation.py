@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cmdb', '0005_relationship_composite_indexes'),
-        ('incidents', '0003_number_from_database'),
+        ('incidents', '0005_text_limits'),
     ]
 
     operations = [

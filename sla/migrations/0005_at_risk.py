@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('sla', '0002_lean_indexes'),
+        ('sla', '0004_text_limits'),
     ]
 
     operations = [

@@ -323,3 +323,22 @@ def test_calendar_patch_with_incomplete_rows_is_a_400(api_client, admin_user):
     for body in ({"hours": [{"weekday": 1}]}, {"holidays": [{"name": "x", "end_date": "2027-01-02"}]}):
         response = client.patch(url, body, format="json")
         assert response.status_code == 400, response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path,body,field",
+    [
+        ("comments/", {"body": "fine", "public": 0}, "public"),
+        ("comments/", {"body": 7, "public": True}, "body"),
+        ("transition/", {"to": "canceled", "note": 0}, "note"),
+        ("", {"short_description": 12}, "short_description"),
+    ],
+)
+def test_json_values_keep_their_types(api_client, agent, path, body, field):
+    incident = incident_create(actor=agent, short_description="Typed")
+    client = api_client(agent)
+    url = f"/api/v1/incidents/{incident.number}/{path}"
+    response = client.patch(url, body, format="json") if not path else client.post(url, body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()
