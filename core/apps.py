@@ -6,6 +6,6 @@ class CoreConfig(AppConfig):
     verbose_name = "Shared ticket core"
 
     def ready(self):
-        from core.api import strict_json
+        from core.perf import strict_json
 
         strict_json.install()
