@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django_filters.fields import IsoDateTimeField
 
+from .extensions import provided
 from .perf.filter_cache import PrebuiltFiltersMixin
 
 NUMBER_PATTERN = re.compile(r"^[A-Z]{2,4}\d{7}$")
@@ -180,8 +181,7 @@ class TicketFilterSet(FilterSet):
 
     def filter_at_risk(self, queryset, name, value):
         """`?at_risk=true`: tickets with a running SLA timer predicted to breach (sla.risk); false: the rest."""
-        from sla.selectors import at_risk
-
+        at_risk = provided("at_risk_tickets")  # sla.selectors.at_risk, provided by sla (core.extensions)
         if value == "true":
             return at_risk(queryset)
         return queryset.exclude(pk__in=at_risk(queryset).values("pk"))

@@ -17,7 +17,8 @@ class SlaConfig(AppConfig):
         from core.extensions import provide
 
         from .api.serializers import TimerSerializer
-        from .selectors import ticket_timers
+        from .selectors import at_risk, ticket_timers
 
         provide("ticket_timers", ticket_timers)
         provide("timer_serializer", TimerSerializer)
+        provide("at_risk_tickets", at_risk)

@@ -3,7 +3,8 @@ files of `glpi-inventory`), imported as CIs without any option.
 
 One document (`{"action": "inventory", "deviceid": ..., "itemtype": "Computer", "content": {...}}`) or
 a list of them. The computer's `hardware.name` is the CI's name, `bios.ssn` its serial number; operating
-system, manufacturer and model, CPU cores, memory and the non-loopback IP addresses become attributes.
+system, manufacturer and model, CPU cores, memory and the non-loopback IP addresses become attributes;
+its `softwares` become the CI's `software` list (installations, see contracts.software).
 `itemtype` Computer → server (GLPI's other preset does the same), NetworkEquipment → network_device.
 """
 
@@ -87,4 +88,6 @@ def _computer(document: dict) -> dict[str, Any]:
     }
     if bios.get("ssn"):
         item["serial_number"] = str(bios["ssn"])
+    if "softwares" in content:  # reconciled as the CI's installations by contracts.software
+        item["software"] = content["softwares"]
     return item

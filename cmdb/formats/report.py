@@ -49,6 +49,10 @@ class Translation:
             if dry_run:
                 transaction.set_rollback(True)
         outcome = {(row["section"], row["row"]): row for row in inner.rows}
+        software_failures: dict[int, list[str]] = {}  # CI row → its unreadable software entries
+        for failure in inner.failed:
+            if failure["section"] == "software":
+                software_failures.setdefault(failure["row"], []).append(failure["reason"])
         for line, kind, value in self.lines:
             if kind in ("failed", "skipped"):
                 self._add(report, line, kind, reason=value)
@@ -58,16 +62,32 @@ class Translation:
                 self._add(report, line, "failed", reason="not imported")
             else:
                 self._add(report, line, row["action"], ci=row.get("ci"), reason=row.get("reason", ""))
+            if kind == "ci":
+                for reason in software_failures.get(value + 1, []):
+                    self._add(
+                        report, line, "failed", ci=(row or {}).get("ci"), reason=reason, section="software"
+                    )
+        report.software = dict(inner.software)
         return report
 
-    def _add(self, report: RecognisedReport, line: int, action: str, *, ci=None, reason: str = "") -> None:
-        entry: dict[str, Any] = {"row": line, "section": self.section, "action": action}
+    def _add(
+        self,
+        report: RecognisedReport,
+        line: int,
+        action: str,
+        *,
+        ci=None,
+        reason: str = "",
+        section: str = "",
+    ) -> None:
+        section = section or self.section
+        entry: dict[str, Any] = {"row": line, "section": section, "action": action}
         if ci is not None:
             entry["ci"] = ci
         if action in ("failed", "skipped"):
             entry["reason"] = reason
         if action == "failed":
-            report.failed.append({"row": line, "section": self.section, "reason": reason})
+            report.failed.append({"row": line, "section": section, "reason": reason})
         else:
             setattr(report, action, getattr(report, action) + 1)
         report.rows.append(entry)
