@@ -226,6 +226,8 @@ def change_transition(
     fields = dict(fields or {})
     override = _as_bool(fields.pop("override_conflicts", False))
     override_reason = (fields.pop("override_reason", "") or "").strip()
+    if to == S.CLOSED:
+        _drop_blank_close_fields(fields)
     conflicts: list = []
 
     def check_conflicts(locked: Change) -> None:
@@ -274,17 +276,24 @@ def change_transition(
     )
 
 
+def _drop_blank_close_fields(fields: dict[str, Any]) -> None:
+    """A blank `close_code` / `close_notes` on the move to `closed` is ignored (a form that shows the field
+    empty must not erase what `review` set). Dropped before the move reaches core.services.transition,
+    which applies its own copy of the fields, so the before_apply check cannot drop them. In place."""
+    for name in ("close_code", "close_notes"):
+        if fields.get(name) in (None, ""):
+            fields.pop(name, None)
+
+
 def _check_close_fields(change: Change, fields: dict[str, Any]) -> None:
     """The move to `closed` takes `close_code` / `close_notes` when the move to `review` did not set them
     (ServiceNow and most integrators set the close code when closing); a close code is needed by then.
-    A value `review` set stays: the same value again is accepted, a different one refused, a blank one
-    ignored (a form that shows the field empty must not erase it). Changes `fields` in place."""
+    A value `review` set stays: the same value again is accepted, a different one refused (blank ones were
+    dropped by _drop_blank_close_fields). Run on the locked change, from change_transition's before_apply."""
     for name in ("close_code", "close_notes"):
         given = fields.get(name)
         current = getattr(change, name)
-        if given in (None, ""):
-            fields.pop(name, None)
-        elif current and given != current:
+        if given not in (None, "") and current and given != current:
             raise ValidationError({name: f"Already set to {current!r} by the move to review."})
     if not change.close_code and not fields.get("close_code"):
         raise ValidationError(

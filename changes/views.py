@@ -105,16 +105,22 @@ class ChangeDetailView(TicketDetailView):
     ]
 
     def move_refusal(self, record: Change, to: str) -> str | None:
-        """The services' guards, asked before a button is drawn: a CAB member reads a change but does not
-        move it; a type skips some moves; a change waiting for its CAB cannot be scheduled yet."""
+        """The checks the move itself makes, asked before a button is drawn: a CAB member reads a change
+        but does not move it (changes.services); the workflow's type rules and guards (changes.workflow)
+        refuse what the record does not allow now: a standard change skips authorization, a change
+        waiting for its CAB cannot be scheduled yet. The change guards read the record, not the move's
+        fields; the conflict check and the close code are answered by the move form."""
         if not has_role(self.request.user, CHANGE_MANAGER, AGENT):
             return "Only change managers and agents move changes."
-        refusal = services._type_refusal(record, to)
+        workflow = record.workflow
+        refusal = workflow.refusal(record, to)
         if refusal:
             return refusal
-        pending = record.state == "authorize" and services._authorization_outcome(record) != "approved"
-        if to == "scheduled" and pending:
-            return "The CAB has not approved this change yet."
+        for guard in workflow.guards:
+            try:
+                guard(record, to, {})
+            except ValidationError as error:
+                return " ".join(error.messages)
         return None
 
     def get_extra_context(self, record: Change) -> dict[str, Any]:

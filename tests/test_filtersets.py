@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from changes.filtersets import BlackoutWindowFilterSet, ChangeFilterSet
 from cmdb.filtersets import CIFilterSet, RelationshipFilterSet
+from contracts import services as contracts
+from contracts.filtersets import ContractFilterSet, LicenseFilterSet, SoftwareFilterSet, VendorFilterSet
 from core.models import Activity
 from incidents.filtersets import IncidentFilterSet
 from problems.filtersets import ProblemFilterSet
@@ -55,6 +57,10 @@ def ticket_pair(factory, **specific) -> dict:
         **specific.get("b", {}),
     )
     type(a).objects.filter(pk=b.pk).update(opened_at=EARLIER)
+    # at_risk: a running timer predicted to breach on a; on b a flag left from before a pause, which
+    # does not count (only running timers are at risk).
+    f.TimerFactory(record=a, state="running", due_at=NOW + timedelta(days=2), at_risk=True)
+    f.TimerFactory(record=b, state="paused", at_risk=True)
     return {"a": a, "b": b, "state": second_state, "ci": ci}
 
 
@@ -69,6 +75,7 @@ TICKET_CASES = {
     "opened_before": lambda r: ({"opened_before": MIDDLE}, {"b"}),
     "unassigned": lambda r: ({"unassigned": "true"}, {"b"}),
     "search": lambda r: ({"search": "printer"}, {"a"}),
+    "at_risk": lambda r: ({"at_risk": "true"}, {"a"}),
     "ordering": lambda r: ({"ordering": "-number"}, {"a", "b"}),
 }
 
@@ -237,6 +244,97 @@ RELATIONSHIP_CASES = {
     "type": lambda r: ({"type": "runs_on"}, {"a"}),
 }
 
+
+def vendor_scenario() -> dict:
+    return {
+        "a": contracts.vendor_save(actor=None, fields={"name": "Acme"}),
+        "b": contracts.vendor_save(actor=None, fields={"name": "Globex"}),
+    }
+
+
+VENDOR_CASES = {
+    "q": lambda r: ({"q": "acm"}, {"a"}),
+    "search": lambda r: ({"search": "glob"}, {"b"}),
+}
+
+
+def contract_scenario() -> dict:
+    alice = f.UserFactory(username="alice", roles=["cmdb_manager"])
+    ci = f.ConfigurationItemFactory(name="mail-server")
+    today = timezone.localdate()
+    a = contracts.contract_create(
+        actor=alice,
+        fields={
+            "name": "Mail server warranty",
+            "vendor": contracts.vendor_save(actor=alice, fields={"name": "Acme"}),
+            "type": "warranty",
+            "renewal": "auto",
+            "owner": alice,
+            "start_date": today - timedelta(days=300),
+            "end_date": today + timedelta(days=20),
+        },
+        configuration_items=[ci],
+    )
+    b = contracts.contract_create(
+        actor=alice,
+        fields={
+            "name": "Laptop fleet lease",
+            "vendor": contracts.vendor_save(actor=alice, fields={"name": "Globex"}),
+            "type": "lease",
+            "renewal": "manual",
+            "start_date": today - timedelta(days=100),
+            "end_date": today + timedelta(days=200),
+        },
+    )
+    return {"a": a, "b": b, "ci": ci}
+
+
+CONTRACT_CASES = {
+    "vendor": lambda r: ({"vendor": str(r["b"].vendor_id)}, {"b"}),
+    "type": lambda r: ({"type": "warranty"}, {"a"}),
+    "renewal": lambda r: ({"renewal": "manual"}, {"b"}),
+    "owner": lambda r: ({"owner": "alice"}, {"a"}),
+    "ci": lambda r: ({"ci": str(r["ci"].pk)}, {"a"}),
+    "expiring_within": lambda r: ({"expiring_within": "30"}, {"a"}),
+    "q": lambda r: ({"q": r["a"].number}, {"a"}),
+    "search": lambda r: ({"search": "globex"}, {"b"}),
+    "ordering": lambda r: ({"ordering": "-end_date"}, {"a", "b"}),
+}
+
+
+def software_scenario() -> dict:
+    return {
+        "a": contracts.software_save(actor=None, fields={"name": "Office", "publisher": "Microsoft"}),
+        "b": contracts.software_save(actor=None, fields={"name": "Firefox", "publisher": "Mozilla"}),
+    }
+
+
+SOFTWARE_CASES = {
+    "q": lambda r: ({"q": "office"}, {"a"}),
+    "search": lambda r: ({"search": "mozilla"}, {"b"}),
+    "publisher": lambda r: ({"publisher": "microsoft"}, {"a"}),
+}
+
+
+def license_scenario() -> dict:
+    contract = contract_scenario()["a"]
+    office = contracts.software_save(actor=None, fields={"name": "Office", "publisher": "Microsoft"})
+    firefox = contracts.software_save(actor=None, fields={"name": "Firefox", "publisher": "Mozilla"})
+    a = contracts.license_save(
+        actor=None, fields={"software": office, "metric": "per_user", "quantity": 10, "contract": contract}
+    )
+    b = contracts.license_save(
+        actor=None, fields={"software": firefox, "metric": "per_device", "quantity": 5}
+    )
+    return {"a": a, "b": b, "contract": contract}
+
+
+LICENSE_CASES = {
+    "software": lambda r: ({"software": str(r["a"].software_id)}, {"a"}),
+    "metric": lambda r: ({"metric": "per_device"}, {"b"}),
+    "contract": lambda r: ({"contract": r["contract"].number}, {"a"}),
+}
+
 TABLE = {
     IncidentFilterSet: (incident_scenario, INCIDENT_CASES),
     ProblemFilterSet: (problem_scenario, PROBLEM_CASES),
@@ -246,6 +344,10 @@ TABLE = {
     BlackoutWindowFilterSet: (blackout_scenario, BLACKOUT_CASES),
     CIFilterSet: (ci_scenario, CI_CASES),
     RelationshipFilterSet: (relationship_scenario, RELATIONSHIP_CASES),
+    VendorFilterSet: (vendor_scenario, VENDOR_CASES),
+    ContractFilterSet: (contract_scenario, CONTRACT_CASES),
+    SoftwareFilterSet: (software_scenario, SOFTWARE_CASES),
+    LicenseFilterSet: (license_scenario, LICENSE_CASES),
 }
 
 
