@@ -206,6 +206,8 @@ SPECTACULAR_SETTINGS = {
     # Tags and operation ids come from the path after /api/v1 (the ServiceNow subset under /api/now/ names
     # its own tag), as they did before that second prefix existed.
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # The native API's operations first, the ServiceNow subset after them (core.api.schema.native_api_first).
+    "SORT_OPERATIONS": "core.api.schema.native_api_first",
     # /api/v1/docs/ and /api/v1/redoc/ load their JavaScript from our static files (drf-spectacular-sidecar).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
