@@ -18,6 +18,8 @@ class ContractsPermission(BasePermission):
     def has_permission(self, request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False  # anonymous: 401
+        if request.method.upper() not in view.allowed_methods:
+            return True  # let the view answer 405 for a method no one may use
         if not is_workspace_user(request.user):
             raise NotFound()
         return request.method in SAFE_METHODS or can_edit_contracts(request.user)

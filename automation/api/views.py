@@ -33,6 +33,8 @@ class AgentReadAdminWrite(permissions.BasePermission):
         user = request.user
         if not user or not user.is_authenticated:
             return False
+        if request.method.upper() not in view.allowed_methods:
+            return True  # let the view answer 405 for a method no one may use
         if not is_workspace_user(user):
             raise Http404
         reading = request.method in permissions.SAFE_METHODS or getattr(view, "action", "") in READ_ACTIONS

@@ -28,6 +28,16 @@ VALIDATION_ERROR = {
     "`detail` when the body could not be read).",
     "additionalProperties": {},
 }
+SERVICENOW_ERROR = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {"message": {"type": "string"}, "detail": {"type": "string"}},
+        },
+        "status": {"type": "string"},
+    },
+}
 ERRORS = {
     "400": ("The request was refused; the body names each field and why.", VALIDATION_ERROR),
     "401": ("No or invalid credentials.", DETAIL_ERROR),
@@ -77,12 +87,14 @@ class AutoSchema(SpectacularAutoSchema):
         writes = method in ("POST", "PUT", "PATCH")
         if writes:
             codes += ["400", "413"]
-        if method == "GET" and getattr(view, "action", None) == "list":
+        if method == "GET" and (getattr(view, "action", None) == "list" or self.path.startswith("/api/now/")):
             codes += ["400", "404"]  # a filter value or page size refused; a page past the end
         if any(getattr(p, "__name__", type(p).__name__) != "AllowAny" for p in view.get_permissions()):
             codes += ["401", "403"]
-        if "{" in self.path or any(type(p).__name__.endswith("Or404") for p in view.get_permissions()):
-            codes.append("404")  # a record that is not there or not this user's; admin-only resources hide
+        if "{" in self.path or "401" in codes:
+            # a record that is not there or not this user's; resources a role may not see (requesters and
+            # the workspace's data, non-admins and admin-only data) answer 404 as if they did not exist
+            codes.append("404")
         if method == "DELETE":
             codes.append("409")
         if hasattr(view, "model") and (
@@ -104,6 +116,8 @@ class AutoSchema(SpectacularAutoSchema):
                 description, schema = ERRORS[code]
                 # gunicorn answers an over-long request line itself, before Django, with a short HTML page.
                 media_type = "text/html" if code == "414" else "application/json"
+                if self.path.startswith("/api/now/") and code != "414":
+                    schema = SERVICENOW_ERROR  # the ServiceNow subset answers errors in ServiceNow's shape
                 responses[code] = {"content": {media_type: {"schema": schema}}, "description": description}
         return responses
 
