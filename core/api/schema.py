@@ -7,7 +7,8 @@ shapes (core.api.exceptions): 400 for writes (field name → messages), 401/403 
 bodies over API_JSON_MAX_BYTES, 429 where a throttle applies.
 
 Fenced framework code: `_get_response_bodies` is drf-spectacular's private hook for the response map (there is
-no public one that sees the computed success code); checked against drf-spectacular 0.30.0. The transition
+no public one that sees the computed success code), and `_is_list_view` its test for "answers a list";
+checked against drf-spectacular 0.30.0. The transition
 move's request names the kind's states as an enum, built from the model's workflow.
 """
 
@@ -87,7 +88,8 @@ class AutoSchema(SpectacularAutoSchema):
         writes = method in ("POST", "PUT", "PATCH")
         if writes:
             codes += ["400", "413"]
-        if method == "GET" and (getattr(view, "action", None) == "list" or self.path.startswith("/api/now/")):
+        listing = getattr(view, "action", None) == "list" or self._is_list_view()  # private: see module doc
+        if method == "GET" and (listing or self.path.startswith("/api/now/")):
             codes += ["400", "404"]  # a filter value or page size refused; a page past the end
         if any(getattr(p, "__name__", type(p).__name__) != "AllowAny" for p in view.get_permissions()):
             codes += ["401", "403"]
