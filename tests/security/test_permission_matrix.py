@@ -305,8 +305,9 @@ EXPECTED: dict[str, dict[str, str]] = {
     "automation-apply-macro": rule("405", anon="login"),
     "api:automation-rule-list": only(WORKSPACE, anon="401"),
     "api:automation-rule-detail": only(WORKSPACE, anon="401"),
-    "api:automation-rule-preview": only(WORKSPACE, ok="405", anon="401"),
-    "api:automation-rule-preview-unsaved": only(WORKSPACE, ok="405", anon="401"),
+    # POST-only actions: a GET is a 405 for every signed-in role (the method is refused before visibility)
+    "api:automation-rule-preview": API_POST_ONLY,
+    "api:automation-rule-preview-unsaved": API_POST_ONLY,
     "api:automation-macro-list": only(WORKSPACE, anon="401"),
     "api:automation-macro-detail": only(WORKSPACE, anon="401"),
     "api:incident-apply-macro": API_POST_ONLY,
@@ -341,7 +342,7 @@ EXPECTED: dict[str, dict[str, str]] = {
             "license-detail",
         )
     },
-    "api:contract-renew": only(WORKSPACE, ok="405", anon="401"),
+    "api:contract-renew": API_POST_ONLY,
 }
 
 # The admin site: staff only (only the admin user is staff); everyone else is sent to the admin login.
