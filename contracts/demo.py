@@ -79,8 +79,10 @@ def load(*, users, groups) -> None:
             )
 
     class _Quiet:
+        """The import report the batch writes to; the demo data has nothing to report."""
+
         def add(self, *args, **kwargs) -> None:
-            pass
+            return None
 
     batch.flush(_Quiet())
     postgres = Software.objects.filter(

@@ -1,3 +1,5 @@
+import contextlib
+
 from django.http import JsonResponse
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -54,9 +56,7 @@ def not_found(request, *args, **kwargs):
     """A JSON 404 for any /api/ path no route matches: an API client never gets Django's HTML page."""
     detail = "No API endpoint at this path."
     if not request.path.endswith("/"):
-        try:
+        with contextlib.suppress(Resolver404):  # no route with the slash either: the plain 404 says it all
             resolve(request.path + "/")
             detail += f" Did you mean {request.path}/ (API paths end with a slash)?"
-        except Resolver404:
-            pass
     return JsonResponse({"detail": detail}, status=404)
