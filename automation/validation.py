@@ -184,7 +184,8 @@ def _conditions(kind: str, trigger: str, raw: Any, errors: Errors) -> dict:
         return {}
     result: dict[str, list] = {}
     for group in ("all", "any"):
-        items = raw.get(group) or []
+        items = raw.get(group)
+        items = [] if items is None else items
         if not isinstance(items, list):
             errors.add(f"conditions.{group}", "A list of conditions.")
             continue

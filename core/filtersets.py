@@ -95,8 +95,9 @@ class DateTimeFilter(filters.IsoDateTimeFilter):
 
 
 class MultiValueMixin:
-    """Accept `?x=a&x=b` as well as `?x=a,b` for every `*InFilter`, and drop NUL characters, which
-    PostgreSQL cannot compare (a query string is never a reason for a 500)."""
+    """Accept `?x=a&x=b` as well as `?x=a,b` for every `*InFilter`, read an empty value of a multiple
+    choice as no value (as every other filter does), and drop NUL characters, which PostgreSQL cannot
+    compare (a query string is never a reason for a 500)."""
 
     def __init__(self, data=None, *args, **kwargs):
         if data is not None and hasattr(data, "getlist"):
@@ -106,6 +107,8 @@ class MultiValueMixin:
             for name, flt in self.base_filters.items():
                 if isinstance(flt, filters.BaseInFilter) and len(data.getlist(name)) > 1:
                     data.setlist(name, [",".join(data.getlist(name))])
+                if isinstance(flt, filters.MultipleChoiceFilter):  # `?status=` means "not filtered"
+                    data.setlist(name, [value for value in data.getlist(name) if value != ""])
         super().__init__(data, *args, **kwargs)
 
 

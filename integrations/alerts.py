@@ -78,6 +78,36 @@ def _string_map(value: Any, path: str, errors: dict[str, str]) -> dict[str, str]
     return value
 
 
+_STRINGS = {"type": "object", "additionalProperties": {"type": "string"}}
+# What parse_payload accepts, for the OpenAPI schema; Alertmanager's other fields (receiver, groupLabels, …)
+# are allowed and not read.
+PAYLOAD_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "version": {"type": "string", "enum": ["4"]},
+        "alerts": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 1000,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "status": {"type": "string", "enum": ["firing", "resolved"]},
+                    "labels": {**_STRINGS, "minProperties": 1},
+                    "annotations": _STRINGS,
+                    "fingerprint": {"type": "string", "maxLength": 128},
+                    "startsAt": {"type": "string"},
+                    "endsAt": {"type": "string"},
+                    "generatorURL": {"type": "string"},
+                },
+                "required": ["status", "labels"],
+            },
+        },
+    },
+    "required": ["version", "alerts"],
+}
+
+
 def parse_payload(data: Any) -> list[Alert]:
     """Validate an Alertmanager webhook body; ValidationError names every bad field."""
     if not isinstance(data, dict):
@@ -108,6 +138,9 @@ def parse_payload(data: Any) -> list[Alert]:
         if not labels and f"{path}.labels" not in errors:
             errors[f"{path}.labels"] = "An alert needs labels (at least alertname)."
         annotations = _string_map(raw.get("annotations"), f"{path}.annotations", errors)
+        for name in ("startsAt", "endsAt", "generatorURL"):
+            if not isinstance(raw.get(name, ""), str):
+                errors[f"{path}.{name}"] = "Must be a string."
         fingerprint = raw.get("fingerprint") or (fingerprint_of(labels) if labels else "")
         if not isinstance(fingerprint, str) or len(fingerprint) > 128:
             errors[f"{path}.fingerprint"] = "Must be a string of at most 128 characters."

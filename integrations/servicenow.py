@@ -94,6 +94,35 @@ IGNORED_FIELDS = {"sys_id", "number", "priority", "sys_created_on", "sys_updated
                   "resolved_at", "closed_at", "active", "opened_by", "sys_class_name"}  # fmt: skip
 
 
+def request_schema(*, creating: bool) -> dict:
+    """The OpenAPI schema of a create or update body: the fields above as ServiceNow strings, `u_*` custom
+    fields, nothing else (an unknown field is refused, as ServiceNow's strict mode does)."""
+    level = {"type": "string", "pattern": "^[123]( .*)?$", "description": '"1", "2", "3" or "2 - Medium"'}
+    # null reads as "" (empty), as ServiceNow does
+    fields = {
+        name: {"type": "string", "nullable": True}
+        for name in sorted(REQUESTER_FIELDS | AGENT_FIELDS | IGNORED_FIELDS)
+    }
+    fields |= {
+        "impact": level,
+        "urgency": level,
+        "state": {"type": "string", "enum": sorted(STATES_BY_CODE)},
+        "hold_reason": {"type": "string", "enum": sorted(HOLD_REASONS)},
+        "close_code": {"type": "string", "enum": sorted(CLOSE_CODE_NAMES.values())},
+    }
+    schema = {
+        "type": "object",
+        "properties": fields,
+        # OpenAPI 3.0 has no patternProperties: the custom fields are said in words.
+        "description": "Also any custom field named `u_…` (a string), kept with the incident.",
+        "additionalProperties": False,
+    }
+    if creating:
+        fields["short_description"] = {"type": "string", "pattern": "\\S"}
+        schema["required"] = ["short_description"]
+    return schema
+
+
 class SNError(Exception):
     """A refusal in ServiceNow's shape: {"error": {"message", "detail"}, "status": "failure"}."""
 

@@ -137,7 +137,7 @@ class IncidentTableView(ServiceNowView):
         return queryset.filter(**{QUERY_FIELDS[name]: value})
 
     @extend_schema(
-        request=dict,
+        request={"application/json": sn.request_schema(creating=True)},
         responses={201: dict},
         summary="ServiceNow Table API: create an incident",
         tags=["servicenow"],
@@ -170,7 +170,7 @@ class IncidentRecordView(ServiceNowView):
         return Response({"result": self._result(sn.to_record(self._get(sys_id)))})
 
     @extend_schema(
-        request=dict,
+        request={"application/json": sn.request_schema(creating=False)},
         responses={200: dict},
         summary="ServiceNow Table API: update an incident",
         tags=["servicenow"],
@@ -181,7 +181,7 @@ class IncidentRecordView(ServiceNowView):
         return Response({"result": self._result(sn.to_record(self._incidents().get(pk=incident.pk)))})
 
     @extend_schema(
-        request=dict,
+        request={"application/json": sn.request_schema(creating=False)},
         responses={200: dict},
         summary="ServiceNow Table API: update some fields of an incident",
         tags=["servicenow"],

@@ -6,6 +6,8 @@ from django.urls import include, path, re_path
 from core import views as core_views
 from core.api.views import not_found as api_not_found
 
+handler500 = "core.api.views.server_error"  # JSON under /api/, the styled page elsewhere
+
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("health/", core_views.health, name="health"),

@@ -93,9 +93,12 @@ def request_create(
     description: str = "",
     configuration_items: Iterable = (),
     variables_from_api: bool = True,
+    assignment_group=None,
+    assigned_to=None,
 ) -> Request:
     """Order one catalog item: validate the answers, open the request, then ask for approval or start
-    fulfilment (an item without approval goes straight to in_fulfillment with its tasks)."""
+    fulfilment (an item without approval goes straight to in_fulfillment with its tasks). The item's
+    fulfilment group takes it unless an agent names a group (or an assignee) when ordering."""
     if not catalog_item.active:
         raise ValidationError({"catalog_item": f"{catalog_item.name} can no longer be ordered."})
     stored = validate_variables(catalog_item, variables, from_api=variables_from_api)
@@ -111,7 +114,8 @@ def request_create(
             "catalog_item": catalog_item,
             "requested_for": requested_for,
             "variables": stored,
-            "assignment_group": catalog_item.fulfillment_group,
+            "assignment_group": assignment_group or catalog_item.fulfillment_group,
+            "assigned_to": assigned_to,
         },
         configuration_items=configuration_items,
     )

@@ -6,13 +6,48 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from automation.models import KIND_CHOICES, Macro, Rule, Trigger
+from automation.validation import ACTION_TYPES, ALL_OPS
+from core.api.fields import json_field
+
+_CONDITION = {
+    "type": "object",
+    "properties": {"field": {"type": "string"}, "op": {"type": "string", "enum": list(ALL_OPS)}, "value": {}},
+    "required": ["op"],
+}
+# What the schema can say of a rule; which fields, values and operators fit which kind is the service's
+# check (automation.validation), answered as a 400 naming the condition or action.
+ConditionsField = json_field(
+    {
+        "type": "object",
+        "properties": {
+            "all": {"type": "array", "items": _CONDITION},
+            "any": {"type": "array", "items": _CONDITION},
+        },
+        "additionalProperties": False,
+    },
+    lambda value: isinstance(value, dict),
+    'Conditions are {"all": [...], "any": [...]}.',
+)
+ActionsField = json_field(
+    {
+        "type": "array",
+        "minItems": 1,
+        "items": {
+            "type": "object",
+            "properties": {"type": {"type": "string", "enum": list(ACTION_TYPES)}},
+            "required": ["type"],
+        },
+    },
+    lambda value: isinstance(value, list),
+    "Actions are a list of objects with a `type`.",
+)
 
 
 class RuleSerializer(serializers.ModelSerializer):
     applies_to = serializers.ChoiceField(choices=KIND_CHOICES)
     trigger = serializers.ChoiceField(choices=Trigger.choices)
-    conditions = serializers.JSONField(required=False)
-    actions = serializers.JSONField()
+    conditions = ConditionsField(required=False)
+    actions = ActionsField()
 
     class Meta:
         model = Rule
@@ -51,7 +86,7 @@ class RuleSerializer(serializers.ModelSerializer):
 
 class MacroSerializer(serializers.ModelSerializer):
     applies_to = serializers.ChoiceField(choices=KIND_CHOICES)
-    actions = serializers.JSONField()
+    actions = ActionsField()
 
     class Meta:
         model = Macro
@@ -65,7 +100,7 @@ class PreviewSerializer(serializers.Serializer):
 
     applies_to = serializers.ChoiceField(choices=KIND_CHOICES)
     trigger = serializers.ChoiceField(choices=Trigger.choices)
-    conditions = serializers.JSONField(required=False, default=dict)
+    conditions = ConditionsField(required=False, default=dict)
 
 
 class PreviewResultSerializer(serializers.Serializer):

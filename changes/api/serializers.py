@@ -1,10 +1,21 @@
 from rest_framework import serializers
 
 from changes.models import BlackoutWindow, Change, ChangeTemplate
+from changes.risk import WEIGHTS
 from cmdb.models import ConfigurationItem
-from core.api.fields import UsernameField, VisibleTicketField
+from core.api.fields import UsernameField, VisibleTicketField, json_field
 from core.api.serializers import TicketSerializer
 from problems.models import Problem
+
+RiskAnswersField = json_field(
+    {
+        "type": "object",
+        "properties": {key: {"type": "boolean"} for key in WEIGHTS},
+        "additionalProperties": False,
+    },
+    lambda value: isinstance(value, dict),
+    "Give the answers as an object of question → true/false.",
+)
 
 
 class ChangeTemplateSerializer(serializers.ModelSerializer):
@@ -56,7 +67,7 @@ class ChangeSerializer(TicketSerializer):
     )
     cab_approvers = UsernameField(many=True, required=False)
     problem = VisibleTicketField(Problem, required=False, allow_null=True)
-    risk_answers = serializers.JSONField(required=False)
+    risk_answers = RiskAnswersField(required=False)
     # Optional: a change raised from a template takes the template's short description.
     short_description = serializers.CharField(max_length=200, required=False, allow_blank=True)
     approvals = serializers.SerializerMethodField()

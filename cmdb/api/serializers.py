@@ -3,7 +3,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
-from core.api.fields import GroupNameField, NamedRelatedField, UsernameField
+from core.api.fields import GroupNameField, JSONObjectField, NamedRelatedField, UsernameField
 
 from ..models import CIChange, CIClass, ConfigurationItem, Relationship, RelationshipType
 
@@ -26,7 +26,7 @@ class CISerializer(serializers.ModelSerializer):
     ci_class = NamedRelatedField(slug_field="name", queryset=CIClass.objects.all())
     owner = UsernameField(required=False, allow_null=True)
     support_group = GroupNameField(required=False, allow_null=True)
-    attributes = serializers.JSONField(required=False)
+    attributes = JSONObjectField(required=False)
     web_url = serializers.SerializerMethodField()
 
     class Meta:

@@ -18,6 +18,8 @@ from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.numbers import parse_id
+
 from .. import selectors, services
 from ..filtersets import CIFilterSet, RelationshipFilterSet
 from ..importer import ImportFileError, guess_format, import_file
@@ -38,21 +40,32 @@ def _raise_drf(exc: ValidationError):
     raise DRFValidationError(services.error_detail(exc)) from exc
 
 
+def _whole_number(request, name: str, *, default: int, highest: int) -> int:
+    """`?name=` as a whole number from 1 to `highest`; absent or empty means `default`; anything else is a
+    400 naming the parameter."""
+    raw = request.query_params.get(name, "").strip()
+    if not raw:
+        return default
+    number = parse_id(raw)
+    if number is None or number > highest:
+        raise DRFValidationError({name: [f"Must be a whole number from 1 to {highest}."]})
+    return number
+
+
 def _depth(request) -> int:
-    raw = request.query_params.get("max_depth", "6")
-    try:
-        depth = int(raw)
-    except ValueError:
-        raise DRFValidationError(
-            {"max_depth": f"Must be a whole number from 1 to {selectors.MAX_DEPTH_LIMIT}."}
-        )
-    if not 1 <= depth <= selectors.MAX_DEPTH_LIMIT:
-        raise DRFValidationError({"max_depth": f"Must be from 1 to {selectors.MAX_DEPTH_LIMIT}."})
-    return depth
+    return _whole_number(request, "max_depth", default=6, highest=selectors.MAX_DEPTH_LIMIT)
 
 
-DEPTH_PARAM = OpenApiParameter("max_depth", int, description="Hops to follow (default 6, at most 20).")
-HOPS_PARAM = OpenApiParameter("hops", int, description="Hops around the CI (1 to 3, default 1).")
+DEPTH_PARAM = OpenApiParameter(
+    "max_depth",
+    {"type": "integer", "minimum": 1, "maximum": selectors.MAX_DEPTH_LIMIT},
+    description=f"Hops to follow (default 6, at most {selectors.MAX_DEPTH_LIMIT}).",
+)
+HOPS_PARAM = OpenApiParameter(
+    "hops",
+    {"type": "integer", "minimum": 1, "maximum": 3},
+    description="Hops around the CI (1 to 3, default 1).",
+)
 
 
 class CIViewSet(viewsets.ModelViewSet):
@@ -125,10 +138,7 @@ class CIViewSet(viewsets.ModelViewSet):
     def graph(self, request, pk=None):
         """The neighbourhood in cytoscape's format (`?hops=1..3`), for the CI page's graph."""
         ci = self.get_object()
-        try:
-            hops = max(1, min(int(request.query_params.get("hops", "1")), 3))
-        except ValueError:
-            hops = 1
+        hops = _whole_number(request, "hops", default=1, highest=3)
         return Response(selectors.neighbourhood_graph(ci, user=request.user, max_hops=hops))
 
 

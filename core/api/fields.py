@@ -1,7 +1,8 @@
-"""Serializer fields shared by every resource: users and groups by name, CIs by id."""
+"""Serializer fields shared by every resource: users and groups by name, CIs by id, JSON objects."""
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import AssignmentGroup
@@ -102,3 +103,28 @@ class RequiredBooleanField(serializers.BooleanField):
     unticked checkbox); an API vote without `helpful` must be a 400, not a silent "no"."""
 
     default_empty_html = serializers.empty
+
+
+def json_field(schema: dict, check, message: str):
+    """A JSONField documented by `schema` that refuses, with `message`, a value `check` does not accept.
+
+    DRF's JSONField is documented by drf-spectacular as "any value", null included, while the API takes only
+    an object (or a list of objects) in such fields; a generated client or a fuzzer that trusted the schema
+    sent null or a string and got a 400 the schema did not foretell."""
+
+    @extend_schema_field(schema)
+    class DocumentedJSONField(serializers.JSONField):
+        def to_internal_value(self, data):
+            value = super().to_internal_value(data)
+            if not check(value):
+                raise serializers.ValidationError(message)
+            return value
+
+    return DocumentedJSONField
+
+
+JSONObjectField = json_field(
+    {"type": "object", "additionalProperties": {}},
+    lambda value: isinstance(value, dict),
+    "Must be a JSON object.",
+)

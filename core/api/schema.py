@@ -91,6 +91,8 @@ class AutoSchema(SpectacularAutoSchema):
         listing = getattr(view, "action", None) == "list" or self._is_list_view()  # private: see module doc
         if method == "GET" and (listing or self.path.startswith("/api/now/")):
             codes += ["400", "404"]  # a filter value or page size refused; a page past the end
+        elif method == "GET" and self.get_override_parameters():
+            codes.append("400")  # a query parameter the operation declares, refused
         if any(getattr(p, "__name__", type(p).__name__) != "AllowAny" for p in view.get_permissions()):
             codes += ["401", "403"]
         if "{" in self.path or "401" in codes:

@@ -3,6 +3,7 @@ import contextlib
 from django.http import JsonResponse
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.views.decorators.csrf import csrf_exempt
+from django.views.defaults import server_error as django_server_error
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
@@ -60,3 +61,13 @@ def not_found(request, *args, **kwargs):
             resolve(request.path + "/")
             detail += f" Did you mean {request.path}/ (API paths end with a slash)?"
     return JsonResponse({"detail": detail}, status=404)
+
+
+def server_error(request, *args, **kwargs):
+    """handler500: a JSON 500 under /api/ (an API client never parses Django's HTML page), the styled
+    page elsewhere. The error itself is logged by Django before this runs."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": "The server failed to handle this request; it has been logged."}, status=500
+        )
+    return django_server_error(request)

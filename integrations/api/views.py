@@ -1,6 +1,6 @@
 """Integrations API: webhook subscriptions (admins) and the Alertmanager receiver (agents' tokens)."""
 
-from drf_spectacular.utils import OpenApiTypes, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -60,7 +60,9 @@ class AlertmanagerView(APIView):
 
     permission_classes = [IsAgent]
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=AlertmanagerResultSerializer)
+    @extend_schema(
+        request={"application/json": alerts.PAYLOAD_SCHEMA}, responses=AlertmanagerResultSerializer
+    )
     def post(self, request):
         outcome = alerts.receive_alertmanager(request.data, actor=request.user)
         return Response(outcome.as_dict(), status=status.HTTP_200_OK)

@@ -3,7 +3,7 @@
 from django.db import transaction
 from rest_framework import serializers
 
-from core.api.fields import GroupNameField, NamedRelatedField, UsernameField
+from core.api.fields import GroupNameField, JSONObjectField, NamedRelatedField, UsernameField
 from core.api.serializers import TicketSerializer
 from requests_app.choices import VariableType
 from requests_app.models import (
@@ -135,7 +135,7 @@ class TaskBriefSerializer(serializers.ModelSerializer):
 class RequestSerializer(TicketSerializer):
     catalog_item = serializers.PrimaryKeyRelatedField(queryset=CatalogItem.objects.filter(active=True))
     catalog_item_name = serializers.CharField(source="catalog_item.name", read_only=True)
-    variables = serializers.JSONField(required=False, default=dict)
+    variables = JSONObjectField(required=False, default=dict)
     requested_for = UsernameField(required=False, allow_null=True)
     tasks = TaskBriefSerializer(many=True, read_only=True)
 
@@ -180,6 +180,15 @@ class RequestSerializer(TicketSerializer):
             fields["catalog_item"].read_only = True
             fields["variables"].read_only = True
         return fields
+
+
+class RequestUpdateSerializer(RequestSerializer):
+    """PUT and PATCH of a request: what RequestSerializer does with an instance, as its own class so that
+    the OpenAPI schema of an update says the item and its answers are read-only (and PUT requires
+    nothing)."""
+
+    catalog_item = serializers.PrimaryKeyRelatedField(read_only=True)
+    variables = JSONObjectField(read_only=True)
 
 
 class TaskSerializer(TicketSerializer):

@@ -17,7 +17,13 @@ from requests_app.models import (
     Task,
 )
 
-from .serializers import CatalogCategorySerializer, CatalogItemSerializer, RequestSerializer, TaskSerializer
+from .serializers import (
+    CatalogCategorySerializer,
+    CatalogItemSerializer,
+    RequestSerializer,
+    RequestUpdateSerializer,
+    TaskSerializer,
+)
 
 
 class AdminWritesOrReadOnly(permissions.BasePermission):
@@ -91,6 +97,11 @@ class RequestViewSet(TicketViewSet):
         *TicketViewSet.list_prefetch_related,
         Prefetch("tasks", queryset=Task.objects.select_related("assignment_group").order_by("order", "id")),
     )
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return RequestUpdateSerializer
+        return super().get_serializer_class()
 
     def perform_create_service(self, data):
         """The API names the bad answers under `variables` (the web form shows them beside each field)."""

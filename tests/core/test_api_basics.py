@@ -1,5 +1,6 @@
 """API plumbing: tokens, JSON errors, pagination, attachments, health; bad input changes nothing."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -254,9 +255,21 @@ def test_health_reports_database_and_redis(client):
     assert response.status_code == 200
     body = response.json()
     assert body["database"] == "ok" and body["redis"] == "ok" and body["worker"] in {"ok", "stale"}
+    name, duration = response["Server-Timing"].split(";dur=")
+    assert name == "health" and 0 <= float(duration) < 1000
 
 
 def test_openapi_schema_renders(api_client, agent):
     response = api_client(agent).get("/api/v1/schema/")
     assert response.status_code == 200
     assert b"/api/v1/incidents/" in response.content
+
+
+def test_a_server_error_under_the_api_is_json_and_elsewhere_the_styled_page(rf):
+    from core.api.views import server_error
+
+    api = server_error(rf.get("/api/v1/incidents/"))
+    assert api.status_code == 500 and api["Content-Type"] == "application/json"
+    assert "logged" in json.loads(api.content)["detail"]
+    page = server_error(rf.get("/incidents/"))
+    assert page.status_code == 500 and page["Content-Type"].startswith("text/html")

@@ -54,6 +54,7 @@ def test_redis_stalled_under_load_keeps_creates_fast_and_loses_no_write_or_mail(
         started = time.monotonic()
         health = httpx.get(f"{web.base}/health/", timeout=10)
         health_seconds = time.monotonic() - started
+        health_view_seconds = float(health.headers["Server-Timing"].split("dur=")[1]) / 1000
         time.sleep(STALL_SECONDS - 3)
         stack.redis.resume()
         stalled.clear()
@@ -85,9 +86,11 @@ def test_redis_stalled_under_load_keeps_creates_fast_and_loses_no_write_or_mail(
         f"{len(results)} creates, {len(during)} during the stall: p50 {statistics.median(during):.3f} s, "
         f"p99 {p99:.3f} s, max {during[-1]:.3f} s; mails drained {drain_seconds:.1f} s after the load"
     )
-    # The view answers after at most 0.8 s (core.views.HEALTH_DEADLINE_SECONDS); the rest is waiting for
-    # a free gunicorn worker behind the four clients, which on a machine this busy can take a while.
-    assert health.status_code == 200 and health.json()["redis"] == "slow" and health_seconds < 2.0
+    # The view answers within 1 s (its deadline is 0.8 s, core.views.HEALTH_DEADLINE_SECONDS); the rest
+    # of the round trip is waiting for a free gunicorn worker behind the four clients.
+    assert health.status_code == 200 and health.json()["redis"] == "slow"
+    assert health_view_seconds < 1.0, health_view_seconds
+    assert health_seconds < 2.0, health_seconds
     assert p99 < 2.0
     landed = stack.postgres.query(
         "SELECT count(*) FROM incidents_incident WHERE short_description = ANY(%s)", (acknowledged,)

@@ -70,6 +70,32 @@ def test_order_via_api_names_each_bad_variable(api_client, laptop, requester):
 
 
 @pytest.mark.django_db
+def test_an_agent_orders_for_a_group_and_assignee_of_their_choice(api_client, category, agent, make_group):
+    """The request serializer takes `assignment_group` and `assigned_to` from agents; the create service
+    used to refuse them with a TypeError (a 500, found by the fuzz run)."""
+    hardware = make_group("hardware", members=[agent])
+    mouse = CatalogItem.objects.create(name="Mouse", category=category)
+    created = api_client(agent).post(
+        "/api/v1/requests/",
+        {
+            "catalog_item": mouse.pk,
+            "assignment_group": "hardware",
+            "assigned_to": agent.username,
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["assignment_group"] == hardware.name
+    assert created.json()["assigned_to"] == agent.username
+    outsider = api_client(agent).post(
+        "/api/v1/requests/",
+        {"catalog_item": mouse.pk, "assignment_group": "nobody-here"},
+        format="json",
+    )
+    assert outsider.status_code == 400 and "assignment_group" in outsider.json()
+
+
+@pytest.mark.django_db
 def test_approve_through_the_approvals_api(api_client, laptop, requester, manager, agent):
     request = services.request_create(actor=requester, catalog_item=laptop, variables=GOOD_LAPTOP)
     [row] = api_client(manager).get("/api/v1/approvals/").json()["results"]

@@ -1,0 +1,128 @@
+"""Schemathesis hooks for the suite's fuzz run (tests/security/test_api_fuzz.py): test data that exists.
+
+`positive_data_acceptance` expects every schema-valid request to succeed. A schema can say that
+`assignment_group` is a group's name, not which groups exist, nor that a change's planned end follows its
+start; so a generated "valid" body names group "0", and the API rightly answers 400. Schemathesis' advice is to
+seed known identifiers: this hook does, for schema-valid (positive) requests only, replacing each reference
+with a record the test created (FUZZ_KNOWN, JSON, set by the test) and putting dates in an order the API
+accepts; as the requester, it keeps only the fields a requester may set (the schema is the same for every
+role). Requests meant to be invalid (negative) are sent as generated, so `negative_data_rejection` still
+sees every invalid value refused. What stays state-dependent (which moves a record's state allows) is listed in
+tests/security/schemathesis.toml with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime, timedelta
+
+import schemathesis
+
+KNOWN: dict = json.loads(os.environ.get("FUZZ_KNOWN", "{}"))
+
+
+def _future(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _macro(path: str) -> int | None:
+    """The macro for the kind of record at `path` (/api/v1/<kinds>/<number>/apply_macro/)."""
+    kinds = {
+        "incidents": "incident",
+        "requests": "request",
+        "tasks": "task",
+        "problems": "problem",
+        "changes": "change",
+    }
+    return KNOWN.get("macros", {}).get(kinds.get(path.split("/")[3], ""))
+
+
+def _rules(body: dict) -> None:
+    """Rules the API checks across fields: a standard change comes from a template, a known error has a
+    workaround."""
+    if body.get("type") == "standard":
+        body["template"] = KNOWN.get("change_template")
+    if body.get("known_error") is True and not str(body.get("workaround", "")).strip():
+        body["workaround"] = "Restart the service."
+
+
+def _references(path: str) -> dict:
+    """Body field → a value that exists, for the operation at `path` (a few names mean different things in
+    different resources)."""
+    group, agent = KNOWN.get("group"), KNOWN.get("agent")
+    values = {
+        "assignment_group": group,
+        "support_group": group,
+        "assigned_to": agent,
+        "owner": agent,
+        "caller": agent,
+        "requested_for": agent,
+        "cab_approvers": [agent],
+        "members": [agent],
+        "parent": KNOWN.get("incident"),
+        "problem": KNOWN.get("problem"),
+        "configuration_items": [KNOWN.get("ci")],
+        "ci": KNOWN.get("ci"),
+        "cis": [KNOWN.get("ci")],
+        "catalog_item": KNOWN.get("catalog_item"),
+        "variables": {},
+        "attributes": {},
+        "template": None,
+        "ci_class": KNOWN.get("ci_class"),
+        "vendor": KNOWN.get("vendor"),
+        "software": KNOWN.get("software"),
+        "calendar": None,
+        "conditions": {},
+        "actions": [{"type": "comment", "body": "Checked by the fuzz run."}],
+        "macro": _macro(path),
+        "record": KNOWN.get("incident"),  # an article linked to a ticket
+        "incidents": [KNOWN.get("incident")],  # a problem's incidents
+        "expires_at": None,
+        "category": KNOWN.get("kb_category") if "/kb/" in path else KNOWN.get("category"),
+        # the ServiceNow subset names the same things its own way
+        "caller_id": agent,
+        "cmdb_ci": KNOWN.get("ci_name"),
+    }
+    return {name: value for name, value in values.items() if value is not None or name in NULLABLE}
+
+
+NULLABLE = ("template", "calendar", "expires_at")  # null is the valid choice here: no template, never expires
+
+
+def _dates(body: dict) -> None:
+    """Windows the API checks for order: planned start before end, contract start before end."""
+    for start, end in (
+        ("planned_start", "planned_end"),
+        ("start_date", "end_date"),
+        ("starts_at", "ends_at"),
+    ):
+        if start in body and end in body and body[start] is not None and body[end] is not None:
+            date_only = isinstance(body[start], str) and len(body[start]) == 10
+            body[start], body[end] = _future(1), _future(2)
+            if date_only:
+                body[start], body[end] = body[start][:10], body[end][:10]
+
+
+@schemathesis.hook
+def before_call(ctx, case, kwargs):
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict):
+        return
+    path = case.operation.path
+    for name, value in _references(path).items():
+        if name in case.body:
+            case.body[name] = value
+    if KNOWN.get("role") == "requester":
+        for prefix, writable in KNOWN.get("requester_writable", {}).items():
+            if path.startswith(prefix) and path.count("/") <= prefix.count("/") + 1:  # the record, not below
+                for name in set(case.body) - set(writable):
+                    del case.body[name]
+        if path.endswith("/comments/"):
+            case.body["public"] = True  # work notes are the desk's
+    if path.startswith("/api/now/"):
+        # a move through `state` depends on the record's state; the native transition endpoint is fuzzed
+        for name in ("state", "close_code", "hold_reason"):
+            case.body.pop(name, None)
+    _dates(case.body)
+    _rules(case.body)
