@@ -65,10 +65,18 @@ def supports(rule: Rule) -> bool:
 
 def load(kind: Kind, ids: list[int]) -> list:
     """The batch's records with what templates and timeline rows read (already locked by the caller)."""
-    related = ["assignment_group", "assigned_to"]
-    if any(f.name == "category" for f in kind.model._meta.concrete_fields):
-        related.append("category")
-    return list(kind.model.objects.filter(pk__in=ids).select_related(*related).order_by("pk"))
+    # The events' listeners read the people (notifications: caller, opener, watchers) and the timeline
+    # rows the groups and assignees: loaded here for the batch, they cost no query per record.
+    names = {f.name for f in kind.model._meta.concrete_fields}
+    related = [
+        name
+        for name in ("assignment_group", "assigned_to", "category", "caller", "opened_by", "requested_for")
+        if name in names
+    ]
+    records = kind.model.objects.filter(pk__in=ids).select_related(*related).order_by("pk")
+    if any(f.name == "watchers" for f in kind.model._meta.many_to_many):
+        records = records.prefetch_related("watchers")
+    return list(records)
 
 
 def apply(rule: Rule, ids: list[int], *, actor) -> int:
