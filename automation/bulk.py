@@ -47,10 +47,16 @@ from .models import Rule
 from .validation import TEMPLATE_ENGINE
 
 SET_TYPES = ("choice", "number", "bool", "text")
+# Kinds whose update service is core.services.update_ticket with nothing of its own for the fields a
+# set-based action writes. Problems (a known error needs a workaround) and changes (window, risk, no edits
+# during authorization) check more in their own services, so their time rules run record by record.
+KINDS_SET_BASED = ("incident", "request", "task")
 
 
 def supports(rule: Rule) -> bool:
     """Whether every action of the rule can be applied to a batch at once."""
+    if rule.applies_to not in KINDS_SET_BASED:
+        return False
     kind = KINDS[rule.applies_to]
     for action in rule.actions:
         if action["type"] in ("comment", "assign"):

@@ -239,3 +239,23 @@ def test_a_record_that_stopped_matching_or_is_held_by_a_write_is_not_fired(remin
     assert timerules.fire(reminder.pk, ids) == 1
     assert reminders(due) == 1 and reminders(moved) == 0
     assert list(TimeRuleMatch.objects.values_list("object_id", flat=True)) == [due.pk]
+
+
+def test_which_rules_fire_set_based(make_rule, service_desk):
+    from automation import bulk
+
+    def rule(applies_to="incident", **action):
+        return make_rule(
+            applies_to=applies_to,
+            trigger="time",
+            conditions={"all": [{"field": "opened_at", "op": "older_than", "value": 60}]},
+            actions=[{"type": "comment", "body": "x", "public": False}, action],
+        )
+
+    assert bulk.supports(rule(type="set", field="impact", value=2))
+    assert bulk.supports(rule(type="assign", group="service-desk", strategy="none"))
+    # Moves go through the workflow, notifications and webhooks through their services, one by one.
+    assert not bulk.supports(rule(type="set", field="state", value="in_progress", fields={}))
+    assert not bulk.supports(rule(type="notify", to="caller", subject="x"))
+    # Problems' and changes' own update services check more than the shared one.
+    assert not bulk.supports(rule("problem", type="comment", body="y", public=False))
