@@ -30,10 +30,15 @@ class ActionError(Exception):
     """An action that cannot be carried out on this record (named in the timeline entry)."""
 
 
-def template_context(record, extra: dict | None = None) -> dict[str, Any]:
-    kind = kind_of(record)
-    caller_id = kind.caller_id(record)
-    caller = User.objects.filter(pk=caller_id).only("username").first() if caller_id else None
+_LOOK_UP = object()
+
+
+def template_context(record, extra: dict | None = None, *, caller=_LOOK_UP) -> dict[str, Any]:
+    """What comment and notification templates see; `caller` may be passed when the caller already read
+    it (the bulk firing of time rules reads the callers of a whole batch in one query)."""
+    if caller is _LOOK_UP:
+        caller_id = kind_of(record).caller_id(record)
+        caller = User.objects.filter(pk=caller_id).first() if caller_id else None
     return {
         "number": record.number,
         "short_description": record.short_description,
@@ -84,24 +89,46 @@ def choose_member(group: AssignmentGroup, strategy: str, model) -> User | None:
     choosing), the active member with the fewest open records of this kind, or nobody."""
     if strategy == "none":
         return None
-    members = list(group.members.filter(is_active=True).order_by("pk"))
+    members = active_members(group)
     if not members:
         return None
     if strategy == "round_robin":
-        RoundRobinCursor.objects.get_or_create(group=group)
-        cursor = RoundRobinCursor.objects.select_for_update().get(group=group)
-        chosen = next((m for m in members if cursor.last_user_id and m.pk > cursor.last_user_id), members[0])
+        cursor = locked_cursor(group)
+        chosen = next_in_turn(members, cursor.last_user_id)
         cursor.last_user_id = chosen.pk
         cursor.save(update_fields=["last_user_id"])
         return chosen
+    counts = open_counts(members, model)
+    return least_loaded(members, counts)
+
+
+def active_members(group: AssignmentGroup) -> list[User]:
+    return list(group.members.filter(is_active=True).order_by("pk"))
+
+
+def locked_cursor(group: AssignmentGroup) -> RoundRobinCursor:
+    RoundRobinCursor.objects.get_or_create(group=group)
+    return RoundRobinCursor.objects.select_for_update().get(group=group)
+
+
+def next_in_turn(members: list[User], last_user_id: int | None) -> User:
+    """Round robin: the first member (by id) after the last one chosen, wrapping around."""
+    return next((m for m in members if last_user_id and m.pk > last_user_id), members[0])
+
+
+def open_counts(members: list[User], model) -> dict[int, int]:
+    """Open records of `model` per member (done and final states do not count)."""
     closed = [*model.workflow.final_states, *model.workflow.done_states]
-    counts = dict(
+    return dict(
         model.objects.filter(assigned_to__in=members)
         .exclude(state__in=closed)
         .values("assigned_to")
         .annotate(n=Count("pk"))
         .values_list("assigned_to", "n")
     )
+
+
+def least_loaded(members: list[User], counts: dict[int, int]) -> User:
     return min(members, key=lambda m: (counts.get(m.pk, 0), m.username))
 
 

@@ -16,7 +16,7 @@ from .models import Rule, Trigger
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 200
+CHUNK = 500  # ids per firing task: one set-based batch (timerules.BULK_BATCH)
 TASK_OPTIONS = {
     "acks_late": True,
     "reject_on_worker_lost": True,

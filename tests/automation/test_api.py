@@ -72,6 +72,13 @@ BAD = [
     ),
     ({"actions": [{"type": "assign", "group": "network", "strategy": "random"}]}, "actions[0].strategy"),
     ({"trigger": "time", "conditions": {"all": [{"op": "actor_is_caller"}]}}, "conditions.all[0].op"),
+    ({"actions": [{"type": "set", "field": "colour", "value": 1}]}, "actions[0].field"),
+    ({"actions": [{"type": "set", "field": "impact", "value": 9}]}, "actions[0].value"),
+    ({"actions": [{"type": "set", "field": "priority", "value": 1}]}, "actions[0].field"),  # derived
+    (
+        {"conditions": {"all": [{"field": "updated_at", "op": "older_than", "value": "3 days"}]}},
+        "conditions.all[0].value",
+    ),
 ]
 
 

@@ -35,10 +35,13 @@ def test_round_robin_spreads_six_tickets_over_three_members(trio, make_rule, api
 
 def test_least_loaded_picks_the_member_with_fewest_open_tickets(trio, make_rule, open_incident):
     group, (a, b, c) = trio
-    for user, count in ((a, 3), (b, 1), (c, 2)):
+    for user, count in ((a, 3), (b, 4), (c, 2)):
         for _ in range(count):
             open_incident(short_description="busy", assignment_group=group, assigned_to=user)
-    # Closed work does not count: c's resolved incidents leave c at 2 open.
+    # Done and closed work does not count: three of b's four are resolved or closed, leaving b 1 open.
+    done = Incident.objects.filter(assigned_to=b).order_by("pk")[:3]
+    Incident.objects.filter(pk__in=[i.pk for i in done[:2]]).update(state="resolved")
+    Incident.objects.filter(pk=done[2].pk).update(state="closed")
     make_rule(
         conditions={"all": [{"field": "assignment_group", "op": "is_empty"}]},
         actions=[{"type": "assign", "group": "network", "strategy": "least_loaded"}],

@@ -4,21 +4,27 @@ applies a macro from the incident's page."""
 
 from __future__ import annotations
 
+import os
+import re
+from pathlib import Path
+
 import pytest
+from playwright.sync_api import expect
 
 from automation import services
 from incidents.models import Incident
 
 pytestmark = pytest.mark.browser
 
+# htmx inserts swapped-in content with the class `htmx-added` and wires its hx- attributes only when it
+# settles, on a 20 ms timer that a loaded machine delays much longer: a pick made on a row before then fires
+# a `change` nobody listens to, so the row is never re-rendered (the cause of this test's timeouts on
+# 2026-12-06). Each wait below is for a row htmx has settled, i.e. one without `htmx-added`.
+CONDITION_ROW = "[data-testid=condition-row]:not(.htmx-added)"
+ACTION_ROW = "[data-testid=action-row]:not(.htmx-added)"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
-@pytest.mark.xfail(
-    reason="Fails since the branches were merged (2026-12-06, 03:20 UTC): after choosing 'Assignment group' the "
-    "condition row's htmx swap never shows the group picker in Chromium, although the row endpoint answers it "
-    "(checked with Django's client). Passed on the automation branch and in the first merged run; left for the "
-    "next session to diagnose, see the closing note.",
-    strict=False,
-)
+
 def test_admin_builds_rule_portal_incident_is_routed_agent_applies_macro(
     page, browser, live_server, login, make_user, make_group, admin_user, agent
 ):
@@ -30,20 +36,24 @@ def test_admin_builds_rule_portal_incident_is_routed_agent_applies_macro(
     page.goto("/automation/rules/new/")
     page.fill("#rule-name", "Portal incidents to network")
     page.get_by_test_id("add-condition").click()
-    row = page.get_by_test_id("condition-row").first
-    row.get_by_test_id("condition-field").select_option(label="Assignment group")
+    page.locator(CONDITION_ROW).wait_for()
+    page.locator(CONDITION_ROW).get_by_test_id("condition-field").select_option(label="Assignment group")
     # htmx swaps the row: the value becomes a group picker, and the operators those of a group field.
-    page.locator("[data-testid=condition-row] select[data-testid=condition-value]").wait_for()
-    page.get_by_test_id("condition-row").first.get_by_test_id("condition-op").select_option("is_empty")
-    page.locator("[data-testid=condition-row] .form-control-plaintext").wait_for()  # "no value needed"
+    page.locator(f"{CONDITION_ROW} select[data-testid=condition-value]").wait_for()
+    page.locator(CONDITION_ROW).get_by_test_id("condition-op").select_option("is_empty")
+    page.locator(f"{CONDITION_ROW} .form-control-plaintext").wait_for()  # "no value needed"
     page.get_by_test_id("add-action").click()
-    action = page.get_by_test_id("action-row").first
+    action = page.locator(ACTION_ROW)
+    action.wait_for()
     action.get_by_test_id("action-group").select_option("network")
     action.get_by_test_id("action-strategy").select_option("round_robin")
     page.get_by_test_id("preview-rule").click()
     preview = page.get_by_test_id("preview-result")
     preview.wait_for()
     assert "Nothing was changed" in preview.inner_text()
+    if os.environ.get("ITSM_SCREENSHOTS") == "1":
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "automation-rule-editor.png"))
     page.get_by_role("button", name="Save rule").click()
     page.wait_for_url("**/automation/")
     assert "Portal incidents to network" in page.get_by_test_id("rules").inner_text()
@@ -54,7 +64,7 @@ def test_admin_builds_rule_portal_incident_is_routed_agent_applies_macro(
     requester_page.goto("/portal/report/")
     requester_page.fill("input[name=short_description]", "Cannot reach the file share")
     requester_page.get_by_role("button", name="Send to the service desk").click()
-    requester_page.wait_for_load_state("networkidle")
+    requester_page.wait_for_url(re.compile(r"/portal/tickets/INC\d+/$"))
     portal.close()
     incident = Incident.objects.select_related("assignment_group", "assigned_to").get(
         short_description="Cannot reach the file share"
@@ -78,6 +88,5 @@ def test_admin_builds_rule_portal_incident_is_routed_agent_applies_macro(
     menu = page.get_by_test_id("macro-menu")
     menu.wait_for()
     menu.get_by_role("button", name="Apply macro").click()
-    page.wait_for_load_state("networkidle")
-    assert f"Which share path fails on {incident.number}?" in page.content()
-    assert page.get_by_test_id("via-macro").first.is_visible()
+    expect(page.locator("body")).to_contain_text(f"Which share path fails on {incident.number}?")
+    expect(page.get_by_test_id("via-macro").first).to_be_visible()
