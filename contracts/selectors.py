@@ -7,10 +7,9 @@ rest of the suite does for what a user may not see.
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, Sum
+from django.db import connection
 from django.http import Http404
 from django.utils import timezone
 
@@ -95,29 +94,102 @@ def current_installations(software_obj: Software):
     )
 
 
-def _per_user_only(metrics: set[str]) -> bool:
-    return bool(metrics) and metrics == {LicenseMetric.PER_USER}
+# One title's numbers, or every title's: entitled from its licenses (grouped: a few thousand rows at most),
+# consumed from the kept Software.installed_cis (distinct CIs with a current installation, maintained by
+# contracts.software), except for a title whose licenses are all per user, where the people are counted
+# from its installations (the distinct owners of those CIs, an ownerless CI counting as one person).
+_NUMBERS = """
+    SELECT s.id, s.name, t.entitled, t.consumed, GREATEST(t.consumed - t.entitled, 0) AS shortfall
+    FROM contracts_software AS s
+    LEFT JOIN (
+        SELECT software_id, sum(quantity) AS seats, bool_and(metric = %(per_user)s) AS per_user_only
+        FROM contracts_license GROUP BY software_id
+    ) AS l ON l.software_id = s.id
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(l.seats, 0)::integer AS entitled,
+               CASE WHEN l.per_user_only THEN (
+                   SELECT count(DISTINCT ci.owner_id) + count(DISTINCT ci.id) FILTER (WHERE ci.owner_id IS NULL)
+                   FROM contracts_installation AS i JOIN cmdb_configurationitem AS ci ON ci.id = i.ci_id
+                   WHERE i.software_id = s.id AND i.ended_at IS NULL
+               ) ELSE s.installed_cis END::integer AS consumed
+    ) AS t
+"""
+
+
+def _numbers_sql(where: list[str]) -> str:
+    return _NUMBERS + (" WHERE " + " AND ".join(where) if where else "")
 
 
 def compliance(software_obj: Software) -> dict[str, int]:
-    """{entitled, consumed, shortfall} of one title, in two queries.
+    """{entitled, consumed, shortfall} of one title, in one query.
 
     Entitled is the sum of its licenses' seats. Consumed counts the distinct CIs it is installed on; when
     every license of the title is per user, it counts people instead: the distinct owners of those CIs
     (a CI without an owner counts as one person). Shortfall is what is consumed beyond the entitlement.
     """
-    rows = list(License.objects.filter(software=software_obj).values_list("metric", "quantity"))
-    entitled = sum(quantity for _metric, quantity in rows)
-    current = Installation.objects.filter(software=software_obj, ended_at__isnull=True)
-    if _per_user_only({metric for metric, _q in rows}):
-        owners = current.aggregate(
-            people=Count("ci__owner", distinct=True),
-            ownerless=Count("ci", distinct=True, filter=Q(ci__owner__isnull=True)),
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _numbers_sql(["s.id = %(id)s"]), {"per_user": LicenseMetric.PER_USER, "id": software_obj.pk}
         )
-        consumed = owners["people"] + owners["ownerless"]
-    else:
-        consumed = current.aggregate(n=Count("ci", distinct=True))["n"]
-    return {"entitled": entitled, "consumed": consumed, "shortfall": max(0, consumed - entitled)}
+        row = cursor.fetchone()
+    if row is None:
+        return {"entitled": 0, "consumed": 0, "shortfall": 0}
+    return {"entitled": row[2], "consumed": row[3], "shortfall": row[4]}
+
+
+class ComplianceReport:
+    """The compliance of every installed or licensed title, largest shortfall first, as a sequence that
+    pages in SQL: `count()` is one query and a slice another (LIMIT/OFFSET), so Django's Paginator and
+    the API's pagination read one page of rows, never the whole catalog. Rows are
+    `{"software", "name", "entitled", "consumed", "shortfall"}`."""
+
+    def __init__(self, *, only_short: bool = False, q: str = ""):
+        where = ["(s.installed_cis > 0 OR l.software_id IS NOT NULL)"]
+        self.params: dict[str, object] = {"per_user": LicenseMetric.PER_USER}
+        if only_short:
+            where.append("t.consumed > t.entitled")
+        if q:
+            where.append("strpos(lower(s.name), lower(%(q)s)) > 0")
+            self.params["q"] = q
+        self.sql = _numbers_sql(where)
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            with connection.cursor() as cursor:
+                # The SQL is built from this module's constants; values (q) are bound.
+                cursor.execute(f"SELECT count(*) FROM ({self.sql}) AS report", self.params)  # noqa: S608
+                self._count = cursor.fetchone()[0]
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def _rows(self, offset: int = 0, limit: int | None = None) -> list[dict]:
+        sql = f"{self.sql} ORDER BY shortfall DESC, lower(s.name), s.id OFFSET %(offset)s"
+        params = {**self.params, "offset": offset}
+        if limit is not None:
+            sql += " LIMIT %(limit)s"
+            params["limit"] = limit
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            keys = ("software", "name", "entitled", "consumed", "shortfall")
+            return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
+
+    def __getitem__(self, item):
+        if isinstance(item, slice):
+            if item.step not in (None, 1) or (item.start or 0) < 0 or (item.stop or 0) < 0:
+                raise ValueError("The report takes plain forward slices.")
+            start = item.start or 0
+            limit = None if item.stop is None else max(item.stop - start, 0)
+            return self._rows(start, limit)
+        rows = self._rows(item, 1)
+        if not rows:
+            raise IndexError(item)
+        return rows[0]
+
+    def __iter__(self):
+        return iter(self._rows())
 
 
 @dataclass
@@ -158,37 +230,8 @@ def compliance_detail(software_obj: Software) -> ComplianceDetail:
 
 
 def compliance_report(*, only_short: bool = False) -> list[dict]:
-    """Compliance of every title that is installed or licensed, in three grouped queries (per-user-only
-    titles are counted one by one; they are few)."""
-    entitled: dict[int, int] = defaultdict(int)
-    metrics: dict[int, set[str]] = defaultdict(set)
-    for software_id, metric, quantity in License.objects.values_list("software_id", "metric").annotate(
-        seats=Sum("quantity")
-    ):
-        entitled[software_id] += quantity
-        metrics[software_id].add(metric)
-    consumed = dict(
-        Installation.objects.filter(ended_at__isnull=True)
-        .order_by()
-        .values_list("software_id")
-        .annotate(n=Count("ci_id", distinct=True))
-        .values_list("software_id", "n")
-    )
-    ids = set(entitled) | set(consumed)
-    titles = dict(Software.objects.filter(pk__in=ids).values_list("id", "name"))
-    rows = []
-    for software_id in ids:
-        if _per_user_only(metrics[software_id]):
-            numbers = compliance(Software(pk=software_id))
-        else:
-            used = consumed.get(software_id, 0)
-            seats = entitled.get(software_id, 0)
-            numbers = {"entitled": seats, "consumed": used, "shortfall": max(0, used - seats)}
-        if only_short and not numbers["shortfall"]:
-            continue
-        rows.append({"software": software_id, "name": titles.get(software_id, ""), **numbers})
-    rows.sort(key=lambda row: (-row["shortfall"], row["name"].casefold(), row["software"]))
-    return rows
+    """Every row of the report at once (the benchmark's "report over all titles", and small callers)."""
+    return list(ComplianceReport(only_short=only_short))
 
 
 def installations_of_ci(ci: ConfigurationItem):
