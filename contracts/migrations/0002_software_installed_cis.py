@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="software",
             name="installed_cis",
-            field=models.PositiveIntegerField(default=0, editable=False),
+            field=models.PositiveIntegerField(default=0, db_default=0, editable=False),
         ),
         migrations.RunSQL(FILL, reverse_sql=migrations.RunSQL.noop),
     ]
