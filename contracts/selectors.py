@@ -223,40 +223,44 @@ class ComplianceReport:
         return iter(self._rows())
 
 
+DETAIL_ROWS = 200  # installations (and unlicensed ones) a title's page lists; the API pages through all
+
+
 @dataclass
 class ComplianceDetail:
-    """The CIs (and people) behind each number of a title's compliance."""
+    """The CIs (and people) behind each number of a title's compliance: the first DETAIL_ROWS
+    installations and unlicensed installations by CI name, with their counts."""
 
     numbers: dict[str, int]
     licenses: list[License] = field(default_factory=list)
     installations: list[Installation] = field(default_factory=list)
+    installation_count: int = 0
     licensed_cis: list[ConfigurationItem] = field(default_factory=list)
     unlicensed: list[Installation] = field(default_factory=list)
+    unlicensed_count: int = 0
 
 
 def compliance_detail(software_obj: Software) -> ComplianceDetail:
     """Compliance with its evidence: the licenses, the CIs they are assigned to, the installations that
-    consume seats, and those installations on CIs no license is assigned to (where the shortfall is)."""
+    consume seats, and those installations on CIs no license is assigned to nor owned by a licensed user
+    (where the shortfall is). A fixed number of queries, whatever the number of installations."""
     lics = list(
         License.objects.filter(software=software_obj)
         .select_related("contract")
         .prefetch_related("configuration_items", "users")
     )
-    installs = list(current_installations(software_obj))
     assigned_cis = {ci.pk: ci for lic in lics for ci in lic.configuration_items.all()}
     assigned_users = {user.pk for lic in lics for user in lic.users.all()}
-    unlicensed = [
-        row
-        for row in installs
-        if row.ci_id not in assigned_cis
-        and (row.ci.owner_id is None or row.ci.owner_id not in assigned_users)
-    ]
+    installs = current_installations(software_obj)
+    unlicensed = installs.exclude(ci_id__in=list(assigned_cis)).exclude(ci__owner_id__in=list(assigned_users))
     return ComplianceDetail(
         numbers=compliance(software_obj),
         licenses=lics,
-        installations=installs,
+        installations=list(installs[:DETAIL_ROWS]),
+        installation_count=installs.count(),
         licensed_cis=sorted(assigned_cis.values(), key=lambda ci: ci.name),
-        unlicensed=unlicensed,
+        unlicensed=list(unlicensed[:DETAIL_ROWS]),
+        unlicensed_count=unlicensed.count(),
     )
 
 

@@ -210,6 +210,5 @@ def software_detail(request, pk: int):
         "numbers": detail.numbers,
         "form": form,
         "can_edit": can_edit_contracts(request.user),
-        "versions": sorted({row.version for row in detail.installations}),
     }
     return render(request, "contracts/software_detail.html", context)

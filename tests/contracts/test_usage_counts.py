@@ -83,6 +83,13 @@ def test_the_reconciliation_check_finds_and_fixes_drift(cmdb_manager, capsys):
     call_command("check_software_usage", "--fix")
     assert f"software {nginx.pk}: kept 7, counted 1" in capsys.readouterr().out
     assert usage_drift() == [] and compliance(nginx)["consumed"] == 1
+    # Beat runs the same correction every day.
+    from contracts.tasks import reconcile_software_usage
+    from itsm.celery import app
+
+    assert "contracts.reconcile_software_usage" in {e["task"] for e in app.conf.beat_schedule.values()}
+    Software.objects.filter(pk=nginx.pk).update(installed_cis=0)
+    assert reconcile_software_usage() == 1 and usage_drift() == []
 
 
 def test_the_report_pages_in_sql_largest_shortfall_first(
