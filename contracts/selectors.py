@@ -101,7 +101,7 @@ def current_installations(software_obj: Software):
 # from its installations first (`_people`) and handed to the query as two arrays. No correlated subquery:
 # the plan stays cheap enough that PostgreSQL does not JIT-compile it (which cost more than the query).
 _NUMBERS = """
-    SELECT s.id, s.name, t.entitled, t.consumed, GREATEST(t.consumed - t.entitled, 0) AS shortfall
+    SELECT s.id, s.name, s.publisher, t.entitled, t.consumed, GREATEST(t.consumed - t.entitled, 0) AS shortfall
     FROM contracts_software AS s
     LEFT JOIN (
         SELECT software_id, sum(quantity) AS seats FROM contracts_license GROUP BY software_id
@@ -158,14 +158,14 @@ def compliance(software_obj: Software) -> dict[str, int]:
         row = cursor.fetchone()
     if row is None:
         return {"entitled": 0, "consumed": 0, "shortfall": 0}
-    return {"entitled": row[2], "consumed": row[3], "shortfall": row[4]}
+    return {"entitled": row[3], "consumed": row[4], "shortfall": row[5]}
 
 
 class ComplianceReport:
     """The compliance of every installed or licensed title, largest shortfall first, as a sequence that
     pages in SQL: `count()` is one query and a slice another (LIMIT/OFFSET), so Django's Paginator and
     the API's pagination read one page of rows, never the whole catalog. Rows are
-    `{"software", "name", "entitled", "consumed", "shortfall"}`."""
+    `{"software", "name", "publisher", "entitled", "consumed", "shortfall"}`."""
 
     def __init__(self, *, only_short: bool = False, q: str = ""):
         where = ["(s.installed_cis > 0 OR l.software_id IS NOT NULL)"]
@@ -204,7 +204,7 @@ class ComplianceReport:
             params["limit"] = limit
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            keys = ("software", "name", "entitled", "consumed", "shortfall")
+            keys = ("software", "name", "publisher", "entitled", "consumed", "shortfall")
             return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
 
     def __getitem__(self, item):

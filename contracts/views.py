@@ -188,12 +188,15 @@ def software_detail(request, pk: int):
     """A title's compliance: entitled, consumed, shortfall, with the licenses, the licensed CIs, the
     installations and the installed CIs no license is assigned to. Cmdb managers add licenses here."""
     software = get_object_or_404(selectors.software(request.user), pk=pk)
-    form = LicenseForm(request.POST or None)
+    detail = selectors.compliance_detail(software)
+    form = LicenseForm(request.POST or None, unlicensed=[row.ci for row in detail.unlicensed])
     if request.method == "POST":
         _writer(request)
         if form.is_valid():
-            data = dict(form.cleaned_data)
-            cis = data.pop("configuration_items")
+            cis = form.assigned_cis()
+            data = {
+                k: v for k, v in form.cleaned_data.items() if k not in ("configuration_items", "installed_on")
+            }
             try:
                 services.license_save(
                     actor=request.user, fields={**data, "software": software}, configuration_items=cis
@@ -201,9 +204,9 @@ def software_detail(request, pk: int):
             except ValidationError as exc:
                 _form_errors(form, exc)
             else:
-                messages.success(request, f"License of {data['quantity']} seats added.")
+                seats = data["quantity"]
+                messages.success(request, f"License of {seats} seat{'' if seats == 1 else 's'} added.")
                 return redirect(software)
-    detail = selectors.compliance_detail(software)
     context = {
         "software": software,
         "detail": detail,

@@ -125,6 +125,7 @@ def test_the_report_pages_in_sql_largest_shortfall_first(
         {
             "software": Software.objects.get(name="App 0").pk,
             "name": "App 0",
+            "publisher": "",
             "entitled": 5,
             "consumed": 5,
             "shortfall": 0,

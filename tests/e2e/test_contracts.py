@@ -25,7 +25,7 @@ SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 def shot(page, name: str) -> None:
     if os.environ.get("ITSM_SCREENSHOTS") == "1":
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 @pytest.mark.browser
