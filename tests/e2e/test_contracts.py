@@ -54,6 +54,7 @@ def test_agent_sees_the_contract_and_vendor_phone_on_an_incident(page, login, ma
     panel = page.locator("#contract-coverage")
     text = " ".join(panel.inner_text().split())
     assert f"Covered by {contract.number} (Acme support, +1 555 0100) until {today.year + 1}-03-31" in text
+    panel.scroll_into_view_if_needed()
     shot(page, "incident-contract")
     panel.get_by_role("link", name=contract.number).click()
     page.wait_for_url(f"**/contracts/{contract.number}/")
