@@ -121,6 +121,8 @@ def test_the_report_pages_in_sql_largest_shortfall_first(
         ("Unused", 2, 0, 0),
     ]
     assert [r["name"] for r in ComplianceReport(only_short=True)] == ["App 1", "App 2", "App 3", "App 4"]
+    searched = client.get("/api/v1/software/compliance/?q=APP 4&short=true").json()
+    assert [r["name"] for r in searched["results"]] == ["App 4"] and searched["count"] == 1
     assert list(ComplianceReport(q="app 0")) == [
         {
             "software": Software.objects.get(name="App 0").pk,
