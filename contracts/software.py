@@ -7,6 +7,11 @@ computer, or a list of them) into the importer's `{"cis": [...]}` with each comp
 per window of rows, reconciles them in a few queries: new installations are created, those no longer
 reported are ended (`ended_at`), unchanged ones cost nothing. Every change is a CI history row (source
 "import"), so the CI page says when a package came and went.
+
+Each title keeps the number of distinct CIs it is installed on (`Software.installed_cis`, what the
+compliance report reads): moved here, in the transaction that starts or ends installations, under one
+advisory lock that every writer of installations takes (`lock_usage`); `usage_drift` recounts them, and
+`fix_usage_drift` corrects them (`manage.py check_software_usage`, the daily beat task).
 """
 
 from __future__ import annotations
