@@ -61,6 +61,9 @@ def test_agent_sees_the_contract_and_vendor_phone_on_an_incident(page, login, ma
     assert "srv-db-01" in page.locator("#contract-cis").inner_text()
     assert "+1 555 0100" in page.locator("#vendor-support").inner_text()
     shot(page, "contract")
+    page.goto("/contracts/")
+    assert contract.number in page.locator("#contract-table").inner_text()
+    shot(page, "contract-list")
 
 
 @pytest.mark.browser
