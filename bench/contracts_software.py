@@ -1,6 +1,7 @@
 """Software and license compliance benchmark (issue 23): 100,000 CIs with 2,000,000 installations of
-5,000 titles. Targets: compliance of one title p95 < 50 ms; the compliance report over all titles < 2 s;
-re-importing 10,000 GLPI inventories whose software did not change < 60 s.
+5,000 titles. Targets: compliance of one title p95 < 50 ms; the compliance report over all titles < 2 s
+(its slowest of three runs); re-importing 10,000 GLPI inventories whose software did not change < 60 s.
+The grouped count the report used before the kept per-title counts is timed in the same run.
 
 Run: `pytest bench/contracts_software.py -s -p no:xdist` (`BENCH_SCALE=0.1` for a tenth of the data).
 90% of the CIs and their installations are written by SQL; the other 10% (10,000 at full scale) come
@@ -18,11 +19,13 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.db.models import Count, Sum
 
 from cmdb.importer import import_file
 from cmdb.models import CIClass
-from contracts.models import Installation, Software
-from contracts.selectors import compliance, compliance_report
+from contracts.models import Installation, License, Software
+from contracts.selectors import ComplianceReport, compliance, compliance_report
+from contracts.software import fix_usage_drift, usage_drift
 
 sys.path.insert(0, str(Path(__file__).parent))
 from results import write  # noqa: E402
@@ -90,6 +93,22 @@ def build() -> None:
         )
 
 
+def grouped_count_report() -> int:
+    """The report as it was before the kept counts (issue 23, first version): seats grouped by title, and
+    the distinct CIs of every title's current installations counted by one grouped query over the 2,000,000
+    rows. Timed in the same run as the kept-count report, for the README's before/after."""
+    seats = dict(License.objects.order_by().values_list("software_id").annotate(s=Sum("quantity")))
+    consumed = dict(
+        Installation.objects.filter(ended_at__isnull=True)
+        .order_by()
+        .values_list("software_id")
+        .annotate(n=Count("ci_id", distinct=True))
+        .values_list("software_id", "n")
+    )
+    names = dict(Software.objects.filter(pk__in=set(seats) | set(consumed)).values_list("id", "name"))
+    return len(names)
+
+
 def inventories() -> bytes:
     items = []
     for i in range(INVENTORIES):
@@ -116,6 +135,10 @@ def inventories() -> bytes:
 def test_contracts_software_benchmark():
     started = time.perf_counter()
     build()
+    # The SQL-written installations bypass the import: the reconciliation sets the titles' kept counts.
+    t0 = time.perf_counter()
+    assert len(fix_usage_drift()) == TITLES
+    fill_seconds = time.perf_counter() - t0
     data = inventories()
     t0 = time.perf_counter()
     first = import_file(data, format="json", actor=None)
@@ -132,6 +155,9 @@ def test_contracts_software_benchmark():
     build_seconds = time.perf_counter() - started
     installations = Installation.objects.filter(ended_at__isnull=True).count()
     assert installations == CI_COUNT * PER_CI
+    t0 = time.perf_counter()
+    assert usage_drift() == []  # the import kept every count right
+    check_seconds = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     second = import_file(data, format="json", actor=None)
@@ -151,12 +177,21 @@ def test_contracts_software_benchmark():
         numbers = compliance(Software(pk=pk))
         timings.append((time.perf_counter() - t0) * 1000)
     assert numbers["consumed"] > 0
-    report_timings = []
-    for _ in range(3):
+    report_timings, before_timings, page_timings = [], [], []
+    for _ in range(3):  # interleaved, so both see the same load
         t0 = time.perf_counter()
         rows = compliance_report()
         report_timings.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        assert grouped_count_report() == TITLES
+        before_timings.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        report = ComplianceReport()
+        assert report.count() == TITLES and len(report[0:50]) == 50  # what the page reads
+        page_timings.append((time.perf_counter() - t0) * 1000)
     assert len(rows) == TITLES
+    assert rows[0]["shortfall"] == max(row["shortfall"] for row in rows)
+    load = os.getloadavg()
 
     result = {
         "bench": "contracts",
@@ -172,9 +207,15 @@ def test_contracts_software_benchmark():
         "compliance_one_title_p95_ms": round(p95(timings), 2),
         "compliance_report_all_titles_seconds": round(min(report_timings), 3),
         "compliance_report_all_titles_max_seconds": round(max(report_timings), 3),
+        "compliance_report_first_page_ms": round(min(page_timings), 1),
+        "before_grouped_count_report_seconds": round(min(before_timings), 3),
+        "before_grouped_count_report_max_seconds": round(max(before_timings), 3),
+        "fill_counts_seconds": round(fill_seconds, 2),
+        "reconciliation_check_seconds": round(check_seconds, 2),
+        "load_average": [round(value, 1) for value in load],
     }
     print(json.dumps(result, indent=2))
     write("contracts", result)
     assert result["compliance_one_title_p95_ms"] < 50
-    assert result["compliance_report_all_titles_seconds"] < 2
+    assert result["compliance_report_all_titles_max_seconds"] < 2
     assert reimport_seconds < 60

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from contracts.software import forget_ci
 from core import events
 
 from .models import (
@@ -301,6 +302,7 @@ def delete_ci(ci: ConfigurationItem, *, actor, source: str = ChangeSource.SHELL)
         )
     _log(ci, actor=actor, source=source, action="deleted", old=ci.name).save()
     events.publish("ci.deleted", record=ci, actor=actor, data={"source": source})
+    forget_ci(ci.pk)  # its installations go with it: its software titles count one CI less
     ci.delete()
 
 

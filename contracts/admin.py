@@ -38,8 +38,20 @@ class SoftwareAdmin(admin.ModelAdmin):
 
 @admin.register(Installation)
 class InstallationAdmin(admin.ModelAdmin):
+    """Read-only: installations come and go through the import (contracts.software), which keeps the
+    titles' installed CI counts and the CI history; an edit here would bypass both."""
+
     list_display = ("software", "ci", "version", "installed_at", "ended_at")
     raw_id_fields = ("ci", "software")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(License)

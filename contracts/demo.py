@@ -27,6 +27,45 @@ SOFTWARE = {
 }
 
 
+# (name, vendor, type, days since the start, days to the end, cost, renewal, notice days, covered CIs)
+CONTRACTS = [
+    (
+        "Server support",
+        "Acme Hardware",
+        "support",
+        200,
+        480,
+        12000,
+        "manual",
+        60,
+        ("srv-db-01", "srv-esx-01"),
+    ),
+    (
+        "vSphere subscription",
+        "VMware by Broadcom",
+        "subscription",
+        340,
+        25,
+        4800,
+        "auto",
+        30,
+        ("srv-esx-01",),
+    ),
+]
+# (software, publisher, seats per device, CIs the seats are assigned to)
+LICENSES = [
+    ("PostgreSQL", "PostgreSQL Global Development Group", 2, ("srv-db-01",)),
+    ("Zabbix Agent", "Zabbix", 1, ()),
+]
+
+
+class _Quiet:
+    """The import report the software batch writes to; the demo data has nothing to report."""
+
+    def add(self, *args, **kwargs) -> None:
+        return None
+
+
 def load(*, users, groups) -> None:
     owner = users.get("chris")
     vendors = {}
@@ -37,39 +76,24 @@ def load(*, users, groups) -> None:
         )
     cis = {ci.name: ci for ci in ConfigurationItem.objects.filter(name__in=list(SOFTWARE))}
     today = timezone.localdate()
-    if not Contract.objects.filter(name="Server support").exists():
+    for name, vendor, kind, since, left, cost, renewal, notice, covered in CONTRACTS:
+        if Contract.objects.filter(name=name).exists():
+            continue
         services.contract_create(
             actor=owner,
             fields={
-                "name": "Server support",
-                "vendor": vendors["Acme Hardware"],
-                "type": "support",
-                "start_date": today - datetime.timedelta(days=200),
-                "end_date": today + datetime.timedelta(days=480),
-                "cost": 12000,
+                "name": name,
+                "vendor": vendors[vendor],
+                "type": kind,
+                "start_date": today - datetime.timedelta(days=since),
+                "end_date": today + datetime.timedelta(days=left),
+                "cost": cost,
                 "currency": "EUR",
-                "renewal": "manual",
-                "notice_days": 60,
+                "renewal": renewal,
+                "notice_days": notice,
                 "owner": owner,
             },
-            configuration_items=[cis[name] for name in ("srv-db-01", "srv-esx-01") if name in cis],
-        )
-    if not Contract.objects.filter(name="vSphere subscription").exists():
-        services.contract_create(
-            actor=owner,
-            fields={
-                "name": "vSphere subscription",
-                "vendor": vendors["VMware by Broadcom"],
-                "type": "subscription",
-                "start_date": today - datetime.timedelta(days=340),
-                "end_date": today + datetime.timedelta(days=25),
-                "cost": 4800,
-                "currency": "EUR",
-                "renewal": "auto",
-                "notice_days": 30,
-                "owner": owner,
-            },
-            configuration_items=[cis[name] for name in ("srv-esx-01",) if name in cis],
+            configuration_items=[cis[ci] for ci in covered if ci in cis],
         )
     batch = SoftwareBatch(actor=owner, source=ChangeSource.SHELL)
     for name, packages in SOFTWARE.items():
@@ -77,23 +101,12 @@ def load(*, users, groups) -> None:
             batch.add(
                 0, "cis", cis[name], [{"name": n, "version": v, "publisher": p} for n, v, p in packages]
             )
-
-    class _Quiet:
-        """The import report the batch writes to; the demo data has nothing to report."""
-
-        def add(self, *args, **kwargs) -> None:
-            return None
-
     batch.flush(_Quiet())
-    postgres = Software.objects.filter(
-        key=software_key("PostgreSQL", "PostgreSQL Global Development Group")
-    ).first()
-    if postgres and not License.objects.filter(software=postgres).exists():
-        services.license_save(
-            actor=owner,
-            fields={"software": postgres, "metric": "per_device", "quantity": 2},
-            configuration_items=[cis["srv-db-01"]] if "srv-db-01" in cis else [],
-        )
-    zabbix = Software.objects.filter(key=software_key("Zabbix Agent", "Zabbix")).first()
-    if zabbix and not License.objects.filter(software=zabbix).exists():
-        services.license_save(actor=owner, fields={"software": zabbix, "metric": "per_device", "quantity": 1})
+    for title, publisher, seats, assigned in LICENSES:
+        software = Software.objects.filter(key=software_key(title, publisher)).first()
+        if software and not License.objects.filter(software=software).exists():
+            services.license_save(
+                actor=owner,
+                fields={"software": software, "metric": "per_device", "quantity": seats},
+                configuration_items=[cis[ci] for ci in assigned if ci in cis],
+            )

@@ -2,6 +2,7 @@
 
 from django import forms
 
+from cmdb.models import ConfigurationItem
 from core.forms import ConfigurationItemsField, UsernameFormField
 
 from .choices import ContractType, LicenseMetric, Renewal
@@ -60,4 +61,30 @@ class LicenseForm(forms.Form):
     contract = forms.ModelChoiceField(
         queryset=Contract.objects.order_by("number"), required=False, empty_label="No contract"
     )
-    configuration_items = ConfigurationItemsField(label="Assigned configuration items")
+    installed_on = forms.ModelMultipleChoiceField(
+        queryset=ConfigurationItem.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Assign to CIs it is installed on without a license",
+    )
+    configuration_items = ConfigurationItemsField(
+        label="Assign to other configuration items", help_text="CI ids, separated by commas."
+    )
+
+    def __init__(self, *args, unlicensed=(), **kwargs):
+        """`unlicensed`: the CIs the title is installed on that no license covers, offered as checkboxes
+        (the common case: seats bought for the machines that run it); other CIs go by id."""
+        super().__init__(*args, **kwargs)
+        cis = {ci.pk: ci for ci in unlicensed}
+        if cis:
+            field = self.fields["installed_on"]
+            field.queryset = ConfigurationItem.objects.filter(pk__in=list(cis)).order_by("name")
+            field.label_from_instance = lambda ci: ci.name
+        else:
+            del self.fields["installed_on"]
+
+    def assigned_cis(self) -> list:
+        """The CIs both fields name, once each (after is_valid())."""
+        found = {ci.pk: ci for ci in self.cleaned_data.get("installed_on") or ()}
+        found.update((ci.pk, ci) for ci in self.cleaned_data.get("configuration_items") or ())
+        return list(found.values())

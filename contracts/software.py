@@ -7,6 +7,11 @@ computer, or a list of them) into the importer's `{"cis": [...]}` with each comp
 per window of rows, reconciles them in a few queries: new installations are created, those no longer
 reported are ended (`ended_at`), unchanged ones cost nothing. Every change is a CI history row (source
 "import"), so the CI page says when a package came and went.
+
+Each title keeps the number of distinct CIs it is installed on (`Software.installed_cis`, what the
+compliance report reads): moved here, in the transaction that starts or ends installations, under one
+advisory lock that every writer of installations takes (`lock_usage`); `usage_drift` recounts them, and
+`fix_usage_drift` corrects them (`manage.py check_software_usage`, the daily beat task).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cmdb.models import CIChange
@@ -177,27 +182,40 @@ class SoftwareBatch:
             self._apply(wanted, names, ids)
 
     def _apply(self, wanted: dict[int, set[tuple[str, str]]], names: dict[int, str], ids: dict[str, int]):
-        current: dict[int, dict[tuple[int, str], int]] = defaultdict(dict)
-        for pk, ci_id, software_id, version in Installation.objects.filter(
-            ci_id__in=list(wanted), ended_at__isnull=True
-        ).values_list("id", "ci_id", "software_id", "version"):
-            current[ci_id][(software_id, version)] = pk
+        desired = {ci_id: {(ids[key], version) for key, version in pairs} for ci_id, pairs in wanted.items()}
+        current = _current(list(desired))
+        changed = [ci_id for ci_id, pairs in desired.items() if pairs != set(current.get(ci_id, {}))]
+        self.counts["unchanged"] += sum(
+            len(desired[ci_id] & set(current.get(ci_id, {}))) for ci_id in desired if ci_id not in changed
+        )
+        if not changed:
+            return  # an unchanged re-import stops here: no lock, no write
+        # Installations will change: serialise with the other writers of installations (and of the
+        # titles' counts), then read these CIs' installations again, now that nobody else can move them.
+        lock_usage()
+        current = _current(changed)
         now = timezone.now()
         new: list[Installation] = []
         ended: list[int] = []
         changes: list[tuple[int, str, int, str]] = []  # (CI, installed | uninstalled, software, version)
-        for ci_id, pairs in wanted.items():
-            desired = {(ids[key], version) for key, version in pairs}
-            have = current.get(ci_id, {})
-            for software_id, version in sorted(desired - set(have)):
+        deltas: dict[int, int] = defaultdict(int)  # software id -> change of its installed_cis
+        for ci_id in changed:
+            want, have = desired[ci_id], current.get(ci_id, {})
+            for software_id, version in sorted(want - set(have)):
                 new.append(
                     Installation(ci_id=ci_id, software_id=software_id, version=version, installed_at=now)
                 )
                 changes.append((ci_id, "installed", software_id, version))
-            for pair in sorted(set(have) - desired):
+            for pair in sorted(set(have) - want):
                 ended.append(have[pair])
                 changes.append((ci_id, "uninstalled", *pair))
-            self.counts["unchanged"] += len(desired & set(have))
+            self.counts["unchanged"] += len(want & set(have))
+            before = {software_id for software_id, _version in have}
+            after = {software_id for software_id, _version in want}
+            for software_id in after - before:
+                deltas[software_id] += 1
+            for software_id in before - after:
+                deltas[software_id] -= 1
         if not changes:
             return
         labels = dict(
@@ -226,6 +244,84 @@ class SoftwareBatch:
             Installation.objects.bulk_create(new, batch_size=5000)
         if ended:
             Installation.objects.filter(pk__in=ended).update(ended_at=now)
+        add_usage(deltas)
         CIChange.objects.bulk_create(history, batch_size=5000)
         self.counts["installed"] += len(new)
         self.counts["ended"] += len(ended)
+
+
+def _current(ci_ids: list[int]) -> dict[int, dict[tuple[int, str], int]]:
+    """The current installations of these CIs: {CI: {(software, version): installation id}}."""
+    current: dict[int, dict[tuple[int, str], int]] = defaultdict(dict)
+    for pk, ci_id, software_id, version in Installation.objects.filter(
+        ci_id__in=ci_ids, ended_at__isnull=True
+    ).values_list("id", "ci_id", "software_id", "version"):
+        current[ci_id][(software_id, version)] = pk
+    return current
+
+
+# --- the titles' kept counts (Software.installed_cis) ----------------------------------------------------
+# Every writer of installations takes this transaction-level advisory lock before it reads what it will
+# change, so two imports cannot both count the same CI, and counts are updated in one order: no deadlock.
+_USAGE_LOCK = 0x1C0_23_5F7
+
+
+def lock_usage() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_USAGE_LOCK])
+
+
+def add_usage(deltas: dict[int, int]) -> None:
+    """Move the titles' `installed_cis` by `deltas` ({software id: +n / -n}), in one UPDATE; call it
+    under `lock_usage()`, in the transaction that starts or ends the installations."""
+    pairs = sorted((software_id, delta) for software_id, delta in deltas.items() if delta)
+    if not pairs:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE contracts_software AS s SET installed_cis = GREATEST(s.installed_cis + d.delta, 0)
+            FROM unnest(%s::bigint[], %s::integer[]) AS d(id, delta)
+            WHERE s.id = d.id
+            """,
+            [[software_id for software_id, _d in pairs], [delta for _s, delta in pairs]],
+        )
+
+
+def forget_ci(ci_id: int) -> None:
+    """Before a CI is deleted (its installations go with it): its titles count one CI less."""
+    lock_usage()
+    titles = set(
+        Installation.objects.filter(ci_id=ci_id, ended_at__isnull=True).values_list("software_id", flat=True)
+    )
+    add_usage({software_id: -1 for software_id in titles})
+
+
+_RECOUNT = """
+    SELECT s.id, s.installed_cis, COALESCE(c.n, 0)
+    FROM contracts_software AS s
+    LEFT JOIN (
+        SELECT software_id, count(DISTINCT ci_id) AS n
+        FROM contracts_installation WHERE ended_at IS NULL GROUP BY software_id
+    ) AS c ON c.software_id = s.id
+    WHERE s.installed_cis <> COALESCE(c.n, 0)
+    ORDER BY s.id
+"""
+
+
+def usage_drift() -> list[tuple[int, int, int]]:
+    """The reconciliation check: (software id, kept count, recounted) of every title whose kept
+    `installed_cis` differs from a count of its current installations. Empty when all is well. It is the
+    grouped count the kept numbers spare the report (about a second at 2,000,000 installations)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_RECOUNT)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+@transaction.atomic
+def fix_usage_drift() -> list[tuple[int, int, int]]:
+    """Set every drifted count to the recount (under the writers' lock); returns what was wrong."""
+    lock_usage()
+    drift = usage_drift()
+    add_usage({software_id: counted - kept for software_id, kept, counted in drift})
+    return drift

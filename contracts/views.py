@@ -170,16 +170,14 @@ def software_list(request):
     """The catalog's compliance report: every installed or licensed title with its three numbers."""
     selectors.require_reader(request.user)
     only_short = request.GET.get("short") in ("1", "true")
-    rows = selectors.compliance_report(only_short=only_short)
-    q = (request.GET.get("q") or "").strip()[:200].casefold()
-    if q:
-        rows = [row for row in rows if q in row["name"].casefold()]
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    q = (request.GET.get("q") or "").strip()[:200]
+    report = selectors.ComplianceReport(only_short=only_short, q=q)
+    page = Paginator(report, PAGE_SIZE).get_page(request.GET.get("page"))  # two queries, whatever the size
     context = {
         "page_obj": page,
         "rows": page.object_list,
         "only_short": only_short,
-        "q": request.GET.get("q", ""),
+        "q": q,
     }
     return render(request, "contracts/software_list.html", context)
 
@@ -190,12 +188,15 @@ def software_detail(request, pk: int):
     """A title's compliance: entitled, consumed, shortfall, with the licenses, the licensed CIs, the
     installations and the installed CIs no license is assigned to. Cmdb managers add licenses here."""
     software = get_object_or_404(selectors.software(request.user), pk=pk)
-    form = LicenseForm(request.POST or None)
+    detail = selectors.compliance_detail(software)
+    form = LicenseForm(request.POST or None, unlicensed=[row.ci for row in detail.unlicensed])
     if request.method == "POST":
         _writer(request)
         if form.is_valid():
-            data = dict(form.cleaned_data)
-            cis = data.pop("configuration_items")
+            cis = form.assigned_cis()
+            data = {
+                k: v for k, v in form.cleaned_data.items() if k not in ("configuration_items", "installed_on")
+            }
             try:
                 services.license_save(
                     actor=request.user, fields={**data, "software": software}, configuration_items=cis
@@ -203,15 +204,14 @@ def software_detail(request, pk: int):
             except ValidationError as exc:
                 _form_errors(form, exc)
             else:
-                messages.success(request, f"License of {data['quantity']} seats added.")
+                seats = data["quantity"]
+                messages.success(request, f"License of {seats} seat{'' if seats == 1 else 's'} added.")
                 return redirect(software)
-    detail = selectors.compliance_detail(software)
     context = {
         "software": software,
         "detail": detail,
         "numbers": detail.numbers,
         "form": form,
         "can_edit": can_edit_contracts(request.user),
-        "versions": sorted({row.version for row in detail.installations}),
     }
     return render(request, "contracts/software_detail.html", context)

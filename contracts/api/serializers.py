@@ -151,6 +151,7 @@ class ComplianceSerializer(serializers.Serializer):
 class ComplianceRowSerializer(ComplianceSerializer):
     software = serializers.IntegerField()
     name = serializers.CharField()
+    publisher = serializers.CharField()
 
 
 class LicenseSerializer(serializers.ModelSerializer):

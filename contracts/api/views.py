@@ -7,8 +7,8 @@ through contracts.services, whose ValidationErrors answer 400 naming the field.
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, serializers, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -151,21 +151,26 @@ class SoftwareViewSet(_Base):
 
     @extend_schema(
         operation_id="software_compliance_report",
-        responses=inline_serializer(
-            "ComplianceReport",
-            {
-                "count": serializers.IntegerField(),
-                "results": ComplianceRowSerializer(many=True),
-            },
-        ),
+        parameters=[
+            OpenApiParameter("short", bool, description="Only titles with a shortfall."),
+            OpenApiParameter("q", str, description="Titles whose name contains this text."),
+        ],
+        responses=ComplianceRowSerializer(many=True),
     )
-    @action(detail=False, methods=["get"], url_path="compliance", url_name="compliance-report")
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="compliance",
+        url_name="compliance-report",
+        filter_backends=[],  # the report is not the software list: it takes `short` and `q` only
+    )
     def compliance_report(self, request):
-        """Compliance of every installed or licensed title, largest shortfall first (`?short=true`: only
-        titles with a shortfall)."""
+        """Compliance of every installed or licensed title, largest shortfall first, paginated like every
+        list (`?short=true`: only titles with a shortfall; `?q=`: a name search)."""
         only_short = request.query_params.get("short") in ("1", "true")
-        rows = selectors.compliance_report(only_short=only_short)
-        return Response({"count": len(rows), "results": rows})
+        q = (request.query_params.get("q") or "").strip()[:200]
+        page = self.paginate_queryset(selectors.ComplianceReport(only_short=only_short, q=q))
+        return self.get_paginated_response(page)
 
 
 class LicenseViewSet(_Base):

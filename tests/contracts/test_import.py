@@ -174,7 +174,14 @@ def test_compliance_one_seat_three_installations(api_client, cmdb_manager, agent
     }
     report = api_client(agent).get("/api/v1/software/compliance/?short=true").json()
     assert report["results"] == [
-        {"software": visio.pk, "name": "Visio", "entitled": 1, "consumed": 3, "shortfall": 2}
+        {
+            "software": visio.pk,
+            "name": "Visio",
+            "publisher": "Microsoft Corp.",
+            "entitled": 1,
+            "consumed": 3,
+            "shortfall": 2,
+        }
     ]
 
 
@@ -193,7 +200,7 @@ def test_per_user_licenses_count_people(cmdb_manager, make_user, make_server):
     # alice's two laptops are one person; the ownerless laptop is another.
     assert compliance(slack) == {"entitled": 1, "consumed": 2, "shortfall": 1}
     assert compliance_report() == [
-        {"software": slack.pk, "name": "Slack", "entitled": 1, "consumed": 2, "shortfall": 1}
+        {"software": slack.pk, "name": "Slack", "publisher": "", "entitled": 1, "consumed": 2, "shortfall": 1}
     ]
 
 

@@ -140,6 +140,19 @@ def test_compliance_page_shows_the_cis_behind_each_number(cmdb_manager, agent):
     assert "pc-1" in unlicensed and "pc-2" in unlicensed and "pc-0" not in unlicensed
     report = as_user(agent).get("/contracts/software/?short=1").content.decode()
     assert "Visio" in report
+    # The form offers the unlicensed CIs it is installed on as checkboxes: ticking pc-1 licenses it.
+    form = client.get(f"/contracts/software/{visio.pk}/").content.decode().split('id="license-form"')[1]
+    form = form.split("</form>")[0]
+    assert ">pc-1<" in form and ">pc-2<" in form and ">pc-0<" not in form
+    pc1 = ConfigurationItem.objects.get(name="pc-1")
+    ticked = client.post(
+        f"/contracts/software/{visio.pk}/",
+        {"metric": "per_device", "quantity": "1", "installed_on": [pc1.pk]},
+    )
+    assert ticked.status_code == 302
+    assert list(License.objects.order_by("id").last().configuration_items.all()) == [pc1]
+    page = as_user(agent).get(f"/contracts/software/{visio.pk}/").content.decode()
+    assert 'data-number="shortfall">1<' in page
     ci_page = as_user(agent).get(f"/cmdb/cis/{pc0.pk}/").content.decode()
     assert "Visio" in ci_page
 
