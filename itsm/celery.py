@@ -4,6 +4,7 @@ itsm/settings/base.py), tasks discovered in every installed app, and the beat sc
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "itsm.settings.dev")
 
@@ -34,4 +35,12 @@ app.conf.beat_schedule = {
 app.conf.beat_schedule["contracts-send-notices"] = {
     "task": "contracts.send_notices",
     "schedule": float(os.environ.get("CONTRACT_NOTICE_SWEEP_SECONDS", "3600")),
+}
+# The directory sync (accounts.identity.sync): nightly, at DIRECTORY_SYNC_HOUR:DIRECTORY_SYNC_MINUTE UTC.
+app.conf.beat_schedule["accounts-sync-directory"] = {
+    "task": "accounts.sync_directory",
+    "schedule": crontab(
+        hour=int(os.environ.get("DIRECTORY_SYNC_HOUR", "2")),
+        minute=int(os.environ.get("DIRECTORY_SYNC_MINUTE", "30")),
+    ),
 }
