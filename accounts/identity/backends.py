@@ -16,6 +16,11 @@ from . import config
 
 
 class LocalPasswordBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is not None and "\x00" in str(username):
+            return None  # PostgreSQL refuses NUL in text: a lookup would fail, never match
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
     def user_can_authenticate(self, user) -> bool:
         if not super().user_can_authenticate(user):
             return False

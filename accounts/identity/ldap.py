@@ -138,6 +138,8 @@ class DirectoryBackend(LDAPBackend):
             logger.warning("manager %s not read from the directory: %s", dn, error)
             return None
         username = first_value(results[0][1] if results else None, settings.LDAP_USERNAME_ATTR)
+        if isinstance(username, bytes):  # a raw python-ldap search answers bytes
+            username = username.decode("utf-8", "replace")
         if not username:
             return None
         return self.populate(username, depth=depth + 1)
