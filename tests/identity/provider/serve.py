@@ -5,6 +5,7 @@ loopback only, test data only)."""
 import json
 import os
 import sys
+from pathlib import Path
 
 import django
 
@@ -18,7 +19,7 @@ def main() -> None:
     from oauth2_provider.models import Application
 
     call_command("migrate", verbosity=0)
-    seed = json.loads(open(seed_path).read())
+    seed = json.loads(Path(seed_path).read_text())
     for person in seed["users"]:
         user = User.objects.create_user(
             person["username"],
