@@ -95,3 +95,18 @@ def django_auth_ldap_settings() -> dict:
         )
         values["GROUP_TYPE"] = ldap_group_type()
     return values
+
+
+def end_session_origin() -> str | None:
+    """The SSO provider's origin when sign-out goes on to its end-session endpoint. The sign-out form
+    posts to us and we redirect there; the CSP's `form-action` governs that redirect too, so it must
+    name this origin (core.middleware.SecurityHeadersMiddleware adds it)."""
+    from urllib.parse import urlsplit
+
+    endpoint = settings.OIDC_OP_END_SESSION_ENDPOINT
+    if not (endpoint and oidc_enabled()):
+        return None
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"

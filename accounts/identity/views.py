@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import render
@@ -20,6 +21,14 @@ from . import config, directory, names, sync
 
 class TestUserForm(forms.Form):
     username = forms.CharField(label="Directory username", max_length=names.MAX_LENGTH)
+
+
+def field_label(name: str) -> str:
+    """A user field's label ("First name"), for a field name from the attribute mapping."""
+    try:
+        return str(User._meta.get_field(name).verbose_name).capitalize()
+    except FieldDoesNotExist:  # a misspelt field in LDAP_USER_ATTR_MAP: show it as written
+        return name
 
 
 def _mapping_rows(mapping: dict[str, str], known: set[str]) -> list[dict]:
@@ -42,7 +51,10 @@ def _configuration() -> dict:
             ("User search base", settings.LDAP_USER_BASE_DN or "—"),
             ("User filter", settings.LDAP_USER_FILTER),
             ("Username attribute", settings.LDAP_USERNAME_ATTR),
-            ("Attributes", ", ".join(f"{k} ← {v}" for k, v in settings.LDAP_USER_ATTR_MAP.items())),
+            (
+                "Attributes",
+                ", ".join(f"{field_label(k)} ← {v}" for k, v in settings.LDAP_USER_ATTR_MAP.items()),
+            ),
             ("Manager attribute", settings.LDAP_MANAGER_ATTR),
             ("Group search base", settings.LDAP_GROUP_BASE_DN or "— (groups not read)"),
             ("Group filter", settings.LDAP_GROUP_FILTER),
@@ -93,6 +105,7 @@ def identity_settings(request):
         form = TestUserForm(request.POST)
         if form.is_valid():
             lookup = directory.look_up_user(form.cleaned_data["username"])
+            lookup.labelled_fields = [(field_label(name), value) for name, value in lookup.fields.items()]
     elif action == "sync":
         report = sync.sync_directory()
     context = {"form": form, "connection": connection, "lookup": lookup, "report": report, **_configuration()}
