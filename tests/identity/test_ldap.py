@@ -253,3 +253,25 @@ def test_look_up_user_and_check_connection(directory, settings):
     check = identity_directory.check_connection()
     assert not check.ok and "wrong bind DN or password" in check.message
     assert "wrong" not in check.message.replace("wrong bind", "")
+
+
+def test_the_manager_from_the_directory_approves_the_request(directory):
+    from core.models import Approval
+    from requests_app.models import CatalogCategory, CatalogItem
+
+    category = CatalogCategory.objects.create(name="Hardware")
+    item = CatalogItem.objects.create(
+        name="Monitor", category=category, approval="manager", description="A screen"
+    )
+    carol, _ = sign_in("carol", "carol-password")
+    response = carol.post(
+        "/api/v1/requests/", {"catalog_item": item.pk, "variables": {}}, content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+    approval = Approval.objects.get()
+    assert approval.approver.username == "alice"  # carol's manager in the directory
+    alice, _ = sign_in("alice", "alice-password")
+    mine = alice.get("/api/v1/approvals/").json()
+    assert mine["count"] == 1
+    decided = alice.post(f"/api/v1/approvals/{approval.pk}/approve/", {}, content_type="application/json")
+    assert decided.status_code == 200, decided.content
