@@ -77,8 +77,15 @@ class DirectoryBackend(LDAPBackend):
 
     def authenticate_ldap_user(self, ldap_user, password):
         user = super().authenticate_ldap_user(ldap_user, password)
-        if user is not None:
+        if user is None:
+            return None
+        try:
             self.apply(user, ldap_user)
+        except ldap.LDAPError as error:
+            # Groups could not be read: refuse rather than sign in with roles we could not check (and
+            # rather than a 500). The next attempt reads them again.
+            logger.warning("directory sign-in of %s refused: groups not read (%s)", user.username, error)
+            return None
         return user
 
     def get_user(self, user_id):

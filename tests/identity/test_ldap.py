@@ -275,3 +275,10 @@ def test_the_manager_from_the_directory_approves_the_request(directory):
     assert mine["count"] == 1
     decided = alice.post(f"/api/v1/approvals/{approval.pk}/approve/", {}, content_type="application/json")
     assert decided.status_code == 200, decided.content
+
+
+def test_groups_that_cannot_be_read_refuse_the_sign_in_without_a_500(directory, settings):
+    settings.LDAP_GROUP_BASE_DN = "ou=missing,dc=example,dc=org"
+    _, response = sign_in("alice", "alice-password")
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
