@@ -89,8 +89,9 @@ class DirectoryBackend(LDAPBackend):
         return user
 
     def get_user(self, user_id):
-        """A deactivated user's session ends at their next request, as with local accounts."""
-        user = super().get_user(user_id)
+        """The session's user, without django-auth-ldap's per-request `ldap_user` wrapper (we use no LDAP
+        group permissions); a deactivated user's session ends at their next request, as with local accounts."""
+        user = User._default_manager.filter(pk=user_id).first()
         return user if user is not None and user.is_active else None
 
     def populate_user(self, username):

@@ -282,3 +282,11 @@ def test_groups_that_cannot_be_read_refuse_the_sign_in_without_a_500(directory, 
     _, response = sign_in("alice", "alice-password")
     assert response.status_code == 200
     assert "Please enter a correct username and password" in response.content.decode()
+
+
+def test_a_directory_users_session_ends_when_they_are_deactivated(directory):
+    client, _ = sign_in("carol", "carol-password")
+    assert client.get("/portal/").status_code == 200
+    directory.delete(dn("carol"))
+    sync_directory()
+    assert client.get("/portal/")["Location"].startswith("/accounts/login/")
