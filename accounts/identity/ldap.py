@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 
 import ldap
+from django.conf import settings
 from django_auth_ldap.backend import LDAPBackend, _LDAPUser
 
 from accounts.models import IdentitySource, User
@@ -42,13 +43,10 @@ def first_value(attrs: dict | None, name: str) -> str:
 
 def profile_of(ldap_user) -> services.DirectoryProfile:
     """Our profile for a django-auth-ldap user: mapped attributes and the names (cn) of its groups."""
-    from django.conf import settings
 
     attrs = ldap_user.attrs or {}
     fields = {field: first_value(attrs, attr) for field, attr in settings.LDAP_USER_ATTR_MAP.items()}
-    group_names = (
-        set(ldap_user.group_names) if config.django_auth_ldap_settings().get("GROUP_SEARCH") else set()
-    )
+    group_names = set(ldap_user.group_names) if settings.LDAP_GROUP_BASE_DN else set()
     return services.DirectoryProfile(
         source=IdentitySource.LDAP, external_id=ldap_user.dn or "", fields=fields, group_names=group_names
     )
@@ -123,8 +121,6 @@ class DirectoryBackend(LDAPBackend):
         return super().get_or_build_user(username, ldap_user)
 
     def apply(self, user: User, ldap_user, *, depth: int = 0) -> dict:
-        from django.conf import settings
-
         manager = None
         manager_dn = first_value(ldap_user.attrs, settings.LDAP_MANAGER_ATTR)
         if manager_dn:
@@ -133,8 +129,6 @@ class DirectoryBackend(LDAPBackend):
 
     def manager_for(self, dn: str, ldap_user, *, depth: int) -> User | None:
         """The local user for a manager's DN, brought in from the directory if they never signed in."""
-        from django.conf import settings
-
         found = User.objects.filter(identity_source=IdentitySource.LDAP, external_id__iexact=dn).first()
         if found is not None or depth >= MANAGER_DEPTH:
             return found
