@@ -19,6 +19,18 @@ def group_dn(cn: str) -> str:
     return f"cn={cn},{GROUPS}"
 
 
+@pytest.fixture(autouse=True)
+def fresh_login_counters():
+    """These tests fail sign-ins on purpose, all from 127.0.0.1 (the test client): start each test with
+    the login throttle's counters of that address and of the directory's people cleared, so failures
+    of an earlier test in the same worker cannot lock a later one out."""
+    from accounts import throttling
+
+    for name in ("alice", "bob", "carol", "dave", "pat(ops)*", "sam", "rita", "worker", "root-admin", ""):
+        throttling.clear(name, "127.0.0.1")
+    yield
+
+
 @pytest.fixture(scope="session")
 def slapd():
     if not SLAPD.exists():
