@@ -158,3 +158,56 @@ def snapshot(user: User) -> dict:
 
 def diff(before: dict, after: dict) -> dict:
     return {key: [before[key], after[key]] for key in before if before[key] != after.get(key)}
+
+
+def check_provider() -> CheckResult:
+    """Ask the SSO provider what it says of itself: its discovery document must name our configured issuer
+    and endpoints, and its JWKS must hold at least one key. Nothing is signed in; the client secret is not
+    sent anywhere."""
+    import requests
+
+    if not config.oidc_enabled():
+        return CheckResult(
+            False, "Single sign-on is not configured: OIDC_RP_CLIENT_ID or an endpoint is empty."
+        )
+    issuer = settings.OIDC_OP_ISSUER
+    if not issuer:
+        return CheckResult(False, "OIDC_OP_ISSUER is empty: every sign-in would be refused (unknown issuer).")
+    timeout = settings.OIDC_TIMEOUT
+    verify = settings.OIDC_VERIFY_SSL
+    discovery_url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+    try:
+        found = requests.get(discovery_url, timeout=timeout, verify=verify)
+        found.raise_for_status()
+        document = found.json()
+    except (requests.RequestException, ValueError) as error:
+        return CheckResult(
+            False, f"The provider's discovery document at {discovery_url} could not be read ({error})."
+        )
+    problems = []
+    if document.get("issuer") != issuer:
+        problems.append(f"it calls itself {document.get('issuer')!r}, not OIDC_OP_ISSUER {issuer!r}")
+    for setting, key in (
+        ("OIDC_OP_AUTHORIZATION_ENDPOINT", "authorization_endpoint"),
+        ("OIDC_OP_TOKEN_ENDPOINT", "token_endpoint"),
+        ("OIDC_OP_USER_ENDPOINT", "userinfo_endpoint"),
+        ("OIDC_OP_JWKS_ENDPOINT", "jwks_uri"),
+    ):
+        if document.get(key) and getattr(settings, setting) != document[key]:
+            problems.append(f"{setting} differs from its {key} {document[key]}")
+    if problems:
+        return CheckResult(False, "The provider answers, but " + "; ".join(problems) + ".")
+    try:
+        keys = (
+            requests.get(settings.OIDC_OP_JWKS_ENDPOINT, timeout=timeout, verify=verify)
+            .json()
+            .get("keys", [])
+        )
+    except (requests.RequestException, ValueError, AttributeError) as error:
+        return CheckResult(False, f"The provider's keys (OIDC_OP_JWKS_ENDPOINT) could not be read ({error}).")
+    if not keys:
+        return CheckResult(False, "The provider publishes no signing keys (OIDC_OP_JWKS_ENDPOINT).")
+    return CheckResult(
+        True,
+        f"The provider at {issuer} answers; its endpoints match the settings and it publishes {len(keys)} signing key(s).",
+    )

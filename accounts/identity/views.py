@@ -106,6 +106,8 @@ def identity_settings(request):
         if form.is_valid():
             lookup = directory.look_up_user(form.cleaned_data["username"])
             lookup.labelled_fields = [(field_label(name), value) for name, value in lookup.fields.items()]
+    elif action == "test_provider":
+        connection = directory.check_provider()
     elif action == "sync":
         report = sync.sync_directory()
     context = {"form": form, "connection": connection, "lookup": lookup, "report": report, **_configuration()}

@@ -237,3 +237,18 @@ def test_an_expired_code_is_refused(short_lived_provider, settings, make_group):
     time.sleep(2.5)
     assert refused(client, come_back(client, callback))
     assert not User.objects.filter(username="sam").exists()
+
+
+def test_the_admin_page_tests_the_provider(sso, settings, make_user):
+    admin = Client()
+    admin.force_login(make_user("ssoadmin", roles=["admin"]))
+    page = admin.post("/accounts/identity/", {"action": "test_provider"}).content.decode()
+    assert "Connection works" in page and "publishes 1 signing key(s)" in page
+    assert settings.OIDC_RP_CLIENT_SECRET not in page
+    settings.OIDC_OP_ISSUER = "http://127.0.0.1:1/o"  # nothing listens there
+    page = admin.post("/accounts/identity/", {"action": "test_provider"}).content.decode()
+    assert "Connection failed" in page and "could not be read" in page
+    settings.OIDC_OP_ISSUER = sso.issuer
+    settings.OIDC_OP_TOKEN_ENDPOINT = f"{sso.url}/elsewhere/"
+    page = admin.post("/accounts/identity/", {"action": "test_provider"}).content.decode()
+    assert "OIDC_OP_TOKEN_ENDPOINT differs" in page
