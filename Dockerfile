@@ -23,7 +23,14 @@ RUN useradd --system --create-home --home-dir /home/itsm --uid 10001 itsm
 
 COPY . .
 COPY --from=assets /app/node_modules ./node_modules
-RUN pip install . \
+# python-ldap (directory sign-in) compiles against the OpenLDAP and SASL headers; the compiler and headers
+# go again after the install, the libraries stay.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev libldap2-dev libsasl2-dev libldap-2.5-0 libsasl2-2 \
+    && pip install . \
+    && apt-get purge -y gcc libc6-dev libldap2-dev libsasl2-dev \
+    && apt-get autoremove -y \
+    && rm -rf /var/lib/apt/lists/* \
     && SECRET_KEY=collectstatic-only-not-a-secret DATABASE_URL=postgres://build@localhost/build \
        python manage.py collectstatic --noinput --verbosity 1 \
     && mkdir -p /app/var/media \

@@ -29,7 +29,14 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 # Re-install only when pyproject.toml changed since the last successful install.
+# python-ldap (for django-auth-ldap, directory sign-in) has no wheels: it compiles against Debian's OpenLDAP
+# and SASL headers, installed here when missing (as root; .ci/run installs them too).
 $(VENV_STAMP): pyproject.toml | $(PY)
+	@if [ ! -e /usr/include/ldap.h ] || [ ! -e /usr/include/sasl/sasl.h ] || ! command -v gcc >/dev/null; then \
+		echo "installing gcc and the LDAP/SASL headers python-ldap builds against"; \
+		{ apt-get update -q >/dev/null 2>&1; apt-get install -y -q --no-install-recommends gcc libc6-dev libldap2-dev libsasl2-dev >/dev/null 2>&1; } \
+		|| echo "could not install libldap2-dev libsasl2-dev gcc: install them, or pip cannot build python-ldap"; \
+	fi
 	$(PY) -m pip install --disable-pip-version-check -e '.[dev]'
 	@touch $@
 

@@ -38,9 +38,20 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
         ("Service desk", {"fields": ("manager", "phone", "department", "time_zone")}),
+        # Set by directory sign-in and SSO (accounts/identity), shown so an admin knows where to fix a profile.
+        ("Sign-in", {"fields": ("identity_source", "external_id")}),
     )
-    list_display = ("username", "email", "first_name", "last_name", "department", "is_active")
-    list_filter = ("groups", "is_active", "is_superuser")
+    readonly_fields = ("identity_source", "external_id")
+    list_display = (
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "department",
+        "identity_source",
+        "is_active",
+    )
+    list_filter = ("groups", "identity_source", "is_active", "is_superuser")
     raw_id_fields = ("manager",)
     form = GuardedUserChangeForm
 

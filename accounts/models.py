@@ -19,7 +19,21 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"Unknown time zone {value!r}; use an IANA name such as Europe/Paris.")
 
 
+class IdentitySource(models.TextChoices):
+    """Where a user's identity lives: their password and attributes are checked and refreshed there."""
+
+    LOCAL = "local", "Local account"  # a password kept by the suite (admins, small teams, break-glass)
+    LDAP = "ldap", "Directory (LDAP)"  # LDAP / Active Directory: refreshed at each sign-in and nightly
+    OIDC = "oidc", "Single sign-on (OIDC)"  # an OpenID Connect provider: refreshed at each sign-in
+
+
 class User(AbstractUser):
+    identity_source = models.CharField(
+        max_length=8, choices=IdentitySource.choices, default=IdentitySource.LOCAL, editable=False
+    )
+    # The directory's stable name for the user: the LDAP entry's DN, or the OIDC subject (`sub`). The
+    # nightly sync and the manager link find users by it, OIDC sign-in matches on it before the email.
+    external_id = models.CharField(max_length=512, blank=True, editable=False)
     manager = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
     )
@@ -29,6 +43,7 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["username"]
+        indexes = [models.Index(fields=["identity_source", "external_id"], name="user_identity")]
 
     @property
     def display_name(self) -> str:

@@ -2,12 +2,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
+from .identity import oidc
+from .identity import views as identity_views
 
 app_name = "accounts"
 
 urlpatterns = [
     path("login/", views.ThrottledLoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.SignOutView.as_view(), name="logout"),
+    path("sso/login/", oidc.SingleSignOnStartView.as_view(), name="oidc-login"),
+    path("sso/callback/", oidc.SingleSignOnCallbackView.as_view(), name="oidc-callback"),
+    path("identity/", identity_views.identity_settings, name="identity"),
     path(
         "password/change/",
         auth_views.PasswordChangeView.as_view(success_url="/accounts/password/change/done/"),

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -13,6 +14,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services, throttling
+from .identity import config as identity_config
+from .identity import oidc
 from .models import ApiToken, TokenScope
 from .roles import is_workspace_user
 
@@ -37,6 +40,27 @@ class ThrottledLoginView(auth_views.LoginView):
 
     form_class = ThrottledAuthenticationForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        """The SSO button (when OIDC is configured) and whether local passwords are limited to break-glass."""
+        context = super().get_context_data(**kwargs)
+        context["sso_enabled"] = identity_config.oidc_enabled()
+        context["sso_provider_name"] = settings.OIDC_PROVIDER_NAME
+        context["sso_required"] = identity_config.sso_required()
+        context["directory_enabled"] = identity_config.ldap_enabled()
+        return context
+
+
+class SignOutView(auth_views.LogoutView):
+    """Django's sign-out (POST), then the SSO provider's end-session endpoint when the user came through
+    single sign-on and the provider offers one, so the next "Sign in with…" asks for credentials again."""
+
+    def post(self, request, *args, **kwargs):
+        provider_logout = oidc.end_session_url(request)  # read before the session is flushed
+        response = super().post(request, *args, **kwargs)
+        if provider_logout:
+            return redirect(provider_logout)
+        return response
 
 
 class ApiTokenForm(forms.Form):

@@ -20,6 +20,7 @@ NAVIGATION = [
     ("SLAs", "sla-definition-list", "clock", (ADMIN,)),
     ("Reports", "reports-dashboard", "chart-bar", (AGENT, CHANGE_MANAGER)),
     ("Integrations", "integration-home", "plug", (ADMIN,)),
+    ("Sign-in", "accounts:identity", "id-badge-2", (ADMIN,)),
     ("Automation", "automation-rule-list", "robot", (AGENT, CHANGE_MANAGER)),
     ("Admin", "admin:index", "settings", (ADMIN,)),
 ]

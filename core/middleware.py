@@ -5,6 +5,8 @@ import zoneinfo
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.identity.config import end_session_origin
+
 # No inline script anywhere (htmx and our JS are static files); styles may be inline for small layout bits.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -22,6 +24,9 @@ class SecurityHeadersMiddleware:
         # The API docs too: Swagger UI's start-up script is a file of its own (SpectacularSwaggerSplitView).
         # ReDoc runs its search index in a worker it creates from a blob of its own bundle.
         policy = CONTENT_SECURITY_POLICY
+        provider = end_session_origin()
+        if provider:  # sign-out redirects on to the SSO provider's end-session endpoint
+            policy = policy.replace("form-action 'self'", f"form-action 'self' {provider}")
         if request.path == "/api/v1/redoc/":
             policy += "; worker-src 'self' blob:"
         response.setdefault("Content-Security-Policy", policy)

@@ -4,6 +4,7 @@ itsm/settings/base.py), tasks discovered in every installed app, and the beat sc
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "itsm.settings.dev")
 
@@ -40,4 +41,12 @@ app.conf.beat_schedule["contracts-send-notices"] = {
 app.conf.beat_schedule["contracts-reconcile-software-usage"] = {
     "task": "contracts.reconcile_software_usage",
     "schedule": float(os.environ.get("SOFTWARE_USAGE_RECONCILE_SECONDS", "86400")),
+}
+# The directory sync (accounts.identity.sync): nightly, at DIRECTORY_SYNC_HOUR:DIRECTORY_SYNC_MINUTE UTC.
+app.conf.beat_schedule["accounts-sync-directory"] = {
+    "task": "accounts.sync_directory",
+    "schedule": crontab(
+        hour=int(os.environ.get("DIRECTORY_SYNC_HOUR", "2")),
+        minute=int(os.environ.get("DIRECTORY_SYNC_MINUTE", "30")),
+    ),
 }

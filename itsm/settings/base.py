@@ -116,6 +116,72 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Enterprise identity (README "Directory sign-in and single sign-on"; code in accounts/identity/).
+# Three ways in, tried in this order: the company directory (LDAP / Active Directory, on when LDAP_SERVER_URI
+# is set), local passwords (refused for everyone but SSO_BREAK_GLASS_USERS when SSO_REQUIRED), and OpenID
+# Connect single sign-on (on when OIDC_RP_CLIENT_ID is set; its own button on the login page).
+AUTHENTICATION_BACKENDS = [
+    "accounts.identity.ldap.DirectoryBackend",
+    "accounts.identity.backends.LocalPasswordBackend",
+    "accounts.identity.oidc.SingleSignOnBackend",
+]
+LDAP_SERVER_URI = env("LDAP_SERVER_URI", default="")
+LDAP_START_TLS = env.bool("LDAP_START_TLS", default=False)
+LDAP_BIND_DN = env("LDAP_BIND_DN", default="")
+LDAP_BIND_PASSWORD = env("LDAP_BIND_PASSWORD", default="")
+LDAP_TIMEOUT = env.int("LDAP_TIMEOUT", default=5)
+LDAP_USER_BASE_DN = env("LDAP_USER_BASE_DN", default="")
+# `%(user)s` is the name typed on the login page, escaped by django-auth-ldap before it reaches the filter.
+# Put "only enabled accounts" in the filter, e.g. for Active Directory:
+# (&(objectClass=user)(sAMAccountName=%(user)s)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))
+LDAP_USER_FILTER = env("LDAP_USER_FILTER", default="(&(objectClass=inetOrgPerson)(uid=%(user)s))")
+LDAP_USERNAME_ATTR = env("LDAP_USERNAME_ATTR", default="uid")
+LDAP_USER_ATTR_MAP = env.dict(
+    "LDAP_USER_ATTR_MAP",
+    default={
+        "first_name": "givenName",
+        "last_name": "sn",
+        "email": "mail",
+        "phone": "telephoneNumber",
+        "department": "departmentNumber",
+    },
+)
+LDAP_MANAGER_ATTR = env("LDAP_MANAGER_ATTR", default="manager")
+LDAP_GROUP_BASE_DN = env("LDAP_GROUP_BASE_DN", default="")
+LDAP_GROUP_FILTER = env("LDAP_GROUP_FILTER", default="(objectClass=groupOfNames)")
+# groupOfNames, nested_groupOfNames, active_directory, nested_active_directory, posix
+LDAP_GROUP_TYPE = env("LDAP_GROUP_TYPE", default="groupOfNames")
+# When beat runs the directory sync (accounts.sync_directory), UTC.
+DIRECTORY_SYNC_HOUR = env.int("DIRECTORY_SYNC_HOUR", default=2)
+DIRECTORY_SYNC_MINUTE = env.int("DIRECTORY_SYNC_MINUTE", default=30)
+# Directory groups (LDAP group cn, OIDC `groups` claim values) -> roles and assignment groups, for both.
+IDENTITY_ROLE_MAP = env.dict("IDENTITY_ROLE_MAP", default={})
+IDENTITY_GROUP_MAP = env.dict("IDENTITY_GROUP_MAP", default={})
+SSO_REQUIRED = env.bool("SSO_REQUIRED", default=False)
+SSO_BREAK_GLASS_USERS = env.list("SSO_BREAK_GLASS_USERS", default=["admin"])
+
+OIDC_PROVIDER_NAME = env("OIDC_PROVIDER_NAME", default="single sign-on")
+OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_OP_ISSUER = env("OIDC_OP_ISSUER", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_OP_END_SESSION_ENDPOINT = env("OIDC_OP_END_SESSION_ENDPOINT", default="")
+OIDC_GROUPS_CLAIM = env("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_USERNAME_CLAIM = env("OIDC_USERNAME_CLAIM", default="preferred_username")
+# mozilla-django-oidc's own switches, fixed: PKCE (S256) and a nonce always, the ID token kept in the
+# session for the provider's end-session call, our callback route, bounded waits on the provider.
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_STORE_ID_TOKEN = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc-callback"
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)
+OIDC_VERIFY_SSL = env.bool("OIDC_VERIFY_SSL", default=True)
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True

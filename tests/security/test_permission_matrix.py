@@ -141,6 +141,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     "accounts:password_reset_complete": PUBLIC,
     "accounts:api-tokens": SIGNED_IN,
     "accounts:api-token-revoke": WEB_POST_ONLY,
+    # Enterprise identity (accounts/identity): the admins' page; the SSO routes answer 404 to everyone
+    # while OIDC is not configured (as here), and redirect to the provider / back to login once it is.
+    "accounts:identity": only(("admin",)),
+    "accounts:oidc-login": rule("404"),
+    "accounts:oidc-callback": rule("404"),
     "api:api-token-list": API_OPEN,
     "api:api-token-detail": only(("req_a", "admin"), anon="401"),
     "api:root": API_OPEN,
