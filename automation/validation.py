@@ -184,8 +184,7 @@ def _conditions(kind: str, trigger: str, raw: Any, errors: Errors) -> dict:
         return {}
     result: dict[str, list] = {}
     for group in ("all", "any"):
-        items = raw.get(group)
-        items = [] if items is None else items
+        items = raw.get(group, [])
         if not isinstance(items, list):
             errors.add(f"conditions.{group}", "A list of conditions.")
             continue

@@ -138,7 +138,7 @@ def parse_payload(data: Any) -> list[Alert]:
         if not labels and f"{path}.labels" not in errors:
             errors[f"{path}.labels"] = "An alert needs labels (at least alertname)."
         annotations = _string_map(raw.get("annotations"), f"{path}.annotations", errors)
-        for name in ("startsAt", "endsAt", "generatorURL"):
+        for name in ("startsAt", "endsAt", "generatorURL", "fingerprint"):
             if not isinstance(raw.get(name, ""), str):
                 errors[f"{path}.{name}"] = "Must be a string."
         fingerprint = raw.get("fingerprint") or (fingerprint_of(labels) if labels else "")

@@ -186,9 +186,9 @@ def _text(body: dict, name: str) -> str:
     value = body.get(name)
     if value is None:
         return ""
-    if isinstance(value, (dict, list)):
+    if not isinstance(value, str):  # ServiceNow values are strings; `false` or 2 is a client's mistake
         raise SNError("Invalid value", f"{name}: expected a string.")
-    return str(value)
+    return value
 
 
 def _level(body: dict, name: str) -> int:

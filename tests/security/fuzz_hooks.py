@@ -40,11 +40,13 @@ def _macro(path: str) -> int | None:
 
 def _rules(body: dict) -> None:
     """Rules the API checks across fields: a standard change comes from a template, a known error has a
-    workaround."""
+    workaround, an overridden risk a reason."""
     if body.get("type") == "standard":
         body["template"] = KNOWN.get("change_template")
     if body.get("known_error") is True and not str(body.get("workaround", "")).strip():
         body["workaround"] = "Restart the service."
+    if body.get("risk_override") and not str(body.get("risk_override_reason", "")).strip():
+        body["risk_override_reason"] = "Assessed by the change manager."
 
 
 def _references(path: str) -> dict:

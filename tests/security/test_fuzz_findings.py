@@ -52,21 +52,33 @@ def test_impact_depth_refusals_are_documented(api_client, agent, server):
 
 
 @pytest.mark.django_db
-def test_rule_conditions_groups_must_be_lists(api_client, admin_user):
-    body = {"applies_to": "incident", "trigger": "created", "conditions": {"all": [], "any": {}}}
+@pytest.mark.parametrize("group", [{}, None, ""])
+def test_rule_conditions_groups_must_be_lists(api_client, admin_user, group):
+    body = {"applies_to": "incident", "trigger": "created", "conditions": {"all": [], "any": group}}
     response = api_client(admin_user).post("/api/v1/automation/rules/preview/", body, format="json")
     assert response.status_code == 400
     assert "conditions.any" in response.json()
 
 
 @pytest.mark.django_db
-def test_alert_text_fields_must_be_strings(api_client, agent):
-    alert = {"status": "firing", "labels": {"alertname": "x"}, "generatorURL": {}}
+@pytest.mark.parametrize("field", ["generatorURL", "fingerprint"])
+def test_alert_text_fields_must_be_strings(api_client, agent, field):
+    alert = {"status": "firing", "labels": {"alertname": "x"}, field: {}}
     response = api_client(agent).post(
         "/api/v1/integrations/alertmanager/", {"version": "4", "alerts": [alert]}, format="json"
     )
     assert response.status_code == 400
-    assert response.json() == {"alerts[0].generatorURL": ["Must be a string."]}
+    assert response.json() == {f"alerts[0].{field}": ["Must be a string."]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", [False, 2, {"a": 1}])
+def test_servicenow_values_are_strings(api_client, agent, value):
+    response = api_client(agent).post(
+        "/api/now/table/incident", {"short_description": "x", "work_notes": value}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["detail"] == "work_notes: expected a string."
 
 
 @pytest.mark.django_db
