@@ -48,6 +48,9 @@ class RuleSerializer(serializers.ModelSerializer):
     trigger = serializers.ChoiceField(choices=Trigger.choices)
     conditions = ConditionsField(required=False)
     actions = ActionsField()
+    builtin = serializers.CharField(
+        read_only=True, help_text="Key of an out-of-the-box rule (empty for others)"
+    )
 
     class Meta:
         model = Rule

@@ -56,6 +56,7 @@ class CISerializer(serializers.ModelSerializer):
 
 class CIClassSerializer(serializers.ModelSerializer):
     ci_count = serializers.IntegerField(read_only=True, required=False)
+    attribute_schema = JSONObjectField(required=False)
 
     class Meta:
         model = CIClass

@@ -56,6 +56,20 @@ def _depth(request) -> int:
     return _whole_number(request, "max_depth", default=6, highest=selectors.MAX_DEPTH_LIMIT)
 
 
+# A JSON import is a list of CIs or {"cis": [...], "relationships": [...]}; every row is checked and reported
+# on its own (a row that is not an object is a failed row in the 200 report, not a refused request).
+_ROWS = {"type": "array", "items": {}, "description": "Rows; each is checked and reported on its own."}
+JSON_IMPORT_SCHEMA = {
+    "oneOf": [
+        _ROWS,
+        {
+            "type": "object",
+            "properties": {"cis": _ROWS, "relationships": _ROWS},
+            "additionalProperties": False,
+        },
+    ]
+}
+
 DEPTH_PARAM = OpenApiParameter(
     "max_depth",
     {"type": "integer", "minimum": 1, "maximum": selectors.MAX_DEPTH_LIMIT},
@@ -271,7 +285,11 @@ class ImportView(APIView):
     permission_classes = [CMDBWritePermission]
 
     @extend_schema(
-        request={"multipart/form-data": ImportUploadSerializer, "text/csv": str, "application/json": dict},
+        request={
+            "multipart/form-data": ImportUploadSerializer,
+            "text/csv": str,
+            "application/json": JSON_IMPORT_SCHEMA,
+        },
         responses={200: ImportReportSerializer},
     )
     def post(self, request):

@@ -114,7 +114,7 @@ class ContractViewSet(_Base):
         return Response(self.get_serializer(self.reload(contract)).data)
 
     @extend_schema(responses=ContractEventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])  # the contract list's filters do not apply
     def history(self, request, number=None):
         """The contract's timeline, newest first (paginated)."""
         page = self.paginate_queryset(selectors.contract_history(self.get_object()))

@@ -25,7 +25,9 @@ class WebhookSerializer(serializers.ModelSerializer):
     """A subscription; `secret` is write-only (deliveries are signed with it, nobody reads it back)."""
 
     secret = serializers.CharField(write_only=True, required=False, max_length=200)
-    events = serializers.ListField(child=serializers.CharField(max_length=64), allow_empty=False)
+    events = serializers.ListField(
+        child=serializers.CharField(max_length=64), allow_empty=False, min_length=1
+    )
 
     class Meta:
         model = Webhook

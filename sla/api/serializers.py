@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
+from core.api.fields import JSONObjectField, json_field
 from core.perf.field_cache import PrebuiltFieldsMixin
 from sla.models import BusinessCalendar, Holiday, SLADefinition, Timer, WorkingHours
 from sla.validation import validate_definition
@@ -128,6 +129,23 @@ class DefinitionSerializer(serializers.ModelSerializer):
     )
     # Seconds of working time, at most ten years (the column is a 32-bit integer).
     duration = serializers.IntegerField(min_value=1, max_value=10 * 366 * 24 * 3600)
+    # The shapes sla.validation checks, said in the schema (a JSONField is documented as "any value").
+    conditions = JSONObjectField(required=False)
+    pause_states = json_field(
+        {"type": "array", "items": {"type": "string"}},
+        lambda value: isinstance(value, list),
+        "Give a list of state names.",
+    )(required=False)
+    warning_thresholds = json_field(
+        {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 99}},
+        lambda value: isinstance(value, list),
+        "Give a list of percentages.",
+    )(required=False)
+    escalations = json_field(
+        {"type": "array", "items": {"type": "object", "additionalProperties": {}}},
+        lambda value: isinstance(value, list),
+        "Give a list of escalation entries.",
+    )(required=False)
 
     class Meta:
         model = SLADefinition

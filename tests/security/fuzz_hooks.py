@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import schemathesis
@@ -24,6 +25,15 @@ KNOWN: dict = json.loads(os.environ.get("FUZZ_KNOWN", "{}"))
 
 def _future(days: int) -> str:
     return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _category(path: str) -> str | None:
+    """Incidents, articles and catalog items each have their own categories."""
+    if "/kb/" in path:
+        return KNOWN.get("kb_category")
+    if "/catalog/" in path:
+        return KNOWN.get("catalog_category")
+    return KNOWN.get("category")
 
 
 def _macro(path: str) -> int | None:
@@ -38,13 +48,26 @@ def _macro(path: str) -> int | None:
     return KNOWN.get("macros", {}).get(kinds.get(path.split("/")[3], ""))
 
 
+def _names(method: str, body: dict) -> None:
+    """Names are unique: a new record gets one nobody has; an update keeps the record's own (a CI class,
+    for one, cannot be renamed)."""
+    for field in ("name", "username"):
+        if field in body and isinstance(body[field], str):
+            if method == "POST":
+                body[field] = f"{body[field][:40]}-{uuid.uuid4().hex[:10]}"
+            elif method == "PATCH":
+                del body[field]
+
+
 def _rules(body: dict) -> None:
     """Rules the API checks across fields: a standard change comes from a template, a known error has a
-    workaround, an overridden risk a reason."""
+    workaround, an overridden risk a reason, a time rule conditions."""
     if body.get("type") == "standard":
         body["template"] = KNOWN.get("change_template")
     if body.get("known_error") is True and not str(body.get("workaround", "")).strip():
         body["workaround"] = "Restart the service."
+    if body.get("trigger") == "time" and not (body.get("conditions") or {}).get("all"):
+        body["conditions"] = {"all": [{"field": "opened_at", "op": "older_than", "value": 3600}]}
     if body.get("risk_override") and not str(body.get("risk_override_reason", "")).strip():
         body["risk_override_reason"] = "Assessed by the change manager."
 
@@ -81,7 +104,20 @@ def _references(path: str) -> dict:
         "record": KNOWN.get("incident"),  # an article linked to a ticket
         "incidents": [KNOWN.get("incident")],  # a problem's incidents
         "expires_at": None,
-        "category": KNOWN.get("kb_category") if "/kb/" in path else KNOWN.get("category"),
+        "category": _category(path),
+        "manager": agent,
+        "approval_group": group,
+        "fulfillment_group": group,
+        "source": KNOWN.get("ci"),
+        "target": KNOWN.get("other_ci"),
+        "contract": KNOWN.get("contract"),
+        "users": [agent],
+        "time_zone": "Europe/Paris",
+        "password": "Fuzzing-is-a-long-passphrase-26",
+        "website": "https://vendor.example.com",
+        "pause_states": [],
+        "warning_thresholds": [50],
+        "escalations": [],
         # the ServiceNow subset names the same things its own way
         "caller_id": agent,
         "cmdb_ci": KNOWN.get("ci_name"),
@@ -98,6 +134,7 @@ def _dates(body: dict) -> None:
         ("planned_start", "planned_end"),
         ("start_date", "end_date"),
         ("starts_at", "ends_at"),
+        ("start", "end"),
     ):
         if start in body and end in body and body[start] is not None and body[end] is not None:
             date_only = isinstance(body[start], str) and len(body[start]) == 10
@@ -126,5 +163,8 @@ def before_call(ctx, case, kwargs):
         # a move through `state` depends on the record's state; the native transition endpoint is fuzzed
         for name in ("state", "close_code", "hold_reason"):
             case.body.pop(name, None)
+    if path.endswith("/renew/") and "end_date" in case.body:
+        case.body["end_date"] = _future(3650)[:10]  # a renewal ends after the current end
     _dates(case.body)
     _rules(case.body)
+    _names(case.method.upper(), case.body)

@@ -105,6 +105,7 @@ def build_fuzz_world() -> tuple[dict[str, str], dict]:
     """Each role's token, and the records a schema-valid body may name (FUZZ_KNOWN, read by fuzz_hooks).
     A plain function, so that the long run in bench/api_fuzz.py builds the same world."""
     from django.contrib.auth.models import Group
+    from django.utils import timezone
 
     from accounts.models import AssignmentGroup, User
     from accounts.roles import ensure_role_groups
@@ -114,7 +115,7 @@ def build_fuzz_world() -> tuple[dict[str, str], dict]:
     from cmdb.ci_classes import ensure_default_classes
     from cmdb.models import CIClass
     from cmdb.services import create_ci
-    from contracts.services import software_save, vendor_save
+    from contracts.services import contract_create, software_save, vendor_save
     from incidents.api.serializers import IncidentSerializer
     from incidents.models import Category
     from incidents.services import incident_create
@@ -146,6 +147,8 @@ def build_fuzz_world() -> tuple[dict[str, str], dict]:
         actor=users["requester"], short_description="fuzz target", assignment_group=group
     )
     ci_class = CIClass.objects.order_by("name").first()
+    vendor = vendor_save(actor=agent, fields={"name": "Fuzz vendor"})
+    today = timezone.localdate()
     ci = create_ci(actor=agent, fields={"name": "fuzz-server", "ci_class": ci_class})
     known = {
         "group": group.name,
@@ -160,7 +163,13 @@ def build_fuzz_world() -> tuple[dict[str, str], dict]:
         "catalog_item": CatalogItem.objects.create(
             name="Fuzz item", category=CatalogCategory.objects.create(name="Fuzz catalog")
         ).pk,
-        "vendor": vendor_save(actor=agent, fields={"name": "Fuzz vendor"}).pk,
+        "catalog_category": "Fuzz catalog",
+        "other_ci": create_ci(actor=agent, fields={"name": "fuzz-database", "ci_class": ci_class}).pk,
+        "vendor": vendor.pk,
+        "contract": contract_create(
+            actor=agent,
+            fields={"name": "Fuzz support", "vendor": vendor, "start_date": today, "end_date": today},
+        ).number,
         "software": software_save(actor=agent, fields={"name": "Fuzz software"}).pk,
         "macros": {
             kind: Macro.objects.create(
