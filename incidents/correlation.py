@@ -163,9 +163,12 @@ grouped AS (
         p.id AS parent_id, p.number AS parent_number, p.suspected_cause_id, p.cause_confirmed,
         s.incident_id, s.number, s.ci_id, s.distance, s.path, s.own
     FROM shared s
-    JOIN incidents_incident p ON p.id = s.parent_id
-    WHERE p.state = ANY(%(open)s) AND p.parent_id IS NULL
-      AND (p.suspected_cause_id = ANY(%(cis)s::bigint[]) OR s.path @> jsonb_build_array(p.suspected_cause_id))
+    CROSS JOIN LATERAL (
+        SELECT p.id, p.number, p.suspected_cause_id, p.cause_confirmed FROM incidents_incident p
+        WHERE p.id = s.parent_id AND p.state = ANY(%(open)s) AND p.parent_id IS NULL
+        OFFSET 0
+    ) p
+    WHERE p.suspected_cause_id = ANY(%(cis)s::bigint[]) OR s.path @> jsonb_build_array(p.suspected_cause_id)
     ORDER BY p.id, (s.ci_id = p.suspected_cause_id) DESC, GREATEST(s.own, s.distance), s.own + s.distance,
         s.ci_id, s.incident_id
 )
