@@ -2,18 +2,20 @@
 
 When an incident is opened with CIs or gains CIs (an after-commit listener on `incident.created` and
 `incident.updated`), `correlate` walks the CIs whose failure would impact its CIs (cmdb.selectors.
-upstream_paths, IMPACT_TYPES, at most CORRELATION_MAX_HOPS) and stores them as IncidentUpstream rows. Open
-incidents opened within CORRELATION_WINDOW_SECONDS that share one of those CIs are then one index lookup.
-The incident joins the group of the nearest such incident that already has a parent; else, with the
-ungrouped ones that share the nearest common upstream CI, it goes under a new parent marked `major`, whose
-`suspected_cause` is that CI. Nearest means the smallest larger distance of the two sides, then the smaller
-sum, then the lower CI id, so the choice is deterministic.
+upstream_walk_sql, IMPACT_TYPES, at most CORRELATION_MAX_HOPS) and stores them as IncidentUpstream rows. Open
+incidents opened within CORRELATION_WINDOW_SECONDS that share one of those CIs are then index lookups, in
+the statement that stores the rows (_CANDIDATES_SQL). The incident joins an open group through the group's
+suspected cause; else, with the ungrouped ones that share the upstream CI the most of them share (then the
+nearest), it goes under a new parent marked `major`, whose `suspected_cause` is that CI. Nearest means the
+smallest larger distance of the two sides, then the smaller sum, then the lower CI id, so the choice is
+deterministic. A grouped alert costs four statements (README "Cost per alert").
 
-Concurrency: the grouping takes row locks on every upstream CI of the incident (ORDER BY id, one statement)
-before it reads candidates. Two incidents that share an upstream CI both lock that row, so the second waits
-for the first to commit and then sees its rows and its parent: two bursts at once make one parent, as the
-AlertLink row makes one incident per alert fingerprint. It runs in its own transaction after the incident's
-commit, so an Alertmanager request with many alerts never holds these locks across alerts (no deadlock).
+Concurrency: the grouping takes row locks on every upstream CI of the incident (ORDER BY id, in the walk's
+statement) before it reads candidates. Two incidents that share an upstream CI both lock that row, so the
+second waits for the first to commit and then sees its rows and its parent: two bursts at once make one
+parent, as the AlertLink row makes one incident per alert fingerprint. It runs in its own transaction after
+the incident's commit, so an Alertmanager request with many alerts never holds these locks across alerts
+(no deadlock).
 """
 
 from __future__ import annotations
@@ -82,7 +84,8 @@ def _path_text(path: list[int], names: dict[int, str]) -> str:
 def correlate(
     incident_id: int, *, actor=None, fresh: bool = False, incident: Incident | None = None
 ) -> Incident | None:
-    """Group the incident if it shares an upstream CI with others; returns its parent, or None.
+    """Group the incident if it shares an upstream CI with others; returns its parent (an existing group's
+    parent with only its id, number and cause loaded), or None.
 
     `incident`: the instance the after-commit event carries (as committed; read again when not given).
     `fresh`: it was just opened, so it has no IncidentUpstream rows to replace and its CIs are the ones
