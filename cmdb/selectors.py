@@ -331,29 +331,49 @@ def ticket_models() -> list:
     return found
 
 
+def upstream_walk_sql(max_hops: int) -> str:
+    """One statement that walks the CIs whose failure impacts `%(start)s` (bigint[]) over edges of
+    `%(types)s` (text[]) breadth-first, `max_hops` levels, as the CTE `upstream(ci_id, rpath)`: each CI once,
+    at its shortest distance, with `rpath` its path reversed (the CI first, a start CI last).
+
+    One CTE per level (the levels are few: CORRELATION_MAX_HOPS, at most MAX_DEPTH_LIMIT): a level keeps
+    each new CI once (DISTINCT ON, reached from the lowest-id CI of the level before, as the one-query-per-
+    level walk did) and leaves out every CI of the earlier levels, so a cyclic CMDB ends and the rows never
+    multiply with the paths. Each level is index ranges on rel_source_type_idx.
+    """
+    levels = _clamp_depth(max_hops) if max_hops > 0 else 0
+    parts = ["l0 AS (SELECT s AS ci_id, ARRAY[s] AS rpath FROM unnest(%(start)s::bigint[]) s)"]
+    for level in range(1, levels + 1):
+        # Only level numbers are interpolated; the CI ids and types are bound parameters.
+        seen = " UNION ALL ".join(f"SELECT ci_id FROM l{k}" for k in range(level))  # noqa: S608
+        parts.append(
+            f"l{level} AS (SELECT DISTINCT ON (r.target_id) r.target_id AS ci_id,"  # noqa: S608
+            f" r.target_id || l.rpath AS rpath"
+            f" FROM l{level - 1} l JOIN cmdb_relationship r ON r.source_id = l.ci_id"
+            f" AND r.type = ANY(%(types)s::text[])"
+            f" WHERE r.target_id NOT IN ({seen}) ORDER BY r.target_id, r.source_id)"
+        )
+    union = " UNION ALL ".join(f"SELECT ci_id, rpath FROM l{k}" for k in range(levels + 1))  # noqa: S608
+    parts.append(f"upstream AS ({union})")
+    return "WITH " + ",\n".join(parts) + "\n"
+
+
 def upstream_paths(ci_ids: Iterable[int], max_hops: int = 3) -> dict[int, list[int]]:
     """CI id → shortest path (CI ids, from one of `ci_ids` to it) for every CI whose failure impacts any
     of `ci_ids` within `max_hops`, the CIs themselves included with a one-element path.
 
-    The same direction as `dependencies` (IMPACT_TYPES, from an edge's source to its target), walked one
-    level per query from all the start CIs at once: incident correlation needs the upstream CIs of a few
-    CIs quickly, not the rows and visibility of the impact page. The visited set and the depth limit
-    keep a cyclic CMDB from looping. Ties between equally short paths go to the lowest CI ids.
+    The same direction as `dependencies` (IMPACT_TYPES, from an edge's source to its target), in one
+    statement (upstream_walk_sql) from all the start CIs at once: incident correlation needs the upstream
+    CIs of a few CIs quickly, not the rows and visibility of the impact page. Each level leaves out the
+    CIs already reached and the depth is limited, so a cyclic CMDB never loops. Ties between equally short
+    paths go to the lowest CI ids (the lowest-id CI one level nearer, at every level).
     """
-    paths: dict[int, list[int]] = {int(pk): [int(pk)] for pk in ci_ids}
-    frontier = sorted(paths)
-    for _level in range(_clamp_depth(max_hops) if max_hops > 0 else 0):
-        if not frontier:
-            break
-        edges = (
-            Relationship.objects.filter(source_id__in=frontier, type__in=IMPACT_TYPES)
-            .order_by("source_id", "target_id")
-            .values_list("source_id", "target_id")
+    start = sorted({int(pk) for pk in ci_ids})
+    if not start:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            upstream_walk_sql(max_hops) + "SELECT ci_id, rpath FROM upstream",  # noqa: S608
+            {"start": start, "types": list(IMPACT_TYPES)},
         )
-        next_frontier = []
-        for source, target in edges:
-            if target not in paths:
-                paths[target] = [*paths[source], target]
-                next_frontier.append(target)
-        frontier = next_frontier
-    return paths
+        return {ci_id: list(reversed(rpath)) for ci_id, rpath in cursor.fetchall()}

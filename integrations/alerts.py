@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.models import AssignmentGroup
 from core.choices import ActivityKind
+from core.perf.orm import remember_related
 from core.services import record_activity
 from incidents.choices import IncidentState as S
 from incidents.models import Incident
@@ -318,6 +319,7 @@ def process_alert(alert: Alert, *, actor, outcome: Outcome, lookups: Lookups | N
             outcome.updated.append(incident.number)
         else:
             impact, urgency = _impact_urgency(alert)
+            cis = _cis(alert, lookups)
             incident = incident_create(
                 actor=actor,
                 short_description=_title(alert),
@@ -325,8 +327,10 @@ def process_alert(alert: Alert, *, actor, outcome: Outcome, lookups: Lookups | N
                 impact=impact,
                 urgency=urgency,
                 assignment_group=_group(alert, lookups),
-                configuration_items=_cis(alert, lookups),
+                configuration_items=cis,
             )
+            # The incident's CIs are these: correlation (after commit, on this instance) needs no query.
+            remember_related(incident, "configuration_items", cis)
             link.incident = incident
             outcome.created.append(incident.number)
     elif incident is not None and incident.state in OPEN_STATES:

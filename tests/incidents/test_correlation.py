@@ -271,3 +271,29 @@ def test_two_bursts_at_once_make_one_parent(make_user):
     assert Incident.objects.filter(major=True).count() == 1
     parent = Incident.objects.get(major=True)
     assert parent.children.count() == 4
+
+
+@pytest.mark.django_db
+def test_joining_a_group_costs_a_fixed_number_of_statements(
+    client, topology, django_capture_on_commit_callbacks
+):
+    """The correlation of an alert that joins an open group: the upstream walk that locks the CIs, the
+    statement that stores the upstream rows and finds the group, the child's UPDATE and one INSERT of the
+    timeline rows (in its own transaction: a savepoint here), whatever the group's size and the hops; the
+    listeners of the `incident.updated` event add what they add after any edit (none with no rules)."""
+    from django.test.utils import CaptureQueriesContext
+
+    for name in ("app-1", "app-2"):
+        post_alerts(client, django_capture_on_commit_callbacks, alert(name, ci=name))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        number = client.post(URL, payload(alert("app-3", ci="app-3")), format="json").json()["created"][0]
+    with CaptureQueriesContext(connection) as captured:
+        for callback in callbacks:
+            callback()
+    assert Incident.objects.get(number=number).parent.suspected_cause == topology["db"]
+    sql = [q["sql"] for q in captured.captured_queries]
+    # Correlation's callback first; then the mail sent for the incident, which is not correlation's.
+    assert [s.split()[0] for s in sql[:6]] == ["SAVEPOINT", "WITH", "WITH", "UPDATE", "INSERT", "RELEASE"]
+    assert all("integrations_outboundemail" in s or "SAVEPOINT" in s for s in sql[6:]), sql[6:]
+    assert "cmdb_relationship" in sql[1] and "FOR UPDATE OF ci" in sql[1]  # every hop and the lock
+    assert "INSERT INTO incidents_incidentupstream" in sql[2]
