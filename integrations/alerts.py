@@ -95,7 +95,7 @@ PAYLOAD_SCHEMA = {
                 "properties": {
                     "status": {"type": "string", "enum": ["firing", "resolved"]},
                     "labels": {**_STRINGS, "minProperties": 1},
-                    "annotations": _STRINGS,
+                    "annotations": {**_STRINGS, "nullable": True},
                     "fingerprint": {"type": "string", "maxLength": 128},
                     "startsAt": {"type": "string"},
                     "endsAt": {"type": "string"},

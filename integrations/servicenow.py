@@ -97,7 +97,11 @@ IGNORED_FIELDS = {"sys_id", "number", "priority", "sys_created_on", "sys_updated
 def request_schema(*, creating: bool) -> dict:
     """The OpenAPI schema of a create or update body: the fields above as ServiceNow strings, `u_*` custom
     fields, nothing else (an unknown field is refused, as ServiceNow's strict mode does)."""
-    level = {"type": "string", "pattern": "^[123]( .*)?$", "description": '"1", "2", "3" or "2 - Medium"'}
+    level = {
+        "type": "string",
+        "pattern": "^([123]( .*)?)?$",
+        "description": '"1", "2", "3" or "2 - Medium"; empty for the default',
+    }
     # null reads as "" (empty), as ServiceNow does
     fields = {
         name: {"type": "string", "nullable": True}

@@ -10,6 +10,7 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from cmdb.models import ConfigurationItem
@@ -167,7 +168,10 @@ class SoftwareViewSet(_Base):
     def compliance_report(self, request):
         """Compliance of every installed or licensed title, largest shortfall first, paginated like every
         list (`?short=true`: only titles with a shortfall; `?q=`: a name search)."""
-        only_short = request.query_params.get("short") in ("1", "true")
+        short = request.query_params.get("short", "")
+        if short not in ("", "1", "0", "true", "false"):
+            raise ValidationError({"short": ["Use true or false."]})
+        only_short = short in ("1", "true")
         q = (request.query_params.get("q") or "").strip()[:200]
         page = self.paginate_queryset(selectors.ComplianceReport(only_short=only_short, q=q))
         return self.get_paginated_response(page)

@@ -83,7 +83,7 @@ def _references(path: str) -> dict:
         "owner": agent,
         "caller": agent,
         "requested_for": agent,
-        "cab_approvers": [agent],
+        "cab_approvers": [KNOWN.get("cab_member")],
         "members": [agent],
         "parent": KNOWN.get("incident"),
         "problem": KNOWN.get("problem"),

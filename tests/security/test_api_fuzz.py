@@ -142,6 +142,7 @@ def build_fuzz_world() -> tuple[dict[str, str], dict]:
         "admin": user("fuzzadmin", "admin"),
     }
     user("spareadmin", "admin")  # the suite is never down to one admin mid-run
+    cab_member = user("fuzzcab", "cab_member")
     agent = users["agent"]
     incident = incident_create(
         actor=users["requester"], short_description="fuzz target", assignment_group=group
@@ -153,6 +154,7 @@ def build_fuzz_world() -> tuple[dict[str, str], dict]:
     known = {
         "group": group.name,
         "agent": agent.username,
+        "cab_member": cab_member.username,
         "incident": incident.number,
         "problem": problem_create(actor=agent, short_description="fuzz problem").number,
         "ci": ci.pk,

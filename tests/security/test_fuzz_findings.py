@@ -104,3 +104,10 @@ def test_the_schema_says_which_json_shapes_are_taken(api_client, agent):
     # a request's item and answers cannot be edited after ordering: PUT requires nothing
     assert "required" not in components["RequestUpdateRequest"]
     assert components["RequestUpdateRequest"]["properties"].keys().isdisjoint({"catalog_item", "variables"})
+
+
+@pytest.mark.django_db
+def test_the_compliance_report_refuses_a_short_that_is_not_a_boolean(api_client, agent):
+    assert api_client(agent).get("/api/v1/software/compliance/?short=true").status_code == 200
+    response = api_client(agent).get("/api/v1/software/compliance/?short=-58800")
+    assert response.status_code == 400 and response.json() == {"short": ["Use true or false."]}
