@@ -25,6 +25,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from .models import TicketBase
 from .perf.orm import remember_loaded_relations, remember_related
+from .perf.prepared_get import prepared_get
 from .perf.transactions import current_transaction_token
 
 # The related sets of every ticket a locked read checks for emptiness.
@@ -47,14 +48,26 @@ def _exists(model: type[TicketBase], name: str) -> Exists:
 
 
 def locked(queryset: QuerySet) -> QuerySet:
-    """`queryset` (of one ticket model) read under FOR UPDATE of the ticket row, with the lock's facts."""
+    """`queryset` (of one ticket model) read under FOR UPDATE of the ticket row, with the lock's facts.
+    The stored search vector is left out: no write reads it."""
     model = queryset.model
     own_version = model._base_manager.filter(pk=OuterRef("pk")).values("version")
-    return queryset.select_for_update(of=("self",)).annotate(
-        lock_snapshot_version=Subquery(own_version),
-        **{f"lock_has_{name}": _exists(model, name) for name in CHECKED_SETS},
-        **model.lock_annotations(),
+    return (
+        queryset.defer("search_vector")
+        .select_for_update(of=("self",))
+        .annotate(
+            lock_snapshot_version=Subquery(own_version),
+            **{f"lock_has_{name}": _exists(model, name) for name in CHECKED_SETS},
+            **model.lock_annotations(),
+        )
     )
+
+
+def get_locked(model: type[TicketBase], number: str) -> TicketBase | None:
+    """`locked(model.objects.all())`'s row numbered `number`, or None: the same statement every time but
+    the number, so it is compiled once per process and prepared (core.perf.prepared_get)."""
+    key = ("locked", model, ContentType.objects.get_for_model(model).pk)
+    return prepared_get(key, lambda: locked(model.objects.all()), "number", number)
 
 
 def note_locked(record: TicketBase, *, trusted_once: bool = False) -> TicketBase:

@@ -36,13 +36,17 @@ def get_visible_ticket(model: type[TicketBase], user, number: str, *, lock: bool
     needs to know (core.locking), and the first write service called on it in that transaction uses it
     without reading it again.
     """
-    queryset = visible_tickets(model, user)
-    if lock:
-        queryset = locking.locked(queryset)
-    try:
-        record = queryset.get(number=number.upper())
-    except model.DoesNotExist:
-        raise Http404(f"No {model.KIND} {number}") from None
+    number = number.upper()
+    if lock and can_see_all(model, user):
+        record = locking.get_locked(model, number)
+    else:
+        queryset = visible_tickets(model, user)
+        try:
+            record = (locking.locked(queryset) if lock else queryset).get(number=number)
+        except model.DoesNotExist:
+            record = None
+    if record is None:
+        raise Http404(f"No {model.KIND} {number}")
     return locking.note_locked(record, trusted_once=True) if lock else record
 
 

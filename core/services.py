@@ -303,6 +303,8 @@ def _transition(
     previous = ticket.state
     # The state read under the lock, for apps' follow-ups (a reopen is "resolved → in_progress").
     ticket.state_before_transition = previous
+    columns = [f for f in ticket._meta.concrete_fields if f.attname in ticket.__dict__ and not f.generated]
+    before = {f.attname: getattr(ticket, f.attname) for f in columns}
     for name, value in fields.items():
         setattr(ticket, name, value)
     for name, value in workflow.after_move(previous, to, timezone.now()).items():
@@ -311,7 +313,9 @@ def _transition(
     ticket.refresh_derived_fields()
     _full_clean(ticket, exclude=["number", "search_vector"])
     ticket.version += 1
-    ticket.save()
+    # The row is locked: writing only the columns the move changed leaves it as a full save would.
+    changed = [f.name for f in columns if getattr(ticket, f.attname) != before[f.attname]]
+    ticket.save(update_fields=[*changed, "updated_at"])
     record_activity(
         ticket,
         kind=ActivityKind.STATE_CHANGE,
