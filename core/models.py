@@ -178,6 +178,12 @@ class TicketBase(models.Model):
         )
         return Q(opened_by=user) | Q(Exists(watchers))
 
+    @classmethod
+    def lock_annotations(cls) -> dict:
+        """Facts about the rows around a ticket that its writes need, read with its row lock
+        (core.locking) and found in `lock_facts` (an incident: whether it has open children)."""
+        return {}
+
     def allowed_moves(self) -> list[str]:
         """The workflow's moves from the current state, narrowed by its rules for this record."""
         return self.workflow.allowed_for(self)

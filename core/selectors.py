@@ -11,6 +11,7 @@ from django.http import Http404
 
 from accounts.roles import has_role
 
+from . import locking
 from .models import Activity, Attachment, TicketBase
 
 
@@ -28,12 +29,25 @@ def visible_tickets(model: type[TicketBase], user) -> QuerySet:
     return queryset.filter(model.requester_scope(user))
 
 
-def get_visible_ticket(model: type[TicketBase], user, number: str) -> TicketBase:
-    """One record by number, or Http404 when it does not exist or the user may not see it."""
-    try:
-        return visible_tickets(model, user).get(number=number.upper())
-    except model.DoesNotExist:
-        raise Http404(f"No {model.KIND} {number}") from None
+def get_visible_ticket(model: type[TicketBase], user, number: str, *, lock: bool = False) -> TicketBase:
+    """One record by number, or Http404 when it does not exist or the user may not see it.
+
+    With `lock` (inside the caller's transaction), the row is read under FOR UPDATE with what a write
+    needs to know (core.locking), and the first write service called on it in that transaction uses it
+    without reading it again.
+    """
+    number = number.upper()
+    if lock and can_see_all(model, user):
+        record = locking.get_locked(model, number)
+    else:
+        queryset = visible_tickets(model, user)
+        try:
+            record = (locking.locked(queryset) if lock else queryset).get(number=number)
+        except model.DoesNotExist:
+            record = None
+    if record is None:
+        raise Http404(f"No {model.KIND} {number}")
+    return locking.note_locked(record, trusted_once=True) if lock else record
 
 
 def is_staff_viewer(record: TicketBase, user) -> bool:

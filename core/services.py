@@ -19,13 +19,13 @@ from django.utils import timezone
 
 from core.limits import TEXT_MAX_LENGTH
 
-from . import events
+from . import events, locking
 from .attachments import clean_filename, validate_upload
 from .choices import ActivityKind
 from .exceptions import StaleVersion
 from .models import Activity, Attachment, TicketBase
 from .perf.orm import full_clean_trusting_loaded as _full_clean
-from .perf.orm import remember_loaded_relations, remember_related
+from .perf.orm import remember_related
 
 # Keys merged into the data of every timeline row written while set: the automation engine names the rule
 # or macro on whose behalf a service writes, so each effect on the timeline says where it came from.
@@ -110,10 +110,12 @@ def validate_assignment(ticket: TicketBase) -> None:
 
 
 def lock(ticket: TicketBase) -> TicketBase:
-    """Re-read the ticket row under SELECT ... FOR UPDATE; every write starts here."""
-    locked = type(ticket).objects.select_for_update().get(pk=ticket.pk)
-    remember_loaded_relations(locked)
-    return locked
+    """Re-read the ticket row under SELECT ... FOR UPDATE (core.locking); every write starts here. A
+    ticket the caller has just read under lock in this transaction (get_visible_ticket with `lock`) is used
+    as it is."""
+    if locking.take_locked(ticket):
+        return ticket
+    return locking.note_locked(locking.locked(type(ticket).objects.all()).get(pk=ticket.pk))
 
 
 @transaction.atomic
@@ -239,7 +241,6 @@ def _apply_ci_change(ticket: TicketBase, actor, change: dict) -> None:
     )
 
 
-@transaction.atomic
 def transition(
     ticket: TicketBase,
     *,
@@ -259,10 +260,35 @@ def transition(
     `<kind>.state_changed` (the SLA engine pauses/stops timers in the same transaction), then runs the
     app's follow-ups, `after_apply(moved)` (resolve child incidents, start a CAB round...), still inside
     this one transaction: an app's `<kind>_transition` opens none of its own, so a move is BEGIN ...
-    COMMIT with no savepoint between.
+    COMMIT with no savepoint between. A ticket its caller read under lock in its own transaction
+    (the API: core.selectors.get_visible_ticket with `lock`) is neither read again nor given a savepoint: the caller's
+    transaction is the move's, and an error rolls it back.
     """
-    fields = dict(fields or {})
-    ticket = lock(ticket)
+    pre_locked = locking.take_locked(ticket)
+    with transaction.atomic(savepoint=not pre_locked):
+        return _transition(
+            ticket if pre_locked else lock(ticket),
+            to=to,
+            actor=actor,
+            fields=dict(fields or {}),
+            note=note,
+            expected_version=expected_version,
+            before_apply=before_apply,
+            after_apply=after_apply,
+        )
+
+
+def _transition(
+    ticket: TicketBase,
+    *,
+    to: str,
+    actor,
+    fields: dict[str, Any],
+    note: str,
+    expected_version: int | None,
+    before_apply: Callable[[TicketBase], None] | None,
+    after_apply: Callable[[TicketBase], None] | None,
+) -> TicketBase:
     if expected_version is not None and ticket.version != expected_version:
         raise StaleVersion(ticket.version)
     workflow = ticket.workflow
@@ -277,6 +303,8 @@ def transition(
     previous = ticket.state
     # The state read under the lock, for apps' follow-ups (a reopen is "resolved → in_progress").
     ticket.state_before_transition = previous
+    columns = [f for f in ticket._meta.concrete_fields if f.attname in ticket.__dict__ and not f.generated]
+    before = {f.attname: getattr(ticket, f.attname) for f in columns}
     for name, value in fields.items():
         setattr(ticket, name, value)
     for name, value in workflow.after_move(previous, to, timezone.now()).items():
@@ -285,7 +313,9 @@ def transition(
     ticket.refresh_derived_fields()
     _full_clean(ticket, exclude=["number", "search_vector"])
     ticket.version += 1
-    ticket.save()
+    # The row is locked: writing only the columns the move changed leaves it as a full save would.
+    changed = [f.name for f in columns if getattr(ticket, f.attname) != before[f.attname]]
+    ticket.save(update_fields=[*changed, "updated_at"])
     record_activity(
         ticket,
         kind=ActivityKind.STATE_CHANGE,

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from core.limits import TEXT_MAX_LENGTH
 from core.models import TicketBase
@@ -101,6 +101,12 @@ class Incident(TicketBase):
     @classmethod
     def requester_scope(cls, user) -> Q:
         return super().requester_scope(user) | Q(caller=user)
+
+    @classmethod
+    def lock_annotations(cls) -> dict:
+        # Resolving a parent resolves its open children (incidents.services): most incidents have none.
+        children = cls._base_manager.filter(parent=OuterRef("pk"), state__in=cls.workflow.open_states)
+        return {"has_open_children": Exists(children)}
 
     def refresh_derived_fields(self) -> None:
         """Priority is computed from impact and urgency (SPEC §3 matrix) and never written directly."""

@@ -103,6 +103,8 @@ def incident_transition(
     own timeline row)."""
 
     def resolve_children(parent: Incident) -> None:
+        if not parent.lock_facts.get("has_open_children", True):
+            return
         for child in parent.children.filter(state__in=INCIDENT_WORKFLOW.open_states).order_by("pk"):
             incident_transition(
                 child,

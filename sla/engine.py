@@ -24,6 +24,7 @@ from core import events as core_events
 from core.choices import ActivityKind
 from core.config_cache import ConfigCache
 from core.models import Activity, TicketBase
+from core.perf.orm import known_empty
 from core.services import record_activities, record_activity, remember_related
 
 from .calendar import Calendar
@@ -554,7 +555,8 @@ def stop_response_timers(record: TicketBase, *, actor=None, note: str) -> None:
 
 def on_state_changed(record: TicketBase, *, frm: str, to: str, actor=None) -> None:
     now = timezone.now()
-    timers = list(timers_for(record))
+    # The ticket's locked read tells when it has no timers at all (core.locking): nothing to read.
+    timers = [] if known_empty(record, "sla_timers") else list(timers_for(record))
     for timer in timers:
         for kind in state_change_kinds(timer.definition, record.workflow, frm, to, _status(timer)):
             apply_event(timer, kind, now, actor=actor, record=record, note=f"State {frm} → {to}.")

@@ -8,6 +8,7 @@ If-Match, 404 for what the user may not see) is implemented once here.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -97,9 +98,9 @@ class TicketViewSet(
             lookups = [lookup for lookup in lookups if lookup not in mine] + [listed]
         return lookups
 
-    def get_object(self) -> TicketBase:
+    def get_object(self, *, lock: bool = False) -> TicketBase:
         number = self.kwargs[self.lookup_field].upper()
-        record = selectors.get_visible_ticket(self.model, self.request.user, number)
+        record = selectors.get_visible_ticket(self.model, self.request.user, number, lock=lock)
         self.check_object_permissions(self.request, record)
         return record
 
@@ -154,19 +155,23 @@ class TicketViewSet(
 
     @action(detail=True, methods=["post"])
     def transition(self, request, number=None):
-        record = self.get_object()
-        version = expected_version(request, record)
-        serializer = TransitionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        to = serializer.validated_data["to"]
-        unknown = sorted(set(request.data) - {"to", "note"} - set(record.workflow.fields_for(to)))
-        if unknown and to in record.allowed_moves():
-            raise ValidationError({name: f"Not set by a move to {to!r}." for name in unknown})
-        fields = self.transition_fields(record, to, request.data)
-        moved = self.perform_transition(record, to, fields, serializer.validated_data["note"], version)
-        # As a create does, render the record the service returns instead of reading it a third time:
-        # it carries over what get_object loaded that a move cannot change (its CIs, people, group).
-        carry_loaded_relations(record, moved, keep_empty=("sla_timers",))
+        # The move's one read of the record: under its row lock, in the move's transaction (the service
+        # uses this row instead of reading it again, core.locking).
+        with transaction.atomic():
+            record = self.get_object(lock=True)
+            version = expected_version(request, record)
+            serializer = TransitionSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            to = serializer.validated_data["to"]
+            unknown = sorted(set(request.data) - {"to", "note"} - set(record.workflow.fields_for(to)))
+            if unknown and to in record.allowed_moves():
+                raise ValidationError({name: f"Not set by a move to {to!r}." for name in unknown})
+            fields = self.transition_fields(record, to, request.data)
+            moved = self.perform_transition(record, to, fields, serializer.validated_data["note"], version)
+        # As a create does, render the record the service returns instead of reading it again; when the
+        # service moved another copy of it, that copy gets what this one loaded that a move cannot change.
+        if moved is not record:
+            carry_loaded_relations(record, moved, keep_empty=("sla_timers",))
         return Response(self.get_serializer(moved).data, headers={"ETag": etag_for(moved)})
 
     @extend_schema(

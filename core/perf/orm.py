@@ -6,6 +6,8 @@
 - `remember_related`: mark a just-created record's related set as prefetched with what this transaction
   wrote, so listeners and serializers do not read it back. Sets `QuerySet._result_cache`,
   `_prefetch_done` and `Model._prefetched_objects_cache`, as Django's own prefetch does.
+- `known_empty`: whether a related set is marked as prefetched and empty (`_prefetched_objects_cache`,
+  `QuerySet._result_cache`), so the SLA engine skips reading the timers of a ticket that has none.
 - `carry_loaded_relations`: hand a re-read record the related rows an earlier read loaded, so the API
   renders a moved ticket without reading it a third time. Uses `Field.is_cached` / `get_cached_value` /
   `set_cached_value` and `_prefetched_objects_cache`.
@@ -89,6 +91,13 @@ def remember_related(record: models.Model, name: str, rows: Iterable = ()) -> No
     queryset._result_cache = list(rows)
     queryset._prefetch_done = True
     record.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
+
+
+def known_empty(record: models.Model, name: str) -> bool:
+    """Whether the related set `name` of `record` is marked as prefetched and empty (remember_related, or
+    a prefetch that found nothing), so a reader may skip its query."""
+    queryset = getattr(record, "_prefetched_objects_cache", {}).get(name)
+    return queryset is not None and queryset._result_cache == []
 
 
 def carry_loaded_relations(
