@@ -298,6 +298,10 @@ class Importer:
             payload = {"cis": payload}
         if not isinstance(payload, dict) or not (set(payload) & {"cis", "relationships"}):
             raise ImportFileError('JSON must be {"cis": [...], "relationships": [...]}.')
+        if unknown := sorted(set(payload) - {"cis", "relationships"}):
+            raise ImportFileError(
+                f'Unknown key(s) {", ".join(unknown)}: JSON is {{"cis": [...], "relationships": [...]}}.'
+            )
         cis, rels = payload.get("cis") or [], payload.get("relationships") or []
         if not isinstance(cis, list) or not isinstance(rels, list):
             raise ImportFileError('"cis" and "relationships" must be lists.')

@@ -152,6 +152,17 @@ def attempt_delivery(delivery_id) -> str:
     return outcome
 
 
+def event_names() -> list[str]:
+    """Every name a subscription may list (for the API schema's enum)."""
+    from .tickets import ticket_models
+
+    kinds = sorted(model.KIND for model in ticket_models().values())
+    names = ["*", *SLA_EVENTS]
+    for kind in kinds:
+        names += [f"{kind}.*", *(f"{kind}.{action}" for action in WEBHOOK_ACTIONS)]
+    return names
+
+
 def validate_events(events) -> list[str]:
     """Each entry is "*", "<kind>.*", a ticket event "<kind>.<action>", or an SLA event."""
     from .tickets import ticket_models

@@ -137,6 +137,25 @@ def allow_empty_query_values(result, generator, request, public):
     return result
 
 
+def time_as_clock_text(result, generator, request, public):
+    """Postprocessing hook: DRF's TimeField reads and writes "09:00" or "09:00:00", local wall-clock time; the
+    OpenAPI `format: time` means RFC 3339's time with a UTC offset, which those values are not."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("format") == "time":
+                del node["format"]
+                node["pattern"] = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$"
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
+    return result
+
+
 def native_api_first(endpoint):
     """SORT_OPERATIONS key: drf-spectacular's alphabetical order, but the ServiceNow subset under /api/now/ after
     the suite's own /api/v1/ (alphabetically it came first, and the docs opened on a compatibility layer with

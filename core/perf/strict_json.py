@@ -5,9 +5,12 @@ forms, but this API reads JSON only (form bodies only for uploads and the token 
 sends the wrong type has a bug it should hear about: a 400 naming the field, not a silent conversion.
 Form-encoded bodies, whose values are all text, keep DRF's reading, limited to "true"/"false" for booleans.
 
+A list of references (`"configuration_items": [1, 2]`) takes a JSON list: DRF's ManyRelatedField iterated
+whatever it got, so an object `{}` read as an empty list and cleared the record's CIs.
+
 Fenced framework code: installed once from CoreConfig.ready() by wrapping `to_internal_value` of DRF's
-CharField and BooleanField (and so of their subclasses: EmailField, URLField, SlugField, ChoiceField is not
-one), checked against djangorestframework 3.18.3.
+CharField, BooleanField and ManyRelatedField (and so of their subclasses: EmailField, URLField, SlugField,
+ChoiceField is not one), checked against djangorestframework 3.18.3.
 """
 
 from __future__ import annotations
@@ -39,6 +42,14 @@ def install() -> None:
             return bool_to_internal(self, str(data).strip().lower())
         self.fail("invalid", input=data)
 
+    many_to_internal = serializers.ManyRelatedField.to_internal_value
+
+    def many_to_internal_value(self, data):
+        if not isinstance(data, list) and not _form_encoded(self):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return many_to_internal(self, data)
+
     serializers.CharField.to_internal_value = char_to_internal_value
     serializers.BooleanField.to_internal_value = bool_to_internal_value
+    serializers.ManyRelatedField.to_internal_value = many_to_internal_value
     serializers.CharField._strict_json = True

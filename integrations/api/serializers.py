@@ -1,5 +1,7 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .. import webhooks
 from ..models import Webhook, WebhookDelivery
 
 
@@ -21,13 +23,16 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field({"type": "string", "enum": webhooks.event_names()})
+class EventNameField(serializers.CharField):
+    """An event a subscription listens to; the service says which are unknown, all at once."""
+
+
 class WebhookSerializer(serializers.ModelSerializer):
     """A subscription; `secret` is write-only (deliveries are signed with it, nobody reads it back)."""
 
     secret = serializers.CharField(write_only=True, required=False, max_length=200)
-    events = serializers.ListField(
-        child=serializers.CharField(max_length=64), allow_empty=False, min_length=1
-    )
+    events = serializers.ListField(child=EventNameField(max_length=64), allow_empty=False, min_length=1)
 
     class Meta:
         model = Webhook

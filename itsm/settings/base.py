@@ -268,6 +268,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.schema.allow_empty_query_values",
+        "core.api.schema.time_as_clock_text",
     ],
     # Tags and operation ids come from the path after /api/v1 (the ServiceNow subset under /api/now/ names
     # its own tag), as they did before that second prefix existed.

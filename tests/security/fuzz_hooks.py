@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 import schemathesis
 
 KNOWN: dict = json.loads(os.environ.get("FUZZ_KNOWN", "{}"))
+_RENEWALS: list[str] = []
 
 
 def _future(days: int) -> str:
@@ -48,15 +49,26 @@ def _macro(path: str) -> int | None:
     return KNOWN.get("macros", {}).get(kinds.get(path.split("/")[3], ""))
 
 
-def _names(method: str, body: dict) -> None:
+def _unique(text: str) -> str:
+    return f"{text[:40]}-{uuid.uuid4().hex[:10]}"
+
+
+def _names(method: str, path: str, path_parameters: dict, body: dict) -> None:
     """Names are unique: a new record gets one nobody has; an update keeps the record's own (a CI class,
-    for one, cannot be renamed)."""
+    for one, cannot be renamed). A user that the run updates stays active under their own name, so the
+    records the other requests name keep existing."""
     for field in ("name", "username"):
         if field in body and isinstance(body[field], str):
             if method == "POST":
-                body[field] = f"{body[field][:40]}-{uuid.uuid4().hex[:10]}"
+                body[field] = _unique(body[field])
             elif method == "PATCH":
                 del body[field]
+    if isinstance(body.get("serial_number"), str) and body["serial_number"]:
+        body["serial_number"] = _unique(body["serial_number"])
+    if path.startswith("/api/v1/users/{username}"):
+        body["is_active"] = True
+        if "username" in body:
+            body["username"] = path_parameters.get("username", body["username"])
 
 
 def _rules(body: dict) -> None:
@@ -112,6 +124,7 @@ def _references(path: str) -> dict:
         "target": KNOWN.get("other_ci"),
         "contract": KNOWN.get("contract"),
         "users": [agent],
+        "groups": [group],
         "time_zone": "Europe/Paris",
         "password": "Fuzzing-is-a-long-passphrase-26",
         "website": "https://vendor.example.com",
@@ -136,6 +149,9 @@ def _dates(body: dict) -> None:
         ("starts_at", "ends_at"),
         ("start", "end"),
     ):
+        if (start in body) != (end in body):  # one end of a stored window: whether it fits is the record's
+            body.pop(start, None)
+            body.pop(end, None)
         if start in body and end in body and body[start] is not None and body[end] is not None:
             date_only = isinstance(body[start], str) and len(body[start]) == 10
             body[start], body[end] = _future(1), _future(2)
@@ -164,7 +180,8 @@ def before_call(ctx, case, kwargs):
         for name in ("state", "close_code", "hold_reason"):
             case.body.pop(name, None)
     if path.endswith("/renew/") and "end_date" in case.body:
-        case.body["end_date"] = _future(3650)[:10]  # a renewal ends after the current end
+        _RENEWALS.append(path)  # each renewal ends after the one before
+        case.body["end_date"] = _future(3650 + 400 * len(_RENEWALS))[:10]
     _dates(case.body)
     _rules(case.body)
-    _names(case.method.upper(), case.body)
+    _names(case.method.upper(), path, case.path_parameters or {}, case.body)

@@ -111,3 +111,36 @@ def test_the_compliance_report_refuses_a_short_that_is_not_a_boolean(api_client,
     assert api_client(agent).get("/api/v1/software/compliance/?short=true").status_code == 200
     response = api_client(agent).get("/api/v1/software/compliance/?short=-58800")
     assert response.status_code == 400 and response.json() == {"short": ["Use true or false."]}
+
+
+@pytest.mark.django_db
+def test_a_list_of_references_takes_a_list_not_an_object(api_client, admin_user, server):
+    created = api_client(admin_user).post(
+        "/api/v1/changes/blackouts/",
+        {
+            "name": "Freeze",
+            "start": "2030-01-01T00:00:00Z",
+            "end": "2030-01-02T00:00:00Z",
+            "configuration_items": {},
+        },
+        format="json",
+    )
+    assert created.status_code == 400 and "configuration_items" in created.json()
+
+
+@pytest.mark.django_db
+def test_a_json_import_refuses_unknown_keys(api_client, admin_user):
+    response = api_client(admin_user).post(
+        "/api/v1/cmdb/import/", {"cis": [], "relationships": [], "extra": 1}, format="json"
+    )
+    assert response.status_code == 400 and "extra" in str(response.json())
+
+
+@pytest.mark.django_db
+def test_the_schema_lists_webhook_events_and_clock_times(api_client, agent):
+    schemas = api_client(agent).get("/api/v1/schema/?format=json").json()["components"]["schemas"]
+    items = schemas["WebhookRequest"]["properties"]["events"]["items"]
+    events = schemas[items["allOf"][0]["$ref"].rsplit("/", 1)[1]]["enum"]
+    assert {"*", "incident.created", "sla.breached", "change.*"} <= set(events)
+    start = schemas["WorkingHours"]["properties"]["start"]
+    assert "format" not in start and start["pattern"].startswith("^([01]")
