@@ -81,7 +81,7 @@ class ChangeListView(TicketListView):
                 "choices": list(Change._meta.get_field("type").choices),
             },
             {"name": "risk", "label": "Risk", "type": "select", "choices": list(Risk.choices)},
-            {"name": "ci", "label": "CI id", "type": "text", "placeholder": "e.g. 12"},
+            {"name": "ci", "label": "CI", "type": "text", "placeholder": "Type a CI's name", "picker": "ci"},
         ]
         return controls
 

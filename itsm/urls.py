@@ -9,6 +9,7 @@ from core.api.views import not_found as api_not_found
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("health/", core_views.health, name="health"),
+    path("pick/<slug:source>/", core_views.picker, name="picker"),
     path("attachments/<int:pk>/download/", core_views.attachment_download, name="attachment-download"),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
