@@ -20,6 +20,7 @@ from accounts.roles import AGENT, CAB_MEMBER, CHANGE_MANAGER, has_role, is_works
 from core import approvals as core_approvals
 from core import selectors
 from core.approvals import ApprovalState
+from core.forms import resolve_cis, split_names
 from core.numbers import parse_id
 from core.ticket_views import (
     DEFAULT_COLUMNS,
@@ -47,7 +48,7 @@ class ChangeListView(TicketListView):
         *DEFAULT_COLUMNS[:2],
         Column("type", "Type", accessor="get_type_display"),
         Column("risk", "Risk", accessor="get_risk_display"),
-        Column("planned_start", "Planned start"),
+        Column("planned_start", "Planned start", render="datetime"),
         *DEFAULT_COLUMNS[2:],
     ]
 
@@ -239,6 +240,10 @@ def change_calendar(request):
         "risk": request.GET.get("risk", "").strip(),
     }
     ci_id = parse_id(filters["ci"])
+    if ci_id is None and filters["ci"]:
+        # The CI picker gives "name (Class)"; an unknown name shows nothing rather than everything.
+        found, _problems = resolve_cis(split_names(filters["ci"])[:1])
+        ci_id = found[0].pk if found else 0
     if ci_id is not None:
         through = Change.configuration_items.through
         changes = changes.filter(

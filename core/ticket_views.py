@@ -140,8 +140,14 @@ class Column:
         if self.render == "datetime":
             if value is None:
                 return ""
+            from django.utils import timezone
+
+            local = timezone.localtime(value)
             return format_html(
-                '<time datetime="{}">{}</time>', value.isoformat(), value.strftime("%Y-%m-%d %H:%M")
+                '<time datetime="{}" title="{}">{}</time>',
+                value.isoformat(),
+                local.strftime("%Y-%m-%d %H:%M %Z"),
+                local.strftime("%a %d %b %H:%M"),
             )
         if self.render == "reltime":
             return relative_time(value)

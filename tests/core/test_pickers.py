@@ -37,7 +37,9 @@ def people(make_user, make_group):
     network = make_group("network-ops")
     make_group("netbackup")
     return {
-        "bob": make_user("bob.builder", roles=["agent"], groups=[network], first_name="Robert", last_name="Builder"),
+        "bob": make_user(
+            "bob.builder", roles=["agent"], groups=[network], first_name="Robert", last_name="Builder"
+        ),
         "nina": make_user("nina", first_name="Nina", last_name="Netherwood"),
         "gone": make_user("nelly", first_name="Nelly", is_active=False),
     }
@@ -84,11 +86,18 @@ def test_ci_picker_writes_name_and_class_and_the_forms_read_it_back(agent_client
     ]
     assert results[0]["label"] == "payroll" and results[0]["detail"] == "Server"
     assert [r["value"] for r in pick(agent_client, "ci", "SN-77")] == ["db-payroll-01 (Server)"]  # serial
-    assert [r["value"] for r in pick(agent_client, "service", "pay")] == ["payroll-service (Business service)"]
+    assert [r["value"] for r in pick(agent_client, "service", "pay")] == [
+        "payroll-service (Business service)"
+    ]
 
     def form(value):
         return IncidentForm(
-            data={"short_description": "Payroll slow", "impact": 3, "urgency": 3, "configuration_items": value}
+            data={
+                "short_description": "Payroll slow",
+                "impact": 3,
+                "urgency": 3,
+                "configuration_items": value,
+            }
         )
 
     bound = form("payroll (Server), db-payroll-01 (Server), payroll-service")
@@ -97,13 +106,17 @@ def test_ci_picker_writes_name_and_class_and_the_forms_read_it_back(agent_client
     # A name two classes share must say which; an id (the API-minded habit) still works.
     ambiguous = form("payroll")
     assert not ambiguous.is_valid()
-    assert "several CIs are named 'payroll' (Application, Server)" in ambiguous.errors["configuration_items"][0]
+    assert (
+        "several CIs are named 'payroll' (Application, Server)" in ambiguous.errors["configuration_items"][0]
+    )
     assert form(str(cis["app"].pk)).is_valid()
     unknown = form("payroll (Server), nothing-like-it")
     assert not unknown.is_valid() and "no CI 'nothing-like-it'" in unknown.errors["configuration_items"][0]
 
 
-def test_ticket_pickers_by_number_digits_and_title_word_prefixes(agent_client, agent, requester, service_desk):
+def test_ticket_pickers_by_number_digits_and_title_word_prefixes(
+    agent_client, agent, requester, service_desk
+):
     vpn = incident_create(actor=agent, short_description="VPN keeps disconnecting", caller=requester)
     printer = incident_create(actor=agent, short_description="Printer jams on floor 3", caller=agent)
     assert [r["value"] for r in pick(agent_client, "incident", vpn.number)] == [vpn.number]
