@@ -51,6 +51,9 @@ class ChangeListView(TicketListView):
         Column("planned_start", "Planned start", render="datetime"),
         *DEFAULT_COLUMNS[2:],
     ]
+    # Risk and the planned start say more about a change than priority, SLA and last update; off by default so the
+    # list fits 1280 px (all stay in the Columns menu).
+    hidden_columns = (*TicketListView.hidden_columns, "priority", "sla", "updated_at")
 
     def get_saved_views(self):
         views = default_saved_views(Change)

@@ -456,6 +456,8 @@ class TicketListView(TicketViewMixin, View):
 
     filterset_class: ClassVar[type]
     columns: ClassVar[list[Column]] = DEFAULT_COLUMNS
+    # Offered in the Columns menu but off until the user turns them on.
+    hidden_columns: ClassVar[tuple[str, ...]] = DEFAULT_HIDDEN_COLUMNS
     list_select_related: ClassVar[tuple[str, ...]] = ("assignment_group", "assigned_to")
     page_sizes: ClassVar[tuple[int, ...]] = (25, 50, 100)
     default_view: ClassVar[str] = "open"
@@ -495,9 +497,9 @@ class TicketListView(TicketViewMixin, View):
         if chosen:
             shown = [c for c in self.columns if c.name in chosen or c.name == "number"]
         else:
-            shown = [c for c in self.columns if c.name not in DEFAULT_HIDDEN_COLUMNS]
+            shown = [c for c in self.columns if c.name not in self.hidden_columns]
         if not shown or (chosen and not set(chosen) & names):
-            shown = [c for c in self.columns if c.name not in DEFAULT_HIDDEN_COLUMNS]
+            shown = [c for c in self.columns if c.name not in self.hidden_columns]
         left = [c for name in LEFT_COLUMNS for c in shown if c.name == name]
         return left + [c for c in shown if c not in left]
 
