@@ -65,7 +65,9 @@ class AssignmentGroup(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = "group"
-        indexes = [models.Index(Collate(Upper("name"), "C"), name="group_name_prefix_idx")]  # the group picker
+        indexes = [
+            models.Index(Collate(Upper("name"), "C"), name="group_name_prefix_idx")
+        ]  # the group picker
 
     def __str__(self) -> str:
         return self.name

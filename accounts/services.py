@@ -143,7 +143,9 @@ def save_list_columns(*, user: User, kind: str, columns: list[str] | None) -> No
     from django.db.models import F, Func, JSONField, Value
 
     if columns:
-        merged = Func(F("list_columns"), Value({kind: list(columns)}, JSONField()), function="", arg_joiner=" || ")
+        merged = Func(
+            F("list_columns"), Value({kind: list(columns)}, JSONField()), function="", arg_joiner=" || "
+        )
     else:
         merged = Func(F("list_columns"), Value(kind), function="", arg_joiner=" - ")
     User.objects.filter(pk=user.pk).update(list_columns=merged)

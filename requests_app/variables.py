@@ -30,7 +30,9 @@ class UsernameChoiceField(forms.ModelChoiceField):
 class CIChoiceField(forms.ModelChoiceField):
     """One CI, picked by name as the ticket forms' CI fields are (core.forms.resolve_cis); an id still works."""
 
-    default_error_messages = {"invalid_choice": "Unknown configuration item: pick one from the list as you type."}
+    default_error_messages = {
+        "invalid_choice": "Unknown configuration item: pick one from the list as you type."
+    }
 
     def prepare_value(self, value):
         if isinstance(value, ConfigurationItem):

@@ -204,7 +204,12 @@ def test_create_form_errors_sit_next_to_fields(client_as, agent, other_agent, se
     assert not Incident.objects.exists()
     response = client.post(
         reverse("incident-create"),
-        {"short_description": "Printer down", "impact": 2, "urgency": 1, "assignment_group": service_desk.name},
+        {
+            "short_description": "Printer down",
+            "impact": 2,
+            "urgency": 1,
+            "assignment_group": service_desk.name,
+        },
     )
     incident = Incident.objects.get()
     assert response.status_code == 302 and incident.priority == 2 and incident.caller == agent
