@@ -61,7 +61,9 @@ def test_list_page_query_count_is_fixed(
         incident = make_incident(f"Incident {i}", assigned_to=agent, configuration_items=[ci])
     client = client_as(agent)
     client.get(reverse("incident-list"))  # warm the session and content types
-    with django_assert_max_num_queries(16):
+    # 16 before issue 21's pickers: the bulk panel's group and assignee <select>s read every group and
+    # agent on every list page; the pickers read nothing until typed into.
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("incident-list"), {"page_size": page_size, "view": "all"})
     assert len(response.context["rows"]) == page_size
     assert incident.number in response.content.decode()
