@@ -27,6 +27,7 @@ from django.db.models.functions import Collate, Upper
 from django.urls import reverse
 
 from accounts.roles import AGENT, is_workspace_user
+from core.extensions import provided
 
 LIMIT = 10
 MAX_QUERY_LENGTH = 100
@@ -103,8 +104,7 @@ def ci_value(ci) -> str:
 def search_cis(user, text: str, *, ci_class: str | None = None) -> list[Choice]:
     """The CIs the user may see (`cmdb.selectors.autocomplete_cis`: exact serial, name prefix through
     `ci_name_prefix_idx`, then the trigram index): at most three queries, the class joined in each."""
-    from cmdb.selectors import autocomplete_cis
-
+    autocomplete_cis = provided("autocomplete_cis")  # cmdb.selectors.autocomplete_cis (core.extensions)
     found = autocomplete_cis(user, text, ci_class=ci_class, limit=LIMIT)
     return [Choice(ci_value(ci), ci.name, ci.ci_class.label or ci.ci_class.name) for ci in found]
 
