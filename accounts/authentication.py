@@ -23,8 +23,8 @@ from .tokens import hash_key
 # (select_related plus an ArraySubquery annotation) spent about 1 ms compiling it each time, against 0.3 ms
 # for the whole raw round trip; and prepared once per connection (core.postgresql), so the server does not
 # plan it again for every request. It names the user's columns (a prepared statement's columns are fixed).
-# They are all plain types (no from_db_value converters); tests/core/test_api_basics.py checks the user
-# read here against the ORM's.
+# Fields with a converter (`list_columns`, JSON) go through their `from_db_value`, as the ORM would;
+# tests/core/test_api_basics.py checks the user read here against the ORM's.
 # `last_used_at` is refreshed by the same statement (a data-modifying CTE), at most once a minute per
 # token, so keeping it costs no extra round trip and no write on most requests.
 _USER_FIELDS = User._meta.concrete_fields
@@ -52,6 +52,10 @@ def user_for_token(key: str) -> tuple[User, ApiToken, list[str]] | None:
     if row is None:
         return None
     *user_values, token_id, scope, created_at, expires_at, last_used_at, role_names = row
+    user_values = [
+        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+        for field, value in zip(_USER_FIELDS, user_values, strict=True)
+    ]
     user = User.from_db(connection.alias, [field.attname for field in _USER_FIELDS], user_values)
     token = ApiToken(
         id=token_id,

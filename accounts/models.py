@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Collate, Upper
 
 from core.limits import TEXT_MAX_LENGTH
 
@@ -40,10 +41,20 @@ class User(AbstractUser):
     phone = models.CharField(max_length=40, blank=True)
     department = models.CharField(max_length=120, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # The columns the user chose for each list page, by ticket kind: {"incident": ["priority", "sla", ...]}.
+    # On the user row, so reading it costs no query (the session's user is loaded anyway).
+    list_columns = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["username"]
-        indexes = [models.Index(fields=["identity_source", "external_id"], name="user_identity")]
+        indexes = [
+            models.Index(fields=["identity_source", "external_id"], name="user_identity"),
+            # The user picker (core.pickers.search_users): a case-insensitive prefix of the username, first
+            # or last name is a range scan of one of these (`upper(x) COLLATE "C" LIKE 'Q%'`).
+            models.Index(Collate(Upper("username"), "C"), name="user_username_prefix_idx"),
+            models.Index(Collate(Upper("first_name"), "C"), name="user_first_name_prefix_idx"),
+            models.Index(Collate(Upper("last_name"), "C"), name="user_last_name_prefix_idx"),
+        ]
 
     @property
     def display_name(self) -> str:
@@ -69,6 +80,9 @@ class AssignmentGroup(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = "group"
+        indexes = [
+            models.Index(Collate(Upper("name"), "C"), name="group_name_prefix_idx")
+        ]  # the group picker
 
     def __str__(self) -> str:
         return self.name

@@ -132,3 +132,26 @@ def revoke_token(*, token: ApiToken, actor) -> None:
         data={"token_revoked": token.name, "scope": token.scope},
     )
     token.delete()
+
+
+def save_list_columns(*, user: User, kind: str, columns: list[str] | None) -> None:
+    """Keep the columns `user` chose for the `kind` list page (None or []: back to the default set).
+
+    One UPDATE of the user's own row, of this one key: the JSON is merged in SQL so two tabs saving
+    different lists do not undo each other. No audit row: it is a view preference, not data.
+    """
+    from django.db.models import F, Func, JSONField, Value
+
+    if columns:
+        merged = Func(
+            F("list_columns"), Value({kind: list(columns)}, JSONField()), function="", arg_joiner=" || "
+        )
+    else:
+        merged = Func(F("list_columns"), Value(kind), function="", arg_joiner=" - ")
+    User.objects.filter(pk=user.pk).update(list_columns=merged)
+    preferences = dict(user.list_columns or {})
+    if columns:
+        preferences[kind] = list(columns)
+    else:
+        preferences.pop(kind, None)
+    user.list_columns = preferences

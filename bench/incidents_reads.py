@@ -8,10 +8,15 @@
 
 Measured in-process with Django's test client (server time: routing, queries, rendering; no network).
 Run: `pytest bench/incidents_reads.py -s -p no:xdist`. Appends a JSON line to bench/results/incidents.json.
+With `INCIDENT_BENCH_BASELINE=<git ref>` the list page is also timed with that ref's code and this tree's,
+alternating, on the same rows (bench/list_page_probe.py): before/after figures from one run.
 """
 
+import json
 import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -59,7 +64,48 @@ def test_incident_reads_at_scale():
         # measures the same on an empty table.
         "wrk_creates_per_second": creates_per_second_with_wrk(),
     }
+    baseline = os.environ.get("INCIDENT_BENCH_BASELINE")
+    if baseline:
+        figures.update(list_page_before_after(baseline, agent.username))
     record("incidents_reads", **figures)
+
+
+def list_page_before_after(ref: str, username: str, rounds: int = 2) -> dict:
+    """The list page with the code of git `ref` ("before") and of this tree ("after"), on the same rows, in
+    the same run: each in a fresh child process (bench/list_page_probe.py), alternating, `rounds` times
+    each, 100 requests a time; p50/p95 over all of a tree's requests and the statements per page."""
+    root = Path(__file__).resolve().parents[1]
+    probe = Path(__file__).with_name("list_page_probe.py")
+    settings = connection.settings_dict
+    database_url = (
+        f"postgres://{settings['USER']}:{settings.get('PASSWORD') or ''}@{settings['HOST'] or '127.0.0.1'}:"
+        f"{settings['PORT'] or 5432}/{settings['NAME']}"
+    )
+    times: dict[str, dict[str, list[float]]] = {"before": {}, "after": {}}
+    queries: dict[str, dict[str, int]] = {"before": {}, "after": {}}
+    with tempfile.TemporaryDirectory(prefix="bench-before-") as before_tree:
+        archive = subprocess.run(["git", "-C", str(root), "archive", ref], check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", before_tree], input=archive.stdout, check=True)
+        trees = {"before": before_tree, "after": str(root)}
+        for _ in range(rounds):
+            for label in ("before", "after"):
+                done = subprocess.run(
+                    [sys.executable, str(probe), "--tree", trees[label], "--database-url", database_url,
+                     "--username", username, "--samples", str(SAMPLES)],
+                    check=True, capture_output=True, text=True, cwd=trees[label],
+                )  # fmt: skip
+                result = json.loads(done.stdout.strip().splitlines()[-1])
+                for key in ("list_page", "list_page_group"):
+                    times[label].setdefault(key, []).extend(result[f"{key}_ms"])
+                    queries[label][key] = result[f"{key}_queries"]
+    out: dict = {"baseline_ref": ref}
+    for label in ("before", "after"):
+        for key, values in times[label].items():
+            out[f"{key}_{label}_p50_ms"] = round(percentile(values, 50), 1)
+            out[f"{key}_{label}_p95_ms"] = round(percentile(values, 95), 1)
+            out[f"{key}_{label}_queries"] = queries[label][key]
+    print(json.dumps(out, indent=1))
+    return out
 
 
 def creates_per_second_with_wrk() -> float | None:

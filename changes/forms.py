@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 
 from accounts.models import AssignmentGroup
 from core.forms import ConfigurationItemsField, VersionedFormMixin, agent_users
+from core.pickers import PickModelChoiceField, picker
 from problems.models import Problem
 
 from . import risk as risk_questionnaire
@@ -19,7 +20,11 @@ DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="
 
 
 class UsernamesField(forms.CharField):
-    """Usernames separated by commas or spaces (CAB approvers)."""
+    """Users picked by name, their usernames separated by commas (CAB approvers)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", picker("user", multiple=True))
+        super().__init__(**kwargs)
 
     def prepare_value(self, value):
         if hasattr(value, "all"):
@@ -48,20 +53,27 @@ class ChangeForm(VersionedFormMixin, forms.ModelForm):
         required=False,
         help_text="A pre-approved template makes this a standard change.",
     )
-    assignment_group = forms.ModelChoiceField(
-        queryset=AssignmentGroup.objects.filter(active=True), required=False
+    assignment_group = PickModelChoiceField(
+        queryset=AssignmentGroup.objects.filter(active=True),
+        source="group",
+        to_field_name="name",
+        required=False,
     )
-    assigned_to = forms.ModelChoiceField(queryset=agent_users(), required=False)
+    assigned_to = PickModelChoiceField(
+        queryset=agent_users(), source="agent", to_field_name="username", required=False
+    )
     configuration_items = ConfigurationItemsField(label="Configuration items")
     cab_approvers = UsernamesField(
-        required=False, label="CAB approvers", help_text="Usernames, e.g. dave, erin"
+        required=False,
+        label="CAB approvers",
+        help_text="Type a name and pick; several are separated by commas.",
     )
-    problem = forms.ModelChoiceField(
+    problem = PickModelChoiceField(
         queryset=Problem.objects.all(),
+        source="problem",
         to_field_name="number",
         required=False,
-        widget=forms.TextInput,
-        help_text="Problem number, e.g. PRB0000003",
+        help_text="Its number or words of its title",
     )
     planned_start = forms.DateTimeField(required=False, widget=DATETIME_WIDGET)
     planned_end = forms.DateTimeField(required=False, widget=DATETIME_WIDGET)

@@ -20,7 +20,7 @@ from accounts.roles import is_workspace_user
 from core.numbers import parse_id
 from core.pg import has_extension
 
-from .models import IMPACT_TYPES, CIChange, CIClass, ConfigurationItem, Relationship
+from .models import IMPACT_TYPES, CIChange, CIClass, ConfigurationItem, Relationship, RelationshipType
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -276,7 +276,18 @@ def neighbourhood_graph(ci: ConfigurationItem, *, user: User, max_hops: int = 1,
         for pk, c in cis.items()
     ]
     links = [
-        {"data": {"id": f"e{pk}", "source": str(s), "target": str(t), "label": rel_type}}
+        # `label` is what the graph draws ("Runs on"), `type` the code its styles key on.
+        {
+            "data": {
+                "id": f"e{pk}",
+                "source": str(s),
+                "target": str(t),
+                "type": rel_type,
+                "label": RelationshipType(rel_type).label
+                if rel_type in RelationshipType.values
+                else rel_type,
+            }
+        }
         for pk, s, t, rel_type in edges
     ]
     return {"nodes": nodes, "edges": links}

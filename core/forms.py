@@ -13,11 +13,13 @@ from django import forms
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from accounts.models import AssignmentGroup
 from accounts.roles import AGENT
 from core.limits import TEXT_MAX_LENGTH
 from core.numbers import parse_id
+from core.pickers import PickModelChoiceField, ci_value, picker
 
 from .models import TicketBase
 
@@ -35,10 +37,12 @@ def agent_users():
 
 
 class UsernameFormField(forms.CharField):
-    """A user addressed by username (callers can be any of thousands of users, so no <select>)."""
+    """A user addressed by username, picked by name as you type (core.pickers): callers can be any of
+    thousands of users, so no <select>."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 150)
+        kwargs.setdefault("widget", picker("user"))
         super().__init__(**kwargs)
 
     def clean(self, value):
@@ -47,37 +51,99 @@ class UsernameFormField(forms.CharField):
             return None
         user = get_user_model().objects.filter(username=value.strip(), is_active=True).first()
         if user is None:
-            raise ValidationError(f"No active user named {value.strip()!r}.")
+            raise ValidationError(
+                f"No active user named {value.strip()!r}: pick one from the list as you type."
+            )
         return user
 
 
+CI_WITH_CLASS = re.compile(r"^(?P<name>.+?)\s*\((?P<ci_class>[^()]+)\)$")
+
+
+def split_names(value: str) -> list[str]:
+    """Comma- (or line-) separated names, in order, without repeats or blanks; a run of bare numbers
+    separated by spaces ("12 40", the old way of giving CI ids) counts as several."""
+    tokens: list[str] = []
+    for part in re.split(r"[,\n]+", value or ""):
+        part = part.strip()
+        if re.fullmatch(r"\d+(\s+\d+)+", part):
+            tokens.extend(part.split())
+        elif part:
+            tokens.append(part)
+    return list(dict.fromkeys(tokens))
+
+
+def resolve_cis(tokens: list[str]) -> tuple[list, list[str]]:
+    """(CIs, problems) for CIs written as the picker writes them, "webshop (Application)", or by a name
+    unique across classes, or by id (what API-minded users typed before the picker). One query."""
+    ConfigurationItem = apps.get_model("cmdb", "ConfigurationItem")  # noqa: N806  (cmdb builds on core)
+    condition = Q()
+    for token in tokens:
+        pk = parse_id(token)
+        if pk is not None:
+            condition |= Q(pk=pk)
+            continue
+        condition |= Q(name=token)
+        match = CI_WITH_CLASS.match(token)
+        if match:
+            name, ci_class = match["name"].strip(), match["ci_class"].strip()
+            condition |= Q(name=name) & (Q(ci_class__label__iexact=ci_class) | Q(ci_class__name=ci_class))
+    candidates = (
+        list(ConfigurationItem.objects.filter(condition).select_related("ci_class")) if tokens else []
+    )
+    found, problems = [], []
+    for token in tokens:
+        pk = parse_id(token)
+        if pk is not None:
+            matches = [ci for ci in candidates if ci.pk == pk]
+        else:
+            matches = [ci for ci in candidates if ci.name == token]
+            match = CI_WITH_CLASS.match(token)
+            if not matches and match:
+                name, ci_class = match["name"].strip(), match["ci_class"].strip().lower()
+                matches = [
+                    ci
+                    for ci in candidates
+                    if ci.name == name and ci_class in (ci.ci_class.label.lower(), ci.ci_class.name)
+                ]
+        if not matches:
+            problems.append(f"no CI {token!r}")
+        elif len(matches) > 1:
+            classes = ", ".join(sorted(ci.ci_class.label or ci.ci_class.name for ci in matches))
+            problems.append(
+                f"several CIs are named {token!r} ({classes}): pick the one you mean from the list"
+            )
+        elif matches[0] not in found:
+            found.append(matches[0])
+    return found, problems
+
+
 class ConfigurationItemsField(forms.CharField):
-    """CIs by id, comma or space separated ("12, 40"): a <select> of 100,000 CIs is not usable."""
+    """CIs picked by name as you type ("webshop (Application), db-01 (Server)"): a <select> of 100,000
+    CIs is not usable, and ids mean nothing to a person."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
-        kwargs.setdefault("help_text", "CI ids, separated by commas.")
+        kwargs.setdefault("max_length", 5000)
+        kwargs.setdefault("widget", picker("ci", multiple=True))
+        kwargs.setdefault("help_text", "Type a CI's name and pick it; several are separated by commas.")
         super().__init__(**kwargs)
 
     def prepare_value(self, value):
-        if isinstance(value, list | tuple | set) or hasattr(value, "all"):
-            items = value.all() if hasattr(value, "all") else value
-            return ", ".join(str(getattr(item, "pk", item)) for item in items)
+        if hasattr(value, "select_related"):
+            value = value.select_related("ci_class")
+        elif hasattr(value, "all"):
+            value = value.all().select_related("ci_class")
+        if isinstance(value, list | tuple | set) or hasattr(value, "query"):
+            return ", ".join(ci_value(item) if hasattr(item, "ci_class") else str(item) for item in value)
         return value
 
     def clean(self, value):
-        ConfigurationItem = apps.get_model("cmdb", "ConfigurationItem")  # noqa: N806  (cmdb builds on core)
         value = super().clean(value)
-        tokens = [t for t in re.split(r"[\s,]+", value or "") if t]
-        bad = [t for t in tokens if parse_id(t) is None]
-        if bad:
-            raise ValidationError(f"CI ids are numbers; not understood: {', '.join(bad)}.")
-        ids = sorted({parse_id(t) for t in tokens})
-        found = {ci.pk: ci for ci in ConfigurationItem.objects.filter(pk__in=ids)}
-        missing = [str(pk) for pk in ids if pk not in found]
-        if missing:
-            raise ValidationError(f"Unknown configuration item(s): {', '.join(missing)}.")
-        return [found[pk] for pk in ids]
+        found, problems = resolve_cis(split_names(value))
+        if problems:
+            raise ValidationError(f"Not understood: {'; '.join(problems)}.")
+        return found
 
 
 class VersionedFormMixin(forms.Form):
@@ -182,14 +248,15 @@ class BulkActionForm(forms.Form):
 
     selected = forms.MultipleChoiceField(choices=(), label="Records")
     action = forms.ChoiceField(choices=())
-    assignment_group = forms.ModelChoiceField(
+    assignment_group = PickModelChoiceField(
         queryset=AssignmentGroup.objects.filter(active=True),
+        source="group",
         required=False,
         to_field_name="name",
         label="Assignment group",
     )
-    assigned_to = forms.ModelChoiceField(
-        queryset=None, required=False, to_field_name="username", label="Assigned to"
+    assigned_to = PickModelChoiceField(
+        queryset=None, source="agent", required=False, to_field_name="username", label="Assigned to"
     )
     to = forms.ChoiceField(choices=(), required=False, label="New state")
     note = forms.CharField(required=False, max_length=10_000, label="Note")

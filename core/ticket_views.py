@@ -60,14 +60,24 @@ from django.views import View
 
 from accounts.models import AssignmentGroup
 from accounts.roles import is_workspace_user
+from accounts.services import save_list_columns
 from core.templatetags.itsm_ui import priority_badge, sla_badge, state_badge
 
 from . import selectors, services
 from .choices import Priority
 from .exceptions import IllegalTransition, StaleVersion
 from .extensions import provided
-from .forms import AttachmentForm, BulkActionForm, CommentForm, TransitionForm, agent_users
+from .forms import (
+    AttachmentForm,
+    BulkActionForm,
+    CommentForm,
+    TransitionForm,
+    agent_users,
+    resolve_cis,
+    split_names,
+)
 from .models import TicketBase
+from .numbers import parse_id
 from .ticket_services import TicketServices, services_for
 
 STALE_MESSAGE = (
@@ -130,8 +140,14 @@ class Column:
         if self.render == "datetime":
             if value is None:
                 return ""
+            from django.utils import timezone
+
+            local = timezone.localtime(value)
             return format_html(
-                '<time datetime="{}">{}</time>', value.isoformat(), value.strftime("%Y-%m-%d %H:%M")
+                '<time datetime="{}" title="{}">{}</time>',
+                value.isoformat(),
+                local.strftime("%Y-%m-%d %H:%M %Z"),
+                local.strftime("%a %d %b %H:%M"),
             )
         if self.render == "reltime":
             return relative_time(value)
@@ -440,6 +456,8 @@ class TicketListView(TicketViewMixin, View):
 
     filterset_class: ClassVar[type]
     columns: ClassVar[list[Column]] = DEFAULT_COLUMNS
+    # Offered in the Columns menu but off until the user turns them on.
+    hidden_columns: ClassVar[tuple[str, ...]] = DEFAULT_HIDDEN_COLUMNS
     list_select_related: ClassVar[tuple[str, ...]] = ("assignment_group", "assigned_to")
     page_sizes: ClassVar[tuple[int, ...]] = (25, 50, 100)
     default_view: ClassVar[str] = "open"
@@ -462,7 +480,7 @@ class TicketListView(TicketViewMixin, View):
             {"name": "state", "label": "State", "type": "select", "choices": [(s, workflow.label(s)) for s in workflow.states]},
             {"name": "priority", "label": "Priority", "type": "select", "choices": [(str(v), label) for v, label in Priority.choices]},
             {"name": "assignment_group", "label": "Group", "type": "select", "choices": [(g, g) for g in AssignmentGroup.objects.filter(active=True).values_list("name", flat=True)]},
-            {"name": "assigned_to", "label": "Assigned to", "type": "text", "placeholder": "username"},
+            {"name": "assigned_to", "label": "Assigned to", "type": "text", "placeholder": "Type a name", "picker": "agent"},
             {"name": "opened_after", "label": "Opened from", "type": "date"},
             {"name": "opened_before", "label": "Opened before", "type": "date"},
         ]  # fmt: skip
@@ -471,20 +489,17 @@ class TicketListView(TicketViewMixin, View):
         return {}
 
     # --- columns -------------------------------------------------------------------------------------
-    def column_key(self) -> str:
-        return f"list-columns:{self.kind}"
-
     def visible_columns(self) -> list[Column]:
-        """The user's chosen columns (kept with their sign-in), else the kind's default set; the SLA
+        """The user's chosen columns (kept on their user row, `User.list_columns`), else the kind's default set; the SLA
         countdown always comes right after the number."""
-        chosen = self.request.session.get(self.column_key())
+        chosen = (getattr(self.request.user, "list_columns", None) or {}).get(self.kind)
         names = {c.name for c in self.columns}
         if chosen:
             shown = [c for c in self.columns if c.name in chosen or c.name == "number"]
         else:
-            shown = [c for c in self.columns if c.name not in DEFAULT_HIDDEN_COLUMNS]
+            shown = [c for c in self.columns if c.name not in self.hidden_columns]
         if not shown or (chosen and not set(chosen) & names):
-            shown = [c for c in self.columns if c.name not in DEFAULT_HIDDEN_COLUMNS]
+            shown = [c for c in self.columns if c.name not in self.hidden_columns]
         left = [c for name in LEFT_COLUMNS for c in shown if c.name == name]
         return left + [c for c in shown if c not in left]
 
@@ -494,16 +509,23 @@ class TicketListView(TicketViewMixin, View):
             return None
         names = {c.name for c in self.columns}
         chosen = [n for n in request.GET.getlist("columns") if n in names]
-        if chosen:
-            request.session[self.column_key()] = chosen
-        else:
-            request.session.pop(self.column_key(), None)
+        save_list_columns(user=request.user, kind=self.kind, columns=chosen)
         query = request.GET.copy()
         query.pop("columns", None)
         query.pop("save_columns", None)
         return HttpResponseRedirect(f"{request.path}?{query.urlencode()}" if query else request.path)
 
     # --- reading -------------------------------------------------------------------------------------
+    @staticmethod
+    def ci_names_to_ids(params) -> None:
+        """The filter bar's CI picker gives names ("webshop (Application)"); the shared FilterSet (and the
+        API) filters by id. Names are read here, one query; an unknown name filters to nothing."""
+        text = params.get("ci", "")
+        if not text or all(parse_id(t) is not None for t in split_names(text)):
+            return
+        found, _problems = resolve_cis(split_names(text))
+        params.setlist("ci", [",".join(str(ci.pk) for ci in found) or "0"])
+
     def visible(self) -> QuerySet:
         return selectors.visible_tickets(self.model, self.request.user)
 
@@ -532,6 +554,7 @@ class TicketListView(TicketViewMixin, View):
         params.pop("view", None)
         params.pop("page", None)
         params.pop("page_size", None)
+        self.ci_names_to_ids(params)
         filterset = self.filterset_class(params, queryset=view.filter(base, request.user))
         queryset = filterset.qs if filterset.is_valid() else view.filter(base, request.user).none()
         if not params.get("ordering"):
@@ -587,7 +610,7 @@ class TicketListView(TicketViewMixin, View):
         controls = self.filter_controls(params)
         filter_errors = filterset.errors if filterset.is_bound else {}
         for control in controls:
-            control["value"] = params.get(control["name"], "")
+            control["value"] = request.GET.get(control["name"], "")
             control["errors"] = filter_errors.get(control["name"], [])
             if control["type"] == "date":
                 control["input_type"], control["value"] = date_input(control["value"])

@@ -17,7 +17,7 @@ from rest_framework import exceptions
 from accounts.authentication import ExpiringTokenAuthentication
 from accounts.roles import is_workspace_user
 
-from . import capabilities, selectors
+from . import capabilities, pickers, selectors
 from .models import Attachment, TicketBase
 
 WORKER_HEARTBEAT_KEY = "itsm:worker:heartbeat"
@@ -144,3 +144,15 @@ def favicon(request):
     response = FileResponse(FAVICON.open("rb"), content_type="image/svg+xml")
     response["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+@login_required
+@require_GET
+def picker(request, source: str):
+    """`GET /pick/<source>/?q=text`: what an autocomplete picker offers for `text` (core.pickers), as JSON
+    `{"results": [{"value", "label", "detail"}]}`. A source the user may not ask (users and groups for a
+    requester) or that does not exist is a 404, like a record they may not see."""
+    if not pickers.allowed(source, request.user):
+        raise Http404("No such picker")
+    results = pickers.search(source, request.user, request.GET.get("q", ""))
+    return JsonResponse({"results": [choice.as_dict() for choice in results]})

@@ -4,6 +4,7 @@ from django import forms
 
 from accounts.models import AssignmentGroup
 from core.forms import ConfigurationItemsField, UsernameFormField, VersionedFormMixin, agent_users
+from core.pickers import PickModelChoiceField, picker
 from problems.models import Problem
 
 from .models import Category, Incident
@@ -16,6 +17,7 @@ class NumberField(forms.CharField):
         self.model = model
         kwargs.setdefault("required", False)
         kwargs.setdefault("max_length", 16)
+        kwargs.setdefault("widget", picker(model.KIND))
         super().__init__(**kwargs)
 
     def prepare_value(self, value):
@@ -37,17 +39,26 @@ class IncidentForm(VersionedFormMixin, forms.ModelForm):
     """Fields an agent sets when opening or editing an incident. Priority is shown, never edited: it
     follows impact and urgency (SPEC §3 matrix)."""
 
-    caller = UsernameFormField(required=False, help_text="Username; defaults to you.")
+    caller = UsernameFormField(required=False, help_text="Defaults to you.")
     category = forms.ModelChoiceField(queryset=Category.objects.filter(active=True), required=False)
-    assignment_group = forms.ModelChoiceField(
-        queryset=AssignmentGroup.objects.filter(active=True), required=False
+    assignment_group = PickModelChoiceField(
+        queryset=AssignmentGroup.objects.filter(active=True),
+        source="group",
+        to_field_name="name",
+        required=False,
     )
-    assigned_to = forms.ModelChoiceField(
-        queryset=agent_users(), required=False, help_text="Must be a member of the assignment group."
+    assigned_to = PickModelChoiceField(
+        queryset=agent_users(),
+        source="agent",
+        to_field_name="username",
+        required=False,
+        help_text="Must be a member of the assignment group.",
     )
     configuration_items = ConfigurationItemsField(label="Configuration items")
-    parent = NumberField(model=Incident, label="Parent incident", help_text="e.g. INC0000042")
-    problem = NumberField(model=Problem, label="Problem", help_text="e.g. PRB0000007")
+    parent = NumberField(
+        model=Incident, label="Parent incident", help_text="Its number or words of its title"
+    )
+    problem = NumberField(model=Problem, label="Problem", help_text="Its number or words of its title")
 
     class Meta:
         model = Incident

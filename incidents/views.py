@@ -99,14 +99,20 @@ class IncidentListView(TicketListView):
     def filter_controls(self, params):
         controls = super().filter_controls(params)
         controls[5:5] = [
-            {"name": "caller", "label": "Caller", "type": "text", "placeholder": "username"},
+            {
+                "name": "caller",
+                "label": "Caller",
+                "type": "text",
+                "placeholder": "Type a name",
+                "picker": "user",
+            },
             {
                 "name": "category",
                 "label": "Category",
                 "type": "select",
                 "choices": list(Category.objects.filter(active=True).values_list("name", "label")),
             },
-            {"name": "ci", "label": "CI id", "type": "text", "placeholder": "e.g. 12"},
+            {"name": "ci", "label": "CI", "type": "text", "placeholder": "Type a CI's name", "picker": "ci"},
             {
                 "name": "major",
                 "label": "Major",
@@ -119,7 +125,9 @@ class IncidentListView(TicketListView):
     def bulk_extra_fields(self):
         return {
             "problem": NumberField(
-                model=Problem, label="Problem", help_text="For “Add to problem”: e.g. PRB0000007"
+                model=Problem,
+                label="Problem",
+                help_text="For “Add to problem”: its number or words of its title",
             )
         }
 

@@ -11,6 +11,7 @@ handler500 = "core.api.views.server_error"  # JSON under /api/, the styled page 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("health/", core_views.health, name="health"),
+    path("pick/<slug:source>/", core_views.picker, name="picker"),
     path("attachments/<int:pk>/download/", core_views.attachment_download, name="attachment-download"),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),

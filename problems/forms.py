@@ -6,16 +6,24 @@ from django import forms
 
 from accounts.models import AssignmentGroup
 from core.forms import ConfigurationItemsField, VersionedFormMixin, agent_users
+from core.pickers import PickModelChoiceField, picker
 
 from .models import Problem
 
 
 class ProblemForm(VersionedFormMixin, forms.ModelForm):
-    assignment_group = forms.ModelChoiceField(
-        queryset=AssignmentGroup.objects.filter(active=True), required=False
+    assignment_group = PickModelChoiceField(
+        queryset=AssignmentGroup.objects.filter(active=True),
+        source="group",
+        to_field_name="name",
+        required=False,
     )
-    assigned_to = forms.ModelChoiceField(
-        queryset=agent_users(), required=False, help_text="Must be a member of the assignment group."
+    assigned_to = PickModelChoiceField(
+        queryset=agent_users(),
+        source="agent",
+        to_field_name="username",
+        required=False,
+        help_text="Must be a member of the assignment group.",
     )
     configuration_items = ConfigurationItemsField(label="Affected configuration items")
 
@@ -48,7 +56,10 @@ class LinkIncidentsForm(forms.Form):
     """Incident numbers, separated by commas or spaces (INC0000001, INC0000002)."""
 
     incidents = forms.CharField(
-        max_length=5000, label="Incident numbers", help_text="e.g. INC0000001, INC0000002"
+        max_length=5000,
+        label="Incidents",
+        help_text="Type a number or words of the title and pick; several are separated by commas.",
+        widget=picker("incident", multiple=True),
     )
 
     def clean_incidents(self) -> list[str]:

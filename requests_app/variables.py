@@ -1,7 +1,7 @@
 """An item's variables as a real Django form: the portal renders it, the API and services validate with it.
 
 One definition of what a valid answer is (required, a choice from the list, an ISO date, a number, a known
-user or CI) serves the order page (errors next to each field) and `POST /api/v1/requests/` (400 naming
+user or CI, picked by name) serves the order page (errors next to each field) and `POST /api/v1/requests/` (400 naming
 each bad variable). Answers are stored JSON-safe: dates as ISO strings, users by username, CIs by id.
 """
 
@@ -15,6 +15,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from cmdb.models import ConfigurationItem
+from core.forms import resolve_cis, split_names
+from core.pickers import ci_value, picker
 
 from .choices import VariableType as V
 
@@ -26,7 +28,24 @@ class UsernameChoiceField(forms.ModelChoiceField):
 
 
 class CIChoiceField(forms.ModelChoiceField):
-    default_error_messages = {"invalid_choice": "Unknown configuration item: give an existing CI id."}
+    """One CI, picked by name as the ticket forms' CI fields are (core.forms.resolve_cis); an id still works."""
+
+    default_error_messages = {
+        "invalid_choice": "Unknown configuration item: pick one from the list as you type."
+    }
+
+    def prepare_value(self, value):
+        if isinstance(value, ConfigurationItem):
+            return ci_value(value)
+        return super().prepare_value(value)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        found, problems = resolve_cis(split_names(str(value))[:1])
+        if problems or not found or not self.queryset.filter(pk=found[0].pk).exists():
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return found[0]
 
 
 def _truthy(value: Any) -> bool:
@@ -71,13 +90,13 @@ def form_field(variable) -> forms.Field:
         field = UsernameChoiceField(
             queryset=get_user_model().objects.filter(is_active=True),
             to_field_name="username",
-            widget=forms.TextInput(attrs={"placeholder": "username"}),
+            widget=picker("user"),
             **common,
         )
     elif kind == V.CI:
         field = CIChoiceField(
             queryset=ConfigurationItem.objects.all(),
-            widget=forms.NumberInput(attrs={"placeholder": "CI id"}),
+            widget=picker("ci"),
             **common,
         )
     else:  # pragma: no cover - the model's choices make this unreachable

@@ -54,7 +54,7 @@
                 "text-rotation": "autorotate"
               }
             },
-            { selector: "edge[label = 'connected_to']", style: { "line-style": "dashed", "target-arrow-shape": "none" } }
+            { selector: "edge[type = 'connected_to']", style: { "line-style": "dashed", "target-arrow-shape": "none" } }
           ],
           layout: { name: data.nodes.length > 40 ? "cose" : "breadthfirst", directed: true, padding: 20, animate: false }
         });

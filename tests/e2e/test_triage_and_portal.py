@@ -164,4 +164,100 @@ def test_screens_for_the_readme(page, login, make_user):
         body = page.locator("body").inner_text()
         assert "functools" not in body and "runs_on" not in body and "cpu_count" not in body
         assert no_horizontal_overflow(page), url
+        if name == "change-list":  # the table itself fits, up to its last column
+            last = page.locator(".itsm-ticket-table thead th").last.bounding_box()
+            assert last["x"] + last["width"] <= 1280
         shoot(page, name)
+
+
+def pick(page, selector, text, expected_value, shot=None):
+    """Type into a picker, check the combobox's ARIA state, move with ArrowDown and pick with Enter."""
+    box = page.locator(selector)
+    box.focus()
+    box.press("End")  # after what is already there (a multiple picker adds to its list)
+    box.press_sequentially(text, delay=20)
+    listbox = page.locator(f"#{box.get_attribute('aria-controls')}")
+    expect(listbox).to_be_visible()
+    expect(box).to_have_attribute("aria-expanded", "true")
+    expect(listbox.locator("[role=option]").first).to_be_visible()
+    if shot:
+        shoot(page, shot)
+    options = listbox.locator("[role=option]")
+    for i in range(options.count()):
+        box.press("ArrowDown")
+        if options.nth(i).get_attribute("data-value") == expected_value:
+            break
+    else:
+        raise AssertionError(f"{expected_value!r} not offered for {text!r}: {listbox.inner_text()}")
+    expect(box).to_have_attribute("aria-activedescendant", options.nth(i).get_attribute("id"))
+    box.press("Enter")
+    expect(listbox).to_be_hidden()
+    expect(box).to_have_attribute("aria-expanded", "false")
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_agent_fills_an_incident_with_pickers_by_keyboard(
+    page, login, agent, requester, service_desk, viewport
+):
+    page.set_viewport_size(VIEWPORTS[viewport])
+    server = ConfigurationItem.objects.create(name="payroll-db", ci_class=CIClass.objects.get(name="server"))
+    app = ConfigurationItem.objects.create(name="payroll", ci_class=CIClass.objects.get(name="application"))
+    parent = incident_create(actor=agent, short_description="Payroll export fails for everyone")
+    login(page, agent)
+    page.goto("/incidents/new/")
+    page.fill("#id_short_description", "Payroll export fails for me")
+    pick(page, "#id_caller", "rit", "requester1")  # by first name
+    pick(page, "#id_assignment_group", "serv", "service-desk")
+    pick(page, "#id_assigned_to", "ali", "agent1")
+    pick(
+        page, "#id_configuration_items", "payroll", "payroll (Application)",
+        shot="incident-form-picker" if viewport == "laptop" else None,
+    )  # fmt: skip
+    expect(page.locator("#id_configuration_items")).to_have_value("payroll (Application), ")
+    pick(page, "#id_configuration_items", "payroll-d", "payroll-db (Server)")  # a second CI
+    pick(page, "#id_parent", "export", parent.number)  # by words of its title
+    # Escape closes the list and keeps what was typed.
+    page.locator("#id_problem").press_sequentially("zz", delay=20)
+    expect(page.locator("#" + page.locator("#id_problem").get_attribute("aria-controls"))).to_be_visible()
+    page.locator("#id_problem").press("Escape")
+    expect(page.locator("#id_problem")).to_have_attribute("aria-expanded", "false")
+    page.fill("#id_problem", "")
+    assert no_horizontal_overflow(page)
+    page.locator("form [type=submit]").last.click()
+    expect(page.locator("[data-record-number]")).to_be_visible()
+    created = Incident.objects.get(short_description="Payroll export fails for me")
+    assert created.caller == requester and created.assigned_to == agent and created.parent == parent
+    assert created.assignment_group == service_desk
+    assert set(created.configuration_items.all()) == {app, server}
+    # The edit form shows names, never ids.
+    page.goto(f"/incidents/{created.number}/edit/")
+    expect(page.locator("#id_configuration_items")).to_have_value(re.compile(r"payroll \(Application\)"))
+    expect(page.locator("#id_assignment_group")).to_have_value("service-desk")
+    expect(page.locator("#id_caller")).to_have_value("requester1")
+
+
+def test_requester_picker_offers_only_what_requesters_may_see(page, login, requester):
+    """A catalog item asking for a CI: the portal's picker lists business services and applications only."""
+    from requests_app.models import CatalogCategory, CatalogItem, CatalogVariable
+
+    ConfigurationItem.objects.create(
+        name="Mail service", ci_class=CIClass.objects.get(name="business_service")
+    )
+    ConfigurationItem.objects.create(name="mail-relay-01", ci_class=CIClass.objects.get(name="server"))
+    item = CatalogItem.objects.create(
+        name="Shared mailbox", category=CatalogCategory.objects.create(name="Mail")
+    )
+    CatalogVariable.objects.create(item=item, name="service", label="Which service", type="ci", required=True)
+    page.set_viewport_size(VIEWPORTS["phone"])
+    login(page, requester)
+    page.goto(f"/portal/catalog/{item.pk}/")
+    box = page.locator("input[name=service]")
+    box.press_sequentially("mail", delay=20)
+    listbox = page.locator(f"#{box.get_attribute('aria-controls')}")
+    expect(listbox.locator("[role=option]")).to_have_count(1)
+    expect(listbox).to_contain_text("Mail service")
+    assert "mail-relay" not in listbox.inner_text()
+    box.press("ArrowDown")
+    box.press("Enter")
+    expect(box).to_have_value("Mail service (Business service)")
+    assert no_horizontal_overflow(page)

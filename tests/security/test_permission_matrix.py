@@ -231,6 +231,11 @@ EXPECTED: dict[str, dict[str, str]] = {
     "ci-graph": only(WORKSPACE),
     "ci-import": only(("cmdb_mgr", "admin"), others="403"),
     "ci-autocomplete": SIGNED_IN,
+    # Autocomplete pickers (core.pickers): the directory and the teams are the workspace's (404 for
+    # requesters); tickets and CIs answer every signed-in role, scoped to what each may see.
+    "picker@user": only(WORKSPACE),
+    "picker@ci": SIGNED_IN,
+    "picker@incident": SIGNED_IN,
     "api:ci-list": API_OPEN,
     "api:ci-detail": only(WORKSPACE, anon="401"),
     "api:ci-dependencies": only(WORKSPACE, anon="401"),
@@ -581,6 +586,8 @@ def variants(name: str, route: str, w) -> list[tuple[str, dict[str, str]]]:
         return [(name, {})]
     bare = name.split(":")[-1]
     values: dict[str, str] = {}
+    if name == "picker":
+        return [(f"picker@{source}", {"source": source}) for source in ("user", "ci", "incident")]
     if area(route) == "admin":
         values = {p: "1" for p in params} | {"app_label": "incidents"}
         return [(name, values)]
