@@ -131,6 +131,8 @@ def test_knowledge_migrates_and_searches_on_embedded_postgres_without_trgm(tmp_p
             )
 
         # Only knowledge and what it depends on: the rows below are written without services (no timeline).
+        accounts = manage("migrate", "accounts", "--noinput")  # the user rows below need every column
+        assert accounts.returncode == 0, accounts.stderr[-2000:]
         migrated = manage("migrate", "knowledge", "--noinput")
         assert migrated.returncode == 0, migrated.stderr[-2000:]
         assert "knowledge.0001_initial... OK" in migrated.stdout
