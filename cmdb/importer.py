@@ -302,7 +302,7 @@ class Importer:
             raise ImportFileError(
                 f'Unknown key(s) {", ".join(unknown)}: JSON is {{"cis": [...], "relationships": [...]}}.'
             )
-        cis, rels = payload.get("cis") or [], payload.get("relationships") or []
+        cis, rels = payload.get("cis", []), payload.get("relationships", [])
         if not isinstance(cis, list) or not isinstance(rels, list):
             raise ImportFileError('"cis" and "relationships" must be lists.')
         for number, item in enumerate(cis, start=1):

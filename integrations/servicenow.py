@@ -100,7 +100,8 @@ def request_schema(*, creating: bool) -> dict:
     level = {
         "type": "string",
         "pattern": "^([123]( .*)?)?$",
-        "description": '"1", "2", "3" or "2 - Medium"; empty for the default',
+        "description": '"1", "2", "3" or "2 - Medium"; empty or null for the default',
+        "nullable": True,
     }
     # null reads as "" (empty), as ServiceNow does
     fields = {

@@ -154,10 +154,14 @@ class TicketSerializer(PrebuiltFieldsMixin, serializers.ModelSerializer):
             for name in list(self.fields):
                 if name not in self.Meta.brief_fields:
                     self.fields.pop(name)
-        elif getattr(self.context.get("view"), "action", None) == "list" and "description" in self.fields:
+        elif getattr(self.context.get("view"), "action", None) == "list":
             # A list is for choosing a ticket: it carries the start of each description, the detail all of it,
-            # so fifty tickets with long descriptions stay a page of kilobytes, not megabytes.
-            self.fields["description"] = ExcerptField(read_only=True)
+            # so fifty tickets with long descriptions stay a page of kilobytes, not megabytes; and what only
+            # working one record needs (an incident's covering contracts) is in the detail alone.
+            if "description" in self.fields:
+                self.fields["description"] = ExcerptField(read_only=True)
+            for name in getattr(self.Meta, "detail_only_fields", ()):
+                self.fields.pop(name, None)
 
     def adjust_prototypes(self, fields):
         # DRF drops `allow_blank` from read-only fields, so the schema would promise one of the choices

@@ -69,6 +69,9 @@ class TicketViewSet(
     )
     search_ordering_default = "-opened_at"
 
+    # What only a single record's answer carries (TicketSerializer.Meta.detail_only_fields).
+    detail_prefetch_related: tuple = ()
+
     def get_queryset(self):
         queryset = selectors.visible_tickets(self.model, self.request.user)
         return queryset.select_related(*self.list_select_related).prefetch_related(*self.prefetch_lookups())
@@ -83,7 +86,7 @@ class TicketViewSet(
         """
         lookups = list(self.list_prefetch_related)
         if getattr(self, "action", None) != "list":
-            return lookups
+            return lookups + list(self.detail_prefetch_related)
         for relation, attribute in LISTED_RELATIONS.items():
             mine = [
                 lookup for lookup in lookups if isinstance(lookup, str) and lookup.split("__")[0] == relation

@@ -40,6 +40,7 @@ class IncidentSerializer(TicketSerializer):
             "urgency",
             "category",
         ]
+        detail_only_fields = ["contracts"]  # the record's answer; a list row does not carry them
         fields = [
             *TicketSerializer.common_fields,
             "impact",

@@ -27,9 +27,9 @@ class IncidentViewSet(TicketViewSet):
         *TicketViewSet.list_prefetch_related,
         Prefetch("parent", queryset=Incident.objects.only("id", "number")),
         Prefetch("problem", queryset=Problem.objects.only("id", "number")),
-        # The contracts covering the incidents' CIs (SPEC §8), with their vendors: two queries per list.
-        "configuration_items__contracts__vendor",
     )
+    # The contracts covering the incident's CIs (SPEC §8), with their vendors: the record's answer only.
+    detail_prefetch_related = ("configuration_items__contracts__vendor",)
 
     def get_queryset(self):
         # The stored tsvector is only for searching; loading it for every listed row costs time.

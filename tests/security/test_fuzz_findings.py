@@ -144,3 +144,12 @@ def test_the_schema_lists_webhook_events_and_clock_times(api_client, agent):
     assert {"*", "incident.created", "sla.breached", "change.*"} <= set(events)
     start = schemas["WorkingHours"]["properties"]["start"]
     assert "format" not in start and start["pattern"].startswith("^([01]")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rows", [{}, None, "x"])
+def test_a_json_import_takes_lists_of_rows(api_client, admin_user, rows):
+    response = api_client(admin_user).post(
+        "/api/v1/cmdb/import/", {"cis": [], "relationships": rows}, format="json"
+    )
+    assert response.status_code == 400
