@@ -245,6 +245,8 @@ def _check_fields(body: dict, user, *, creating: bool) -> None:
     )
     if unknown:
         raise SNError("Invalid field", f"{unknown[0]}: not a field of incident this service knows.")
+    for name in sorted(IGNORED_FIELDS & set(body)):
+        _text(body, name)  # echoed back and ignored, but still a string (or null) like every value
     if not can_see_all(Incident, user):
         refused = sorted(k for k in body if k in AGENT_FIELDS and body[k] not in (None, ""))
         if refused:

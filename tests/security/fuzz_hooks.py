@@ -71,7 +71,7 @@ def _names(method: str, path: str, path_parameters: dict, body: dict) -> None:
             body["username"] = path_parameters.get("username", body["username"])
 
 
-def _rules(body: dict) -> None:
+def _rules(method: str, body: dict) -> None:
     """Rules the API checks across fields: a standard change comes from a template, a known error has a
     workaround, an overridden risk a reason, a time rule conditions, a change without a template its
     short description."""
@@ -81,8 +81,10 @@ def _rules(body: dict) -> None:
         body["workaround"] = "Restart the service."
     if body.get("trigger") == "time" and not (body.get("conditions") or {}).get("all"):
         body["conditions"] = {"all": [{"field": "opened_at", "op": "older_than", "value": 3600}]}
-    if body.get("short_description") == "" and not body.get("template"):
-        body["short_description"] = "Checked by the fuzz run"  # blank only when a change template fills it
+    if body.get("short_description") == "" and (method != "POST" or not body.get("template")):
+        body["short_description"] = (
+            "Checked by the fuzz run"  # blank only when a new change's template fills it
+        )
     if body.get("risk_override") and not str(body.get("risk_override_reason", "")).strip():
         body["risk_override_reason"] = "Assessed by the change manager."
 
@@ -186,5 +188,5 @@ def before_call(ctx, case, kwargs):
         _RENEWALS.append(path)  # each renewal ends after the one before
         case.body["end_date"] = _future(3650 + 400 * len(_RENEWALS))[:10]
     _dates(case.body)
-    _rules(case.body)
+    _rules(case.method.upper(), case.body)
     _names(case.method.upper(), path, case.path_parameters or {}, case.body)

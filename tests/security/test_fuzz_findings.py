@@ -72,13 +72,14 @@ def test_alert_text_fields_must_be_strings(api_client, agent, field):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("field", ["work_notes", "sys_updated_on"])  # one read, one echoed back and ignored
 @pytest.mark.parametrize("value", [False, 2, {"a": 1}])
-def test_servicenow_values_are_strings(api_client, agent, value):
+def test_servicenow_values_are_strings(api_client, agent, field, value):
     response = api_client(agent).post(
-        "/api/now/table/incident", {"short_description": "x", "work_notes": value}, format="json"
+        "/api/now/table/incident", {"short_description": "x", field: value}, format="json"
     )
     assert response.status_code == 400
-    assert response.json()["error"]["detail"] == "work_notes: expected a string."
+    assert response.json()["error"]["detail"] == f"{field}: expected a string."
 
 
 @pytest.mark.django_db
