@@ -8,6 +8,7 @@ itsm-agents and network-team: an agent) and `rita` (no mapped group: a requester
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -101,11 +102,9 @@ class OidcProvider:
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.process.poll() is None:
-            try:
+            with contextlib.suppress(httpx.HTTPError):  # not listening yet: ask again
                 if httpx.get(f"{self.issuer}/.well-known/openid-configuration", timeout=1).status_code == 200:
                     return self
-            except httpx.HTTPError:
-                pass
             time.sleep(0.2)
         output = (self.directory / "provider.log").read_text(errors="replace")
         self.stop()
