@@ -111,9 +111,14 @@ def request_schema(*, creating: bool) -> dict:
     fields |= {
         "impact": level,
         "urgency": level,
-        "state": {"type": "string", "enum": sorted(STATES_BY_CODE)},
-        "hold_reason": {"type": "string", "enum": sorted(HOLD_REASONS)},
-        "close_code": {"type": "string", "enum": sorted(CLOSE_CODE_NAMES.values())},
+        # null reads as "" (no change), as for the other fields; OpenAPI 3.0 wants null in the enum too
+        "state": {"type": "string", "nullable": True, "enum": [*sorted(STATES_BY_CODE), None]},
+        "hold_reason": {"type": "string", "nullable": True, "enum": [*sorted(HOLD_REASONS), None]},
+        "close_code": {
+            "type": "string",
+            "nullable": True,
+            "enum": [*sorted(CLOSE_CODE_NAMES.values()), None],
+        },
     }
     schema = {
         "type": "object",

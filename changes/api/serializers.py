@@ -106,19 +106,17 @@ class ChangeSerializer(TicketSerializer):
             "closed_at",
         ]
 
-    def get_fields(self):
-        fields = super().get_fields()
-        if (
-            self.instance is not None
-            and not isinstance(self.instance, list | tuple)
-            and hasattr(self.instance, "pk")
-        ):
-            # type and template are chosen when the change is raised
-            fields["type"].read_only = True
-            fields["template"].read_only = True
-        return fields
-
     def get_approvals(self, obj) -> list[dict]:
         rows = [a for a in obj.approvals.all() if a.stage == obj.approval_round and a.state != "canceled"]
         rows.sort(key=lambda a: a.approver.username)
         return ApprovalBriefSerializer(rows, many=True).data
+
+
+class ChangeUpdateSerializer(ChangeSerializer):
+    """PUT and PATCH of a change: type and template are chosen when the change is raised, so the update's
+    schema marks them read-only (sending another value is a 400 naming them)."""
+
+    template = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+
+    class Meta(ChangeSerializer.Meta):
+        read_only_fields = [*ChangeSerializer.Meta.read_only_fields, "type"]

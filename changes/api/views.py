@@ -13,12 +13,18 @@ from changes.models import BlackoutWindow, Change, ChangeTemplate
 from core.api.viewsets import TicketViewSet
 from core.approvals import Approval
 
-from .serializers import BlackoutWindowSerializer, ChangeSerializer, ChangeTemplateSerializer
+from .serializers import (
+    BlackoutWindowSerializer,
+    ChangeSerializer,
+    ChangeTemplateSerializer,
+    ChangeUpdateSerializer,
+)
 
 
 class ChangeViewSet(TicketViewSet):
     model = Change
     serializer_class = ChangeSerializer
+    update_serializer_class = ChangeUpdateSerializer
     filterset_class = ChangeFilterSet
     list_select_related = (*TicketViewSet.list_select_related, "problem", "template")
     list_prefetch_related = (

@@ -71,6 +71,17 @@ class TicketViewSet(
 
     # What only a single record's answer carries (TicketSerializer.Meta.detail_only_fields).
     detail_prefetch_related: tuple = ()
+    # PUT and PATCH's serializer where fields chosen when the record is raised (a change's type, a request's
+    # item) are read-only afterwards: its own class, so the OpenAPI schema of an update says so.
+    update_serializer_class = None
+
+    def get_serializer_class(self):
+        if self.update_serializer_class is not None and getattr(self, "action", None) in (
+            "update",
+            "partial_update",
+        ):
+            return self.update_serializer_class
+        return super().get_serializer_class()
 
     def get_queryset(self):
         queryset = selectors.visible_tickets(self.model, self.request.user)

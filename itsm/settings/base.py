@@ -284,6 +284,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ImpactUrgencyEnum": "incidents.choices.Impact",
         "RiskEnum": "changes.choices.Risk",
+        "ChangeTypeEnum": "changes.choices.ChangeType",
         "CIStatusEnum": "cmdb.models.CIStatus",
         "DeliveryStatusEnum": "integrations.models.DeliveryStatus",
         "InboundStatusEnum": "integrations.models.InboundStatus",

@@ -173,18 +173,10 @@ class RequestSerializer(TicketSerializer):
             raise serializers.ValidationError("Give the variables as an object of name: value.")
         return value
 
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.instance is not None:
-            # The item and its answers are the order itself; they are not edited afterwards.
-            fields["catalog_item"].read_only = True
-            fields["variables"].read_only = True
-        return fields
-
 
 class RequestUpdateSerializer(RequestSerializer):
-    """PUT and PATCH of a request: what RequestSerializer does with an instance, as its own class so that
-    the OpenAPI schema of an update says the item and its answers are read-only (and PUT requires
+    """PUT and PATCH of a request: the item and its answers are the order itself, not edited afterwards;
+    its own class so that the OpenAPI schema of an update says they are read-only (and PUT requires
     nothing)."""
 
     catalog_item = serializers.PrimaryKeyRelatedField(read_only=True)

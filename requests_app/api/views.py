@@ -91,17 +91,13 @@ class CatalogItemViewSet(viewsets.ModelViewSet):
 class RequestViewSet(TicketViewSet):
     model = Request
     serializer_class = RequestSerializer
+    update_serializer_class = RequestUpdateSerializer
     filterset_class = RequestFilterSet
     list_select_related = (*TicketViewSet.list_select_related, "catalog_item", "requested_for")
     list_prefetch_related = (
         *TicketViewSet.list_prefetch_related,
         Prefetch("tasks", queryset=Task.objects.select_related("assignment_group").order_by("order", "id")),
     )
-
-    def get_serializer_class(self):
-        if self.action in ("update", "partial_update"):
-            return RequestUpdateSerializer
-        return super().get_serializer_class()
 
     def perform_create_service(self, data):
         """The API names the bad answers under `variables` (the web form shows them beside each field)."""

@@ -246,3 +246,20 @@ def test_deleting_a_ci_referenced_by_an_open_change_is_refused(manager, make_use
     services.change_transition(change, to="canceled", actor=manager)
     delete_ci(ci, actor=cmdb_manager)
     assert not ConfigurationItem.objects.filter(pk=ci.pk).exists()
+
+
+def test_an_update_documents_and_enforces_type_and_template_as_read_only(manager, window, api_client):
+    """Issue 26's fuzz finding: the update schema listed type and template as writable, the server refused."""
+    client = api_client(manager)
+    start, end = window()
+    created = client.post(
+        "/api/v1/changes/",
+        {"short_description": "Patch", "planned_start": start.isoformat(), "planned_end": end.isoformat()},
+        format="json",
+    ).json()
+    update = client.get("/api/v1/schema/?format=json").json()["components"]["schemas"]["ChangeUpdate"]
+    assert update["properties"]["type"]["readOnly"] and update["properties"]["template"]["readOnly"]
+    response = client.patch(f"/api/v1/changes/{created['number']}/", {"type": "emergency"}, format="json")
+    assert response.status_code == 400 and "type" in response.json()
+    response = client.patch(f"/api/v1/changes/{created['number']}/", {"type": "normal"}, format="json")
+    assert response.status_code == 200  # the stored value sent back, as a client that PUTs what it read

@@ -154,3 +154,17 @@ def test_a_json_import_takes_lists_of_rows(api_client, admin_user, rows):
         "/api/v1/cmdb/import/", {"cis": [], "relationships": rows}, format="json"
     )
     assert response.status_code == 400
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", ["state", "hold_reason", "close_code"])
+def test_servicenow_null_choices_are_documented_as_taken(api_client, agent, field):
+    """null reads as "" for every ServiceNow field; the enum-valued ones say so in the schema too."""
+    response = api_client(agent).post(
+        "/api/now/table/incident", {"short_description": "x", field: None}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    schema = api_client(agent).get("/api/v1/schema/?format=json").json()
+    create = schema["paths"]["/api/now/table/incident"]["post"]["requestBody"]["content"]["application/json"]
+    declared = create["schema"]["properties"][field]
+    assert declared["nullable"] and None in declared["enum"]
