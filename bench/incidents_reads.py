@@ -8,8 +8,9 @@
 
 Measured in-process with Django's test client (server time: routing, queries, rendering; no network).
 Run: `pytest bench/incidents_reads.py -s -p no:xdist`. Appends a JSON line to bench/results/incidents.json.
-With `INCIDENT_BENCH_BASELINE=<git ref>` the list page is also timed with that ref's code and this tree's,
-alternating, on the same rows (bench/list_page_probe.py): before/after figures from one run.
+With `INCIDENT_BENCH_BASELINE=<git ref>` the API list and the list pages are also timed with that ref's
+code and this tree's, alternating, on the same rows (bench/list_page_probe.py): before/after figures from
+one run.
 """
 
 import json
@@ -71,7 +72,7 @@ def test_incident_reads_at_scale():
 
 
 def list_page_before_after(ref: str, username: str, rounds: int = 2) -> dict:
-    """The list page with the code of git `ref` ("before") and of this tree ("after"), on the same rows, in
+    """The API list and the list pages with the code of git `ref` ("before") and of this tree ("after"), on the same rows, in
     the same run: each in a fresh child process (bench/list_page_probe.py), alternating, `rounds` times
     each, 100 requests a time; p50/p95 over all of a tree's requests and the statements per page."""
     root = Path(__file__).resolve().parents[1]
@@ -95,7 +96,7 @@ def list_page_before_after(ref: str, username: str, rounds: int = 2) -> dict:
                     check=True, capture_output=True, text=True, cwd=trees[label],
                 )  # fmt: skip
                 result = json.loads(done.stdout.strip().splitlines()[-1])
-                for key in ("list_page", "list_page_group"):
+                for key in ("api_list", "list_page", "list_page_group"):
                     times[label].setdefault(key, []).extend(result[f"{key}_ms"])
                     queries[label][key] = result[f"{key}_queries"]
     out: dict = {"baseline_ref": ref}

@@ -5,8 +5,9 @@ rows in one run).
     python bench/list_page_probe.py --tree /path/to/checkout --database-url postgres://.../test_itsm_x \
         --username load-agent-03-01 --samples 100
 
-Prints one JSON object: p50/p95 server time (Django's test client, in process) of `/incidents/` and of
-the same page filtered by group, and the SQL statements each page makes.
+Prints one JSON object: the server times (Django's test client, in process) of the API list read by
+bench/incidents_reads.py, of `/incidents/` and of the same page filtered by group, and the SQL statements
+each makes.
 """
 
 import argparse
@@ -40,6 +41,7 @@ def main() -> None:
     client.force_login(get_user_model().objects.get(username=args.username))
     out = {"tree": args.tree}
     for key, url in (
+        ("api_list", "/api/v1/incidents/?state=in_progress&assignment_group=load-group-03&page_size=50"),
         ("list_page", "/incidents/"),
         ("list_page_group", "/incidents/?view=open&assignment_group=load-group-03&page_size=50"),
     ):

@@ -258,6 +258,23 @@ def _check_fields(body: dict, user, *, creating: bool) -> None:
             raise SNError("Operation Failed", f"{refused[0]}: only agents can set this field.", status=403)
     if creating and not _text(body, "short_description").strip():
         raise SNError("Invalid value", "short_description: required to create an incident.")
+    # Checked whether or not this write moves the incident to the state that uses them: an unknown code is
+    # a client's mistake either way, and ignoring it would hide it until the move.
+    hold_reason = _text(body, "hold_reason").strip()
+    if hold_reason and hold_reason not in HOLD_REASONS:
+        raise SNError(
+            "Invalid value", f"hold_reason: {hold_reason!r} is not one of {', '.join(HOLD_REASONS)}."
+        )
+    close_code = _text(body, "close_code").strip()
+    if close_code and not _resolution_code(close_code):
+        raise SNError(
+            "Invalid value", f"close_code: {close_code!r} is not a close code (e.g. Solved (Permanently))."
+        )
+
+
+def _resolution_code(close_code: str) -> str:
+    """Our resolution code for a ServiceNow close code (any case) or one of ours; "" when neither."""
+    return CLOSE_CODES.get(close_code.lower()) or (close_code if close_code in ResolutionCode.values else "")
 
 
 def _u_fields(body: dict) -> dict[str, str]:
@@ -367,15 +384,9 @@ def _after_write(incident: Incident, body: dict, actor) -> None:
             _text(body, "hold_reason").strip(), HoldReason.AWAITING_CALLER
         )
     if to == IncidentState.RESOLVED:
-        close_code = _text(body, "close_code").strip()
-        resolution = CLOSE_CODES.get(close_code.lower()) or (
-            close_code if close_code in ResolutionCode.values else ""
-        )
+        resolution = _resolution_code(_text(body, "close_code").strip())
         if not resolution:
-            raise SNError(
-                "Invalid value",
-                f"close_code: {close_code!r} is not a close code (e.g. Solved (Permanently)).",
-            )
+            raise SNError("Invalid value", "close_code: required to resolve (e.g. Solved (Permanently)).")
         fields.update(resolution_code=resolution, resolution_notes=_text(body, "close_notes"))
     from core.exceptions import IllegalTransition
 

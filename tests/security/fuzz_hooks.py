@@ -85,7 +85,14 @@ def _rules(method: str, body: dict) -> None:
         body["short_description"] = (
             "Checked by the fuzz run"  # blank only when a new change's template fills it
         )
-    if body.get("risk_override") and not str(body.get("risk_override_reason", "")).strip():
+    # A PATCH that leaves `risk_override` out keeps the stored one, which an earlier request may have set:
+    # blanking the reason is then refused, so the run gives one whenever the override may stand.
+    keeps_stored_override = (
+        method == "PATCH" and "risk_override" not in body and "risk_override_reason" in body
+    )
+    if (body.get("risk_override") or keeps_stored_override) and not str(
+        body.get("risk_override_reason") or ""
+    ).strip():
         body["risk_override_reason"] = "Assessed by the change manager."
 
 

@@ -168,3 +168,15 @@ def test_servicenow_null_choices_are_documented_as_taken(api_client, agent, fiel
     create = schema["paths"]["/api/now/table/incident"]["post"]["requestBody"]["content"]["application/json"]
     declared = create["schema"]["properties"][field]
     assert declared["nullable"] and None in declared["enum"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("field", "value"), [("hold_reason", "AAA"), ("close_code", "Fixed it")])
+def test_servicenow_codes_are_checked_even_without_the_move_that_uses_them(api_client, agent, field, value):
+    """An unknown hold reason or close code was ignored unless the same write moved the incident to on hold
+    or resolved; now it is a 400 naming the field either way."""
+    response = api_client(agent).post(
+        "/api/now/table/incident", {"short_description": "x", field: value}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["detail"].startswith(f"{field}: {value!r}")
