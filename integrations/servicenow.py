@@ -250,8 +250,10 @@ def _check_fields(body: dict, user, *, creating: bool) -> None:
     )
     if unknown:
         raise SNError("Invalid field", f"{unknown[0]}: not a field of incident this service knows.")
-    for name in sorted(IGNORED_FIELDS & set(body)):
-        _text(body, name)  # echoed back and ignored, but still a string (or null) like every value
+    for name in sorted(body):
+        # every value is a string (or null), checked up front: a field read only by some writes (close_notes
+        # when resolving) or echoed back and ignored is still refused when it is not one
+        _text(body, name)
     if not can_see_all(Incident, user):
         refused = sorted(k for k in body if k in AGENT_FIELDS and body[k] not in (None, ""))
         if refused:

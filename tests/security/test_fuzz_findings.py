@@ -72,7 +72,9 @@ def test_alert_text_fields_must_be_strings(api_client, agent, field):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("field", ["work_notes", "sys_updated_on"])  # one read, one echoed back and ignored
+@pytest.mark.parametrize(
+    "field", ["work_notes", "sys_updated_on", "close_notes"]
+)  # one read, one echoed back and ignored, one read only when resolving
 @pytest.mark.parametrize("value", [False, 2, {"a": 1}])
 def test_servicenow_values_are_strings(api_client, agent, field, value):
     response = api_client(agent).post(
