@@ -31,6 +31,8 @@ from incidents_common import ROWS, load, percentile, record, timed  # noqa: E402
 from incidents_create import drop_queued_tasks, wrk_throughput  # noqa: E402
 
 SAMPLES = 100
+# Before/after rounds of bench/list_page_probe.py per tree (alternating); more rounds average out a busy machine.
+BASELINE_ROUNDS = int(os.environ.get("INCIDENT_BENCH_ROUNDS", "2"))
 
 
 # transaction=True: the load command can then VACUUM (as autovacuum would on a live table), so counts may
@@ -71,7 +73,7 @@ def test_incident_reads_at_scale():
     record("incidents_reads", **figures)
 
 
-def list_page_before_after(ref: str, username: str, rounds: int = 2) -> dict:
+def list_page_before_after(ref: str, username: str, rounds: int = BASELINE_ROUNDS) -> dict:
     """The API list and the list pages with the code of git `ref` ("before") and of this tree ("after"), on the same rows, in
     the same run: each in a fresh child process (bench/list_page_probe.py), alternating, `rounds` times
     each, 100 requests a time; p50/p95 over all of a tree's requests and the statements per page."""
