@@ -22,6 +22,7 @@ from core.choices import ActivityKind
 from core.ticket_services import register_ticket_services
 
 from . import risk as risk_questionnaire
+from . import selectors
 from .choices import ChangeState as S
 from .choices import ChangeType
 from .conflicts import detect_conflicts
@@ -176,7 +177,7 @@ def change_update(
     )
     if cab_approvers is not None:
         approvers = list(cab_approvers)
-        current = set(change.cab_approvers.values_list("username", flat=True))
+        current = set(selectors.cab_approvers(change).values_list("username", flat=True))
         wanted = {u.username for u in approvers}
         if current != wanted:
             if change.state == S.AUTHORIZE:
@@ -314,7 +315,7 @@ def _after_move(change: Change, *, previous: str, to: str, actor) -> None:
         Change.objects.filter(pk=change.pk).update(approval_round=change.approval_round)
         core_approvals.request_approvals(
             change,
-            approvers=list(change.cab_approvers.order_by("username")),
+            approvers=list(selectors.cab_approvers(change)),
             stage=change.approval_round,
             actor=actor,
         )

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 
-from core import selectors
+from changes import selectors as change_selectors
 from core.ticket_views import (
     DEFAULT_COLUMNS,
     Column,
@@ -20,7 +20,7 @@ from core.ticket_views import (
     open_states,
 )
 from core.ticket_views import SavedView as View_
-from incidents.models import Incident
+from incidents import selectors as incident_selectors
 
 from . import services
 from .filtersets import ProblemFilterSet
@@ -77,10 +77,10 @@ class ProblemDetailView(TicketDetailView):
     ]
 
     def get_extra_context(self, record: Problem, link_form=None) -> dict[str, Any]:
-        incidents = selectors.visible_tickets(Incident, self.request.user).filter(problem=record)
+        user = self.request.user
         return {
-            "linked_incidents": list(incidents.select_related("assigned_to").order_by("number")[:100]),
-            "linked_changes": list(record.changes.order_by("number")[:50]),
+            "linked_incidents": list(incident_selectors.linked_to_problem(record, user)[:100]),
+            "linked_changes": list(change_selectors.linked_to_problem(record, user)[:50]),
             "link_form": link_form or LinkIncidentsForm(),
             "can_publish": record.known_error
             and bool(record.workaround.strip())
@@ -95,17 +95,12 @@ class ProblemLinkIncidentsView(ProblemDetailView):
         record = self.get_record(number)
         form = LinkIncidentsForm(request.POST)
         if form.is_valid():
-            numbers = form.cleaned_data["incidents"]
-            found = {
-                i.number: i
-                for i in selectors.visible_tickets(Incident, request.user).filter(number__in=numbers)
-            }
-            missing = [n for n in numbers if n not in found]
+            found, missing = incident_selectors.by_numbers(request.user, form.cleaned_data["incidents"])
             if missing:
                 form.add_error("incidents", f"No such incident: {', '.join(missing)}.")
             else:
                 try:
-                    linked = services.link_incidents(record, [found[n] for n in numbers], actor=request.user)
+                    linked = services.link_incidents(record, found, actor=request.user)
                 except ValidationError as error:
                     form.add_error("incidents", error.messages)
                 else:

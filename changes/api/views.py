@@ -6,10 +6,10 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from accounts.roles import AGENT, CAB_MEMBER, CHANGE_MANAGER, has_role
-from changes import services
+from changes import selectors, services
 from changes.conflicts import detect_conflicts
 from changes.filtersets import BlackoutWindowFilterSet, ChangeFilterSet
-from changes.models import BlackoutWindow, Change, ChangeTemplate
+from changes.models import Change
 from core.api.viewsets import TicketViewSet
 from core.approvals import Approval
 
@@ -55,7 +55,7 @@ class ChangeTemplateViewSet(viewsets.ModelViewSet):
     filterset_fields = ["active", "risk"]
 
     def get_queryset(self):
-        return ChangeTemplate.objects.select_related("assignment_group").order_by("name")
+        return selectors.templates()
 
     def perform_create(self, serializer):
         serializer.instance = services.template_save(actor=self.request.user, data=serializer.validated_data)
@@ -77,7 +77,7 @@ class BlackoutWindowViewSet(viewsets.ModelViewSet):
     filterset_class = BlackoutWindowFilterSet
 
     def get_queryset(self):
-        return BlackoutWindow.objects.select_related("created_by").prefetch_related("configuration_items")
+        return selectors.blackout_windows()
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

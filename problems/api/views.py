@@ -6,8 +6,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from changes.models import Change
-from core import selectors
 from core.api.viewsets import TicketViewSet, etag_for
+from incidents import selectors as incident_selectors
 from incidents.models import Incident
 from problems import services
 from problems.filtersets import ProblemFilterSet
@@ -32,13 +32,10 @@ class ProblemViewSet(TicketViewSet):
         data = IncidentNumbersSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         numbers = [n.upper() for n in data.validated_data["incidents"]]
-        found = {
-            i.number: i for i in selectors.visible_tickets(Incident, request.user).filter(number__in=numbers)
-        }
-        missing = [n for n in numbers if n not in found]
+        found, missing = incident_selectors.by_numbers(request.user, numbers)
         if missing:
             raise ValidationError({"incidents": f"No such incident: {', '.join(missing)}."})
-        return [found[n] for n in numbers]
+        return found
 
     def _respond(self, record):
         record = self.get_queryset().get(pk=record.pk)
