@@ -10,6 +10,7 @@ from changes import selectors, services
 from changes.conflicts import detect_conflicts
 from changes.filtersets import BlackoutWindowFilterSet, ChangeFilterSet
 from changes.models import Change
+from core.api.mixins import ServiceWritesMixin
 from core.api.viewsets import TicketViewSet
 from core.approvals import Approval
 
@@ -47,26 +48,19 @@ class IsChangeStaff(BasePermission):
         return has_role(request.user, CHANGE_MANAGER)
 
 
-class ChangeTemplateViewSet(viewsets.ModelViewSet):
-    """Pre-approved standard change templates (`/api/v1/changes/templates/`)."""
+class ChangeTemplateViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
+    """Pre-approved standard change templates (`/api/v1/changes/templates/`). Deleting retires one
+    (`active: false`): the changes raised from it keep their template."""
 
     serializer_class = ChangeTemplateSerializer
     permission_classes = [IsChangeStaff]
     filterset_fields = ["active", "risk"]
+    save_service = staticmethod(services.template_save)
+    instance_kw = "template"
+    retire_data = {"active": False}
 
     def get_queryset(self):
         return selectors.templates()
-
-    def perform_create(self, serializer):
-        serializer.instance = services.template_save(actor=self.request.user, data=serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.template_save(
-            actor=self.request.user, template=serializer.instance, data=serializer.validated_data
-        )
-
-    def perform_destroy(self, instance):
-        services.template_save(actor=self.request.user, template=instance, data={"active": False})
 
 
 class BlackoutWindowViewSet(viewsets.ModelViewSet):

@@ -37,23 +37,23 @@ class ProblemViewSet(TicketViewSet):
             raise ValidationError({"incidents": f"No such incident: {', '.join(missing)}."})
         return found
 
-    def _respond(self, record):
+    def _apply_to_incidents(self, request, service) -> Response:
+        """Link or unlink the incidents the body names (`service` is problems.services.link_incidents or
+        unlink_incidents) and answer with the problem as it now is."""
+        record = self.get_object()
+        service(record, self._incidents(request), actor=request.user)
         record = self.get_queryset().get(pk=record.pk)
         return Response(self.get_serializer(record).data, headers={"ETag": etag_for(record)})
 
     @extend_schema(request=IncidentNumbersSerializer, responses=ProblemSerializer)
     @action(detail=True, methods=["post"])
     def link_incidents(self, request, number=None):
-        record = self.get_object()
-        services.link_incidents(record, self._incidents(request), actor=request.user)
-        return self._respond(record)
+        return self._apply_to_incidents(request, services.link_incidents)
 
     @extend_schema(request=IncidentNumbersSerializer, responses=ProblemSerializer)
     @action(detail=True, methods=["post"])
     def unlink_incidents(self, request, number=None):
-        record = self.get_object()
-        services.unlink_incidents(record, self._incidents(request), actor=request.user)
-        return self._respond(record)
+        return self._apply_to_incidents(request, services.unlink_incidents)
 
     @extend_schema(request=None, responses={201: dict})
     @action(detail=True, methods=["post"])
