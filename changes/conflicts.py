@@ -17,8 +17,10 @@ from datetime import datetime
 from typing import TypedDict
 
 from cmdb.selectors import neighbour_ci_ids
+from incidents.models import Incident
 
 from .choices import ChangeState
+from .models import BlackoutWindow, Change
 
 ACTIVE_STATES = (ChangeState.SCHEDULED, ChangeState.IMPLEMENT)
 OPEN_INCIDENT_EXCLUDED = ("resolved", "closed", "canceled")
@@ -42,10 +44,6 @@ def detect_conflicts(
     change, *, ci_ids: list[int] | None = None, start: datetime | None = None, end: datetime | None = None
 ) -> list[Conflict]:
     """The conflicts of `change` (or of the given CIs and window, to check an edit before saving)."""
-    from incidents.models import Incident
-
-    from .models import BlackoutWindow, Change
-
     start = start or change.planned_start
     end = end or change.planned_end
     if start is None or end is None:

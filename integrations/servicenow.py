@@ -32,6 +32,7 @@ from accounts.models import AssignmentGroup
 from cmdb.models import ConfigurationItem
 from core import services as core_services
 from core.choices import ActivityKind
+from core.exceptions import IllegalTransition
 from core.selectors import can_see_all
 from incidents import services as incident_services
 from incidents.choices import HoldReason, IncidentState, ResolutionCode
@@ -372,7 +373,6 @@ def _after_write(incident: Incident, body: dict, actor) -> None:
                 f"close_code: {close_code!r} is not a close code (e.g. Solved (Permanently)).",
             )
         fields.update(resolution_code=resolution, resolution_notes=_text(body, "close_notes"))
-    from core.exceptions import IllegalTransition
 
     try:
         incident_services.incident_transition(incident, to=to, actor=actor, fields=fields)

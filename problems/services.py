@@ -15,6 +15,7 @@ from core.ticket_services import register_ticket_services
 from core.workflow import move_flag
 from incidents.services import incident_transition
 from incidents.workflow import INCIDENT_WORKFLOW
+from knowledge import services as kb_services
 
 from .choices import ProblemState as S
 from .models import Problem
@@ -194,8 +195,6 @@ def publish_known_error(problem: Problem, *, actor):
     Only for a known error with a workaround; an already published one is refused (edit the article
     instead). The article names the problem as its source record; the problem keeps its number.
     """
-    from knowledge import services as kb_services
-
     _require_agent(actor)
     problem = core_services.lock(problem)
     if not problem.known_error:

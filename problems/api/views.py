@@ -9,6 +9,7 @@ from changes.models import Change
 from core.api.viewsets import TicketViewSet, etag_for
 from incidents import selectors as incident_selectors
 from incidents.models import Incident
+from knowledge.api.serializers import ArticleSerializer
 from problems import services
 from problems.filtersets import ProblemFilterSet
 from problems.models import Problem
@@ -61,15 +62,5 @@ class ProblemViewSet(TicketViewSet):
         """Publish the workaround as a knowledge article and answer with the article."""
         record = self.get_object()
         article = services.publish_known_error(record, actor=request.user)
-        try:
-            from knowledge.api.serializers import ArticleSerializer
-
-            data = ArticleSerializer(article, context={"request": request}).data
-        except ImportError:
-            data = {
-                "number": article.number,
-                "title": article.title,
-                "body": article.body,
-                "state": article.state,
-            }
+        data = ArticleSerializer(article, context={"request": request}).data
         return Response(data, status=status.HTTP_201_CREATED)
