@@ -25,9 +25,10 @@ from core.ticket_views import apply_service_error
 from incidents.models import Incident
 from incidents.services import incident_create
 from requests_app import selectors as request_selectors
+from requests_app.forms import VariablesForm
 from requests_app.models import OPEN_REQUEST_STATES, Request
 from requests_app.services import request_create
-from requests_app.variables import VariablesForm, display_rows
+from requests_app.variables import display_rows
 
 from . import services
 from .forms import CancelForm, CommentForm, ReopenForm, ReportProblemForm, SurveyForm
