@@ -27,6 +27,16 @@ def visible_changes(user) -> QuerySet:
     return core_selectors.visible_tickets(Change, user)
 
 
+def awaiting_cab(queryset: QuerySet) -> QuerySet:
+    """Changes whose CAB round is under way."""
+    return queryset.filter(state=ChangeState.AUTHORIZE)
+
+
+def upcoming(queryset: QuerySet) -> QuerySet:
+    """Changes booked or being implemented."""
+    return queryset.filter(state__in=[ChangeState.SCHEDULED, ChangeState.IMPLEMENT])
+
+
 def linked_to_problem(problem, user) -> QuerySet:
     """The changes raised for the problem that the user may see, by number."""
     return visible_changes(user).filter(problem=problem).order_by("number")

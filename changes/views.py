@@ -29,11 +29,11 @@ from core.ticket_views import (
     TicketDetailView,
     TicketEditView,
     TicketListView,
-    default_saved_views,
+    ci_control,
 )
 
 from . import selectors, services
-from .choices import ChangeState, Risk
+from .choices import ChangeState, ChangeType, Risk
 from .conflicts import detect_conflicts
 from .filtersets import ChangeFilterSet
 from .forms import BlackoutWindowForm, ChangeForm
@@ -54,39 +54,28 @@ class ChangeListView(TicketListView):
     # list fits 1280 px (all stay in the Columns menu).
     hidden_columns = (*TicketListView.hidden_columns, "priority", "sla", "updated_at")
 
-    def get_saved_views(self):
-        views = default_saved_views(Change)
-        all_view = views.pop()
-        views += [
+    def extra_saved_views(self):
+        return [
             SavedView(
                 "awaiting_cab",
                 "Awaiting CAB",
-                lambda qs, user: qs.filter(state=ChangeState.AUTHORIZE),
+                lambda qs, user: selectors.awaiting_cab(qs),
                 ordering=("planned_start", "id"),
             ),
             SavedView(
                 "upcoming",
                 "Scheduled",
-                lambda qs, user: qs.filter(state__in=[ChangeState.SCHEDULED, ChangeState.IMPLEMENT]),
+                lambda qs, user: selectors.upcoming(qs),
                 ordering=("planned_start", "id"),
             ),
-            all_view,
         ]
-        return views
 
-    def filter_controls(self, params):
-        controls = super().filter_controls(params)
-        controls[5:5] = [
-            {
-                "name": "type",
-                "label": "Type",
-                "type": "select",
-                "choices": list(Change._meta.get_field("type").choices),
-            },
+    def extra_filter_controls(self):
+        return [
+            {"name": "type", "label": "Type", "type": "select", "choices": list(ChangeType.choices)},
             {"name": "risk", "label": "Risk", "type": "select", "choices": list(Risk.choices)},
-            {"name": "ci", "label": "CI", "type": "text", "placeholder": "Type a CI's name", "picker": "ci"},
+            ci_control(),
         ]
-        return controls
 
 
 class ChangeDetailView(TicketDetailView):

@@ -11,13 +11,15 @@ from django.urls import NoReverseMatch, reverse
 
 from core.ticket_views import (
     DEFAULT_COLUMNS,
+    URGENT_FIRST,
     Column,
     SavedView,
     TicketCreateView,
     TicketDetailView,
     TicketEditView,
     TicketListView,
-    default_saved_views,
+    ci_control,
+    yes_no_control,
 )
 from problems.models import Problem
 from problems.services import link_incidents
@@ -26,35 +28,6 @@ from . import correlation, selectors
 from .filtersets import IncidentFilterSet
 from .forms import IncidentForm, NumberField
 from .models import Incident
-
-
-def incident_saved_views() -> list[SavedView]:
-    views = default_saved_views(Incident)
-    all_view = views.pop()  # "All" stays last
-    views += [
-        SavedView(
-            "breaching_soon",
-            "Breaching soon",
-            lambda qs, user: selectors.breaching_soon(qs),
-            ordering=("sla_due", "id"),
-            help_text="Open incidents with a running SLA timer due within 4 hours, soonest first.",
-        ),
-        SavedView(
-            "at_risk",
-            "At risk",
-            lambda qs, user: selectors.at_risk(qs),
-            ordering=("priority", "-opened_at", "-id"),
-            help_text="Open incidents predicted to breach a running SLA before they are resolved.",
-        ),
-        SavedView(
-            "major",
-            "Major incidents",
-            lambda qs, user: selectors.open_major(qs),
-            ordering=("priority", "-opened_at", "-id"),
-        ),
-        all_view,
-    ]
-    return views
 
 
 class IncidentListView(TicketListView):
@@ -70,12 +43,29 @@ class IncidentListView(TicketListView):
     list_select_related = ("assignment_group", "assigned_to", "caller", "category")
     bulk_actions = [*TicketListView.bulk_actions, ("add_to_problem", "Add to problem")]
 
-    def get_saved_views(self):
-        return incident_saved_views()
+    def extra_saved_views(self):
+        return [
+            SavedView(
+                "breaching_soon",
+                "Breaching soon",
+                lambda qs, user: selectors.breaching_soon(qs),
+                ordering=("sla_due", "id"),
+                help_text="Open incidents with a running SLA timer due within 4 hours, soonest first.",
+            ),
+            SavedView(
+                "at_risk",
+                "At risk",
+                lambda qs, user: selectors.at_risk(qs),
+                ordering=URGENT_FIRST,
+                help_text="Open incidents predicted to breach a running SLA before they are resolved.",
+            ),
+            SavedView(
+                "major", "Major incidents", lambda qs, user: selectors.open_major(qs), ordering=URGENT_FIRST
+            ),
+        ]
 
-    def filter_controls(self, params):
-        controls = super().filter_controls(params)
-        controls[5:5] = [
+    def extra_filter_controls(self):
+        return [
             {
                 "name": "caller",
                 "label": "Caller",
@@ -89,15 +79,9 @@ class IncidentListView(TicketListView):
                 "type": "select",
                 "choices": selectors.active_categories(),
             },
-            {"name": "ci", "label": "CI", "type": "text", "placeholder": "Type a CI's name", "picker": "ci"},
-            {
-                "name": "major",
-                "label": "Major",
-                "type": "select",
-                "choices": [("true", "Yes"), ("false", "No")],
-            },
+            ci_control(),
+            yes_no_control("major", "Major"),
         ]
-        return controls
 
     def bulk_extra_fields(self):
         return {

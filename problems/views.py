@@ -11,23 +11,21 @@ from django.shortcuts import redirect, render
 from changes import selectors as change_selectors
 from core.ticket_views import (
     DEFAULT_COLUMNS,
+    URGENT_FIRST,
     Column,
+    SavedView,
     TicketCreateView,
     TicketDetailView,
     TicketEditView,
     TicketListView,
-    default_saved_views,
-    open_states,
+    yes_no_control,
 )
-from core.ticket_views import SavedView as View_
 from incidents import selectors as incident_selectors
 
-from . import services
+from . import selectors, services
 from .filtersets import ProblemFilterSet
 from .forms import LinkIncidentsForm, ProblemForm
 from .models import Problem
-
-OPEN_STATES = open_states(Problem)
 
 
 class ProblemListView(TicketListView):
@@ -35,32 +33,18 @@ class ProblemListView(TicketListView):
     filterset_class = ProblemFilterSet
     columns = [*DEFAULT_COLUMNS, Column("known_error", "Known error", render="bool")]
 
-    def get_saved_views(self):
-        views = default_saved_views(Problem)
-        all_view = views.pop()
-        views += [
-            View_(
+    def extra_saved_views(self):
+        return [
+            SavedView(
                 "known_errors",
                 "Known errors",
-                lambda qs, user: qs.filter(known_error=True, state__in=OPEN_STATES),
-                ordering=("priority", "-opened_at", "-id"),
-            ),
-            all_view,
+                lambda qs, user: selectors.open_known_errors(qs),
+                ordering=URGENT_FIRST,
+            )
         ]
-        return views
 
-    def filter_controls(self, params):
-        controls = super().filter_controls(params)
-        controls.insert(
-            5,
-            {
-                "name": "known_error",
-                "label": "Known error",
-                "type": "select",
-                "choices": [("true", "Yes"), ("false", "No")],
-            },
-        )
-        return controls
+    def extra_filter_controls(self):
+        return [yes_no_control("known_error", "Known error")]
 
 
 class ProblemDetailView(TicketDetailView):

@@ -49,6 +49,7 @@ from .columns import (
     DEFAULT_HIDDEN_COLUMNS,
     LEFT_COLUMNS,
     LIST_TIMER_PREFETCH,
+    URGENT_FIRST,
     CellHTML,
     Column,
     SavedView,
@@ -69,7 +70,7 @@ from .detail import (
     move_verb,
 )
 from .edit import TicketCreateView, TicketEditView, TicketFormViewBase
-from .listing import CappedPaginator, TicketListView, date_input
+from .listing import CappedPaginator, TicketListView, ci_control, date_input, yes_no_control
 from .transition import TicketTransitionView
 from .urls import ticket_urlpatterns
 
@@ -80,6 +81,7 @@ __all__ = [
     "LIST_TIMER_PREFETCH",
     "MOVE_VERBS",
     "STALE_MESSAGE",
+    "URGENT_FIRST",
     "BulkActionsMixin",
     "CappedPaginator",
     "CellHTML",
@@ -99,6 +101,7 @@ __all__ = [
     "TicketWatchView",
     "agent_users",
     "apply_service_error",
+    "ci_control",
     "ci_names",
     "date_input",
     "default_saved_views",
@@ -109,4 +112,5 @@ __all__ = [
     "open_states",
     "relative_time",
     "ticket_urlpatterns",
+    "yes_no_control",
 ]

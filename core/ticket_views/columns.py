@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,12 +158,17 @@ class SavedView:
     help_text: str = ""
 
 
+# The order of a view of work to pick up: most urgent first, then the newest.
+URGENT_FIRST = ("priority", "-opened_at", "-id")
+
+
 def open_states(model: type[TicketBase]) -> list[str]:
     return model.workflow.open_states
 
 
-def default_saved_views(model: type[TicketBase]) -> list[SavedView]:
-    """The views every ticket kind has; apps add their own (see incidents.views)."""
+def default_saved_views(model: type[TicketBase], extra: Sequence[SavedView] = ()) -> list[SavedView]:
+    """The views every ticket kind has, with the kind's own `extra` views (TicketListView.
+    extra_saved_views) before "All", which stays last."""
     states = open_states(model)
     return [
         SavedView("open", "All open", lambda qs, user: qs.filter(state__in=states)),
@@ -171,7 +176,7 @@ def default_saved_views(model: type[TicketBase]) -> list[SavedView]:
             "my_work",
             "My work",
             lambda qs, user: qs.filter(assigned_to=user, state__in=states),
-            ordering=("priority", "-opened_at", "-id"),
+            ordering=URGENT_FIRST,
         ),
         SavedView(
             "unassigned",
@@ -183,5 +188,6 @@ def default_saved_views(model: type[TicketBase]) -> list[SavedView]:
             ),
             ordering=("priority", "opened_at", "id"),
         ),
+        *extra,
         SavedView("all", "All", lambda qs, user: qs, counted=False),
     ]

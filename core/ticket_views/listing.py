@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.utils.functional import cached_property
 from django.views import View
 
-from accounts.models import AssignmentGroup
+from accounts.selectors import active_group_names
 from accounts.services import save_list_columns
 
 from .. import selectors
@@ -84,6 +84,16 @@ class CappedPaginator(Paginator):
         return min(counted, self.cap)
 
 
+def ci_control() -> dict[str, Any]:
+    """A filter-bar CI picker: the list turns the picked "name (Class)" into ids (ci_names_to_ids)."""
+    return {"name": "ci", "label": "CI", "type": "text", "placeholder": "Type a CI's name", "picker": "ci"}
+
+
+def yes_no_control(name: str, label: str) -> dict[str, Any]:
+    """A filter-bar select for a boolean filter (core.filtersets.BooleanFilter takes "true" / "false")."""
+    return {"name": name, "label": label, "type": "select", "choices": [("true", "Yes"), ("false", "No")]}
+
+
 class TicketListView(TicketViewMixin, BulkActionsMixin, View):
     """The agent list: saved views with counts, the shared FilterSet, sortable columns, server-side
     pagination and bulk actions (POST to the same URL)."""
@@ -101,20 +111,31 @@ class TicketListView(TicketViewMixin, BulkActionsMixin, View):
 
     # --- hooks ---------------------------------------------------------------------------------------
     def get_saved_views(self) -> list[SavedView]:
-        return default_saved_views(self.model)
+        return default_saved_views(self.model, self.extra_saved_views())
+
+    def extra_saved_views(self) -> list[SavedView]:
+        """The kind's own saved views, shown after the shared ones and before "All"."""
+        return []
 
     def filter_controls(self, params) -> list[dict[str, Any]]:
-        """The filter bar: each control is a dict the template renders (select, text or date)."""
+        """The filter bar: each control is a dict the template renders (select, text or date); the kind's
+        own controls (`extra_filter_controls`) come after the assignment ones, before the dates."""
         workflow = self.model.workflow
-        return [
+        controls = [
             {"name": "search", "label": "Search", "type": "text", "placeholder": "Number or words"},
             {"name": "state", "label": "State", "type": "select", "choices": [(s, workflow.label(s)) for s in workflow.states]},
             {"name": "priority", "label": "Priority", "type": "select", "choices": [(str(v), label) for v, label in Priority.choices]},
-            {"name": "assignment_group", "label": "Group", "type": "select", "choices": [(g, g) for g in AssignmentGroup.objects.filter(active=True).values_list("name", flat=True)]},
+            {"name": "assignment_group", "label": "Group", "type": "select", "choices": [(g, g) for g in active_group_names()]},
             {"name": "assigned_to", "label": "Assigned to", "type": "text", "placeholder": "Type a name", "picker": "agent"},
             {"name": "opened_after", "label": "Opened from", "type": "date"},
             {"name": "opened_before", "label": "Opened before", "type": "date"},
         ]  # fmt: skip
+        controls[5:5] = self.extra_filter_controls()
+        return controls
+
+    def extra_filter_controls(self) -> list[dict[str, Any]]:
+        """The kind's own filter-bar controls."""
+        return []
 
     # --- columns -------------------------------------------------------------------------------------
     def visible_columns(self) -> list[Column]:
