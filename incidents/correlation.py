@@ -39,13 +39,13 @@ from core.choices import ActivityKind
 from core.models import Activity
 from core.services import activity_annotation, record_activity
 
-from .choices import IncidentState as S
 from .models import Incident, IncidentUpstream
 from .services import incident_create, incident_update
+from .workflow import INCIDENT_WORKFLOW
 
 logger = logging.getLogger(__name__)
 
-OPEN_STATES = (S.NEW, S.IN_PROGRESS, S.ON_HOLD)
+OPEN_STATES = tuple(INCIDENT_WORKFLOW.open_states)
 
 
 @dataclass(frozen=True)
