@@ -39,3 +39,8 @@ def active_group_named(name: str) -> AssignmentGroup | None:
     if row is None:
         return None
     return AssignmentGroup.from_db(DEFAULT_DB_ALIAS, _GROUP_FIELDS, row)
+
+
+def active_group_names() -> list[str]:
+    """The active groups' names (in the groups' ordering), for the selects of filter bars."""
+    return list(AssignmentGroup.objects.filter(active=True).values_list("name", flat=True))

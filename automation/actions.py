@@ -20,6 +20,12 @@ from django.template import Context
 from accounts.models import AssignmentGroup, User
 from core import services as core_services
 from core.choices import ActivityKind
+from core.events import Event
+from integrations import conf
+from integrations.models import OutboundEmail, Webhook, WebhookDelivery
+from integrations.notifications import clean_header
+from integrations.tasks import deliver_webhook, enqueue_many, send_email
+from integrations.webhooks import payload_for
 
 from .kinds import kind_of
 from .models import RoundRobinCursor
@@ -174,10 +180,6 @@ def _recipients(record, to: str) -> list[str]:
 
 
 def run_notify(record, action: dict, *, actor, extra: dict | None = None):
-    from integrations import conf
-    from integrations.models import OutboundEmail
-    from integrations.notifications import clean_header
-
     addresses = _recipients(record, action["to"])
     if not addresses:
         raise ActionError(f"Nobody to notify: {action['to']} has no e-mail address on {record.number}.")
@@ -205,8 +207,6 @@ def run_notify(record, action: dict, *, actor, extra: dict | None = None):
     )
 
     def enqueue() -> None:
-        from integrations.tasks import enqueue_many, send_email
-
         enqueue_many([(send_email, row.pk) for row in rows])
 
     transaction.on_commit(enqueue)
@@ -214,10 +214,6 @@ def run_notify(record, action: dict, *, actor, extra: dict | None = None):
 
 
 def run_webhook(record, action: dict, *, actor, extra: dict | None = None):
-    from core.events import Event
-    from integrations.models import Webhook, WebhookDelivery
-    from integrations.webhooks import payload_for
-
     hook = Webhook.objects.filter(pk=action["webhook"]).first()
     if hook is None or not hook.active:
         raise ActionError(f"Webhook {action['webhook']} does not exist or is inactive.")
@@ -234,8 +230,6 @@ def run_webhook(record, action: dict, *, actor, extra: dict | None = None):
     )
 
     def enqueue() -> None:
-        from integrations.tasks import deliver_webhook, enqueue_many
-
         enqueue_many([(deliver_webhook, str(delivery.pk))])
 
     transaction.on_commit(enqueue)

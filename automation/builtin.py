@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from .models import Rule
+
 SERVICE_DESK = "service-desk"
 DAY = 86400
 
@@ -119,8 +121,7 @@ BUILTIN_RULES: list[dict] = [
 def ensure_builtin_rules(rule_model=None, *, active: bool | None = None) -> None:
     """Create any missing out-of-the-box rule (by its `builtin` key); existing ones are left as the admin
     made them. `rule_model` is the historical model inside a migration."""
-    if rule_model is None:
-        from .models import Rule as rule_model
+    rule_model = rule_model or Rule
     existing = set(rule_model.objects.exclude(builtin="").values_list("builtin", flat=True))
     for spec in BUILTIN_RULES:
         if spec["builtin"] in existing:

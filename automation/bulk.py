@@ -20,8 +20,6 @@ record's failure on its own timeline.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import F
 from django.template import Context
@@ -32,6 +30,7 @@ from core import events
 from core.choices import ActivityKind
 from core.limits import TEXT_MAX_LENGTH
 from core.models import Activity
+from core.services import _display
 
 from .actions import (
     ActionError,
@@ -161,12 +160,6 @@ def _comment(kind: Kind, rule: Rule, action: dict, records: list, *, actor) -> N
             actor=actor,
             data={"activity_id": row.pk, "public": public, "body": body},
         )
-
-
-def _display(value: Any) -> Any:
-    from core.services import _display as display
-
-    return display(value)
 
 
 def _write(kind: Kind, rule: Rule, records: list, diffs: dict[int, list[dict]], fields: set[str], *, actor):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accounts.models import AssignmentGroup, User
+from integrations.models import Webhook
 
 from .kinds import KINDS, FieldSpec
 from .validation import ACTION_TYPES, ALL_OPS, NOTIFY_TARGETS, OPS_BY_TYPE, STRATEGIES
@@ -110,7 +111,6 @@ def action_row(kind: str, data: dict | None = None, key: str | None = None) -> d
     spec = kind_obj.fields.get(data.get("field") or "")
     workflow = kind_obj.model.workflow
     move_fields = sorted({name for state in workflow.states for name in workflow.fields_for(state)})
-    from integrations.models import Webhook
 
     return {
         "key": key or new_key(),

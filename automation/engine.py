@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.roles import AGENT, CHANGE_MANAGER, remember_role_names
 from core import services as core_services
 from core.choices import ActivityKind
@@ -71,8 +72,6 @@ def rules_for(kind: str, trigger: str) -> list[CompiledRule]:
 
 def automation_user():
     """The system actor of every rule's writes: an inactive user (it cannot sign in) acting as an agent."""
-    from accounts.models import User
-
     user, _ = User.objects.get_or_create(
         username=AUTOMATION_USERNAME,
         defaults={"first_name": "Automation", "is_active": False, "password": "!"},

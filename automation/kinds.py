@@ -1,8 +1,8 @@
 """The ticket kinds automation works on: each kind's model, its write services and its fields.
 
-Rules write through the same services agents use (the app's own update and transition, with their
-follow-ups such as stamping resolved_at or resolving child incidents), so a rule's change is validated,
-versioned, on the timeline and announced like any other.
+Rules write through the same services agents use, the ones each app declares (core.ticket_services: the
+app's own update and transition, with their follow-ups such as stamping resolved_at or resolving child
+incidents), so a rule's change is validated, versioned, on the timeline and announced like any other.
 """
 
 from __future__ import annotations
@@ -13,8 +13,13 @@ from typing import Any
 
 from django.db import models
 
-from core import services as core_services
+from accounts.models import AssignmentGroup, User
+from changes.models import Change
 from core.models import TicketBase
+from core.ticket_services import services_for
+from incidents.models import Incident
+from problems.models import Problem
+from requests_app.models import Request, Task
 
 
 @dataclass(frozen=True)
@@ -46,10 +51,10 @@ class Kind:
     api_prefix: str
 
     def update(self, ticket, *, actor, changes):
-        return _services(self.name)["update"](ticket, actor=actor, changes=changes)
+        return services_for(self.model).update(ticket, actor=actor, changes=changes)
 
     def transition(self, ticket, *, actor, to, fields):
-        return _services(self.name)["transition"](ticket, to=to, actor=actor, fields=fields)
+        return services_for(self.model).transition(ticket, to=to, actor=actor, fields=fields)
 
     def caller_id(self, ticket) -> int | None:
         """The record's caller/requester: whose comments count as `actor_is_caller`."""
@@ -67,32 +72,8 @@ class Kind:
 SKIPPED = {"id", "number", "version", "search_vector"}
 
 
-def _services(kind: str) -> dict:
-    if kind == "incident":
-        from incidents.services import incident_transition, incident_update
-
-        return {"update": incident_update, "transition": incident_transition}
-    if kind == "request":
-        from requests_app.services import request_transition, request_update
-
-        return {"update": request_update, "transition": request_transition}
-    if kind == "task":
-        from requests_app.services import task_transition
-
-        return {"update": core_services.update_ticket, "transition": task_transition}
-    if kind == "problem":
-        from problems.services import problem_transition, problem_update
-
-        return {"update": problem_update, "transition": problem_transition}
-    from changes.services import change_transition, change_update
-
-    return {"update": change_update, "transition": change_transition}
-
-
 @cache
 def _fields(kind: str) -> dict[str, FieldSpec]:
-    from accounts.models import AssignmentGroup, User
-
     model = KINDS[kind].model
     editable = set(model.EDITABLE_FIELDS)
     specs: dict[str, FieldSpec] = {}
@@ -133,46 +114,13 @@ def _fields(kind: str) -> dict[str, FieldSpec]:
     return specs
 
 
-def _kinds() -> dict[str, Kind]:
-    from changes.models import Change
-    from incidents.models import Incident
-    from problems.models import Problem
-    from requests_app.models import Request, Task
-
-    return {
-        "incident": Kind("incident", Incident, "incidents"),
-        "request": Kind("request", Request, "requests"),
-        "task": Kind("task", Task, "tasks"),
-        "problem": Kind("problem", Problem, "problems"),
-        "change": Kind("change", Change, "changes"),
-    }
-
-
-class _Registry(dict):
-    """Filled on first use (the models are imported lazily so this module loads before the apps)."""
-
-    def _load(self) -> None:
-        if not dict.__len__(self):
-            self.update(_kinds())
-
-    def __getitem__(self, key):
-        self._load()
-        return dict.__getitem__(self, key)
-
-    def get(self, key, default=None):
-        self._load()
-        return dict.get(self, key, default)
-
-    def __contains__(self, key):
-        self._load()
-        return dict.__contains__(self, key)
-
-    def values(self):
-        self._load()
-        return dict.values(self)
-
-
-KINDS: dict[str, Kind] = _Registry()
+KINDS: dict[str, Kind] = {
+    "incident": Kind("incident", Incident, "incidents"),
+    "request": Kind("request", Request, "requests"),
+    "task": Kind("task", Task, "tasks"),
+    "problem": Kind("problem", Problem, "problems"),
+    "change": Kind("change", Change, "changes"),
+}
 
 
 def kind_of(ticket: TicketBase) -> Kind:

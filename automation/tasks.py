@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.db import DatabaseError, transaction
 
 from . import timerules
@@ -45,8 +45,6 @@ def evaluate_time_rules() -> dict:
         jobs.extend((rule.pk, ids[start : start + CHUNK]) for start in range(0, len(ids), CHUNK))
     sent = 0
     if jobs:
-        from celery import current_app
-
         try:
             with current_app.producer_or_acquire() as producer:
                 for rule_id, chunk in jobs:

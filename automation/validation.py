@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.template import Engine, TemplateSyntaxError
 
 from accounts.models import AssignmentGroup, User
+from integrations.models import Webhook
 
 from .kinds import KINDS, FieldSpec
 from .models import Trigger
@@ -291,7 +292,6 @@ def _action(kind: str, raw: Any, path: str, errors: Errors) -> dict | None:
         if not subject.strip():
             errors.add(f"{path}.subject", "A notification needs a subject.")
         return {"type": "notify", "to": to, "subject": subject, "body": body}
-    from integrations.models import Webhook
 
     webhook = raw.get("webhook")
     try:

@@ -17,11 +17,13 @@ from datetime import datetime
 from typing import TypedDict
 
 from cmdb.selectors import neighbour_ci_ids
+from incidents.models import Incident
+from incidents.workflow import INCIDENT_WORKFLOW
 
 from .choices import ChangeState
+from .models import BlackoutWindow, Change
 
 ACTIVE_STATES = (ChangeState.SCHEDULED, ChangeState.IMPLEMENT)
-OPEN_INCIDENT_EXCLUDED = ("resolved", "closed", "canceled")
 MAX_HOPS = 2
 
 
@@ -42,10 +44,6 @@ def detect_conflicts(
     change, *, ci_ids: list[int] | None = None, start: datetime | None = None, end: datetime | None = None
 ) -> list[Conflict]:
     """The conflicts of `change` (or of the given CIs and window, to check an edit before saving)."""
-    from incidents.models import Incident
-
-    from .models import BlackoutWindow, Change
-
     start = start or change.planned_start
     end = end or change.planned_end
     if start is None or end is None:
@@ -126,8 +124,11 @@ def detect_conflicts(
     if distances:
         through = Incident.configuration_items.through
         rows = (
-            through.objects.filter(configurationitem_id__in=list(distances), incident__priority__lte=2)
-            .exclude(incident__state__in=OPEN_INCIDENT_EXCLUDED)
+            through.objects.filter(
+                configurationitem_id__in=list(distances),
+                incident__priority__lte=2,
+                incident__state__in=INCIDENT_WORKFLOW.open_states,
+            )
             .order_by("incident__priority", "incident_id", "configurationitem_id")
             .values_list(
                 "incident__number", "incident__priority", "configurationitem_id", "configurationitem__name"

@@ -7,8 +7,7 @@ import re
 from django import forms
 from django.contrib.auth import get_user_model
 
-from accounts.models import AssignmentGroup
-from core.forms import ConfigurationItemsField, VersionedFormMixin, agent_users
+from core.forms import ConfigurationItemsField, TicketForm
 from core.pickers import PickModelChoiceField, picker
 from problems.models import Problem
 
@@ -43,7 +42,7 @@ class UsernamesField(forms.CharField):
         return [users[n] for n in names]
 
 
-class ChangeForm(VersionedFormMixin, forms.ModelForm):
+class ChangeForm(TicketForm):
     """Raise or edit a change. The risk questionnaire is one checkbox per question; the risk follows
     from it unless overridden with a reason."""
 
@@ -53,16 +52,6 @@ class ChangeForm(VersionedFormMixin, forms.ModelForm):
         required=False,
         help_text="A pre-approved template makes this a standard change.",
     )
-    assignment_group = PickModelChoiceField(
-        queryset=AssignmentGroup.objects.filter(active=True),
-        source="group",
-        to_field_name="name",
-        required=False,
-    )
-    assigned_to = PickModelChoiceField(
-        queryset=agent_users(), source="agent", to_field_name="username", required=False
-    )
-    configuration_items = ConfigurationItemsField(label="Configuration items")
     cab_approvers = UsernamesField(
         required=False,
         label="CAB approvers",
@@ -122,7 +111,6 @@ class ChangeForm(VersionedFormMixin, forms.ModelForm):
         if self.instance.pk:
             del self.fields["type"]
             del self.fields["template"]
-            self.initial["configuration_items"] = self.instance.configuration_items.all()
             self.initial["cab_approvers"] = self.instance.cab_approvers.all()
             self.initial["problem"] = self.instance.problem.number if self.instance.problem_id else ""
 

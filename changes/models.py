@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
@@ -137,8 +138,6 @@ class Change(TicketBase):
     def move_form_field(cls, name: str):
         """Form fields for the scheduling override (core.forms.TransitionForm hook): not model fields,
         the service records them on the timeline."""
-        from django import forms
-
         if name == "override_conflicts":
             return forms.BooleanField(required=False, label="Schedule despite the conflicts")
         if name == "override_reason":

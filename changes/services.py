@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.roles import AGENT, CAB_MEMBER, CHANGE_MANAGER, has_role
@@ -20,8 +20,10 @@ from core import approvals as core_approvals
 from core import services as core_services
 from core.choices import ActivityKind
 from core.ticket_services import register_ticket_services
+from core.workflow import move_flag
 
 from . import risk as risk_questionnaire
+from . import selectors
 from .choices import ChangeState as S
 from .choices import ChangeType
 from .conflicts import detect_conflicts
@@ -32,13 +34,15 @@ PLAN_FIELDS = ("short_description", "description", "implementation_plan", "backo
 
 
 def _require_writer(actor) -> None:
-    if actor is not None and not has_role(actor, CHANGE_MANAGER, AGENT):
-        raise PermissionDenied("Only change managers and agents raise and move changes.")
+    core_services.require_role(
+        actor, CHANGE_MANAGER, AGENT, message="Only change managers and agents raise and move changes."
+    )
 
 
 def _require_manager(actor) -> None:
-    if actor is not None and not has_role(actor, CHANGE_MANAGER):
-        raise PermissionDenied("Only change managers manage blackout windows and templates.")
+    core_services.require_role(
+        actor, CHANGE_MANAGER, message="Only change managers manage blackout windows and templates."
+    )
 
 
 def _check_window(start, end) -> None:
@@ -176,7 +180,7 @@ def change_update(
     )
     if cab_approvers is not None:
         approvers = list(cab_approvers)
-        current = set(change.cab_approvers.values_list("username", flat=True))
+        current = set(selectors.cab_approvers(change).values_list("username", flat=True))
         wanted = {u.username for u in approvers}
         if current != wanted:
             if change.state == S.AUTHORIZE:
@@ -224,7 +228,7 @@ def change_transition(
     """
     _require_writer(actor)
     fields = dict(fields or {})
-    override = _as_bool(fields.pop("override_conflicts", False))
+    override = move_flag(fields.pop("override_conflicts", False))
     override_reason = (fields.pop("override_reason", "") or "").strip()
     if to == S.CLOSED:
         _drop_blank_close_fields(fields)
@@ -301,12 +305,6 @@ def _check_close_fields(change: Change, fields: dict[str, Any]) -> None:
         )
 
 
-def _as_bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
-
-
 def _after_move(change: Change, *, previous: str, to: str, actor) -> None:
     """Follow-ups of a move: approval rounds, withdrawals and the implemented/closed stamps."""
     if to == S.AUTHORIZE:
@@ -314,7 +312,7 @@ def _after_move(change: Change, *, previous: str, to: str, actor) -> None:
         Change.objects.filter(pk=change.pk).update(approval_round=change.approval_round)
         core_approvals.request_approvals(
             change,
-            approvers=list(change.cab_approvers.order_by("username")),
+            approvers=list(selectors.cab_approvers(change)),
             stage=change.approval_round,
             actor=actor,
         )

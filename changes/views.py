@@ -9,16 +9,15 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import AssignmentGroup
 from accounts.roles import AGENT, CAB_MEMBER, CHANGE_MANAGER, has_role, is_workspace_user
+from accounts.selectors import active_group_names
 from core import approvals as core_approvals
-from core import selectors
+from core import selectors as core_selectors
 from core.approvals import ApprovalState
 from core.forms import resolve_cis, split_names
 from core.numbers import parse_id
@@ -30,15 +29,15 @@ from core.ticket_views import (
     TicketDetailView,
     TicketEditView,
     TicketListView,
-    default_saved_views,
+    ci_control,
 )
 
-from . import services
-from .choices import ChangeState, Risk
+from . import selectors, services
+from .choices import ChangeState, ChangeType, Risk
 from .conflicts import detect_conflicts
 from .filtersets import ChangeFilterSet
 from .forms import BlackoutWindowForm, ChangeForm
-from .models import BlackoutWindow, Change
+from .models import Change
 
 
 class ChangeListView(TicketListView):
@@ -55,39 +54,28 @@ class ChangeListView(TicketListView):
     # list fits 1280 px (all stay in the Columns menu).
     hidden_columns = (*TicketListView.hidden_columns, "priority", "sla", "updated_at")
 
-    def get_saved_views(self):
-        views = default_saved_views(Change)
-        all_view = views.pop()
-        views += [
+    def extra_saved_views(self):
+        return [
             SavedView(
                 "awaiting_cab",
                 "Awaiting CAB",
-                lambda qs, user: qs.filter(state=ChangeState.AUTHORIZE),
+                lambda qs, user: selectors.awaiting_cab(qs),
                 ordering=("planned_start", "id"),
             ),
             SavedView(
                 "upcoming",
                 "Scheduled",
-                lambda qs, user: qs.filter(state__in=[ChangeState.SCHEDULED, ChangeState.IMPLEMENT]),
+                lambda qs, user: selectors.upcoming(qs),
                 ordering=("planned_start", "id"),
             ),
-            all_view,
         ]
-        return views
 
-    def filter_controls(self, params):
-        controls = super().filter_controls(params)
-        controls[5:5] = [
-            {
-                "name": "type",
-                "label": "Type",
-                "type": "select",
-                "choices": list(Change._meta.get_field("type").choices),
-            },
+    def extra_filter_controls(self):
+        return [
+            {"name": "type", "label": "Type", "type": "select", "choices": list(ChangeType.choices)},
             {"name": "risk", "label": "Risk", "type": "select", "choices": list(Risk.choices)},
-            {"name": "ci", "label": "CI", "type": "text", "placeholder": "Type a CI's name", "picker": "ci"},
+            ci_control(),
         ]
-        return controls
 
 
 class ChangeDetailView(TicketDetailView):
@@ -128,26 +116,20 @@ class ChangeDetailView(TicketDetailView):
         return None
 
     def get_extra_context(self, record: Change) -> dict[str, Any]:
-        user = self.request.user
-        approvals = (
-            [
-                a
-                for a in core_approvals.approvals_for(record)
-                .filter(stage=record.approval_round)
-                .order_by("approver__username")
-                if a.state != ApprovalState.CANCELED
-            ]
-            if record.approval_round
-            else []
-        )
+        approvals = selectors.current_round_approvals(record)
         mine = next(
-            (a for a in approvals if a.approver_id == user.pk and a.state == ApprovalState.PENDING), None
+            (
+                a
+                for a in approvals
+                if a.approver_id == self.request.user.pk and a.state == ApprovalState.PENDING
+            ),
+            None,
         )
         return {
             "conflicts": detect_conflicts(record) if record.is_open else [],
             "approvals": approvals,
             "my_approval": mine if record.state == ChangeState.AUTHORIZE else None,
-            "cab_approvers": list(record.cab_approvers.order_by("username")),
+            "cab_approvers": list(selectors.cab_approvers(record)),
             "risk_answers": [
                 (question, bool((record.risk_answers or {}).get(key)))
                 for key, question, _w in services.risk_questionnaire.QUESTIONS
@@ -169,14 +151,10 @@ class ChangeEditView(TicketEditView):
 @require_POST
 def change_decide(request, number: str, decision: str):
     """Approve or reject the signed-in CAB member's pending approval on this change, with a comment."""
-    change = selectors.get_visible_ticket(Change, request.user, number)
+    change = core_selectors.get_visible_ticket(Change, request.user, number)
     if decision not in ("approve", "reject"):
         raise Http404
-    approval = (
-        core_approvals.approvals_for(change)
-        .filter(approver=request.user, stage=change.approval_round, state=ApprovalState.PENDING)
-        .first()
-    )
+    approval = selectors.pending_approval(change, request.user)
     if approval is None:
         messages.error(request, "You have no pending approval on this change.")
         return redirect(change.get_absolute_url())
@@ -231,12 +209,6 @@ def change_calendar(request):
     start = datetime.combine(first, time.min, tzinfo=tz)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz)
 
-    changes = selectors.visible_tickets(Change, user).filter(
-        state__in=[ChangeState.SCHEDULED, ChangeState.IMPLEMENT, ChangeState.REVIEW],
-        planned_start__lt=end,
-        planned_end__gt=start,
-    )
-    blackouts = BlackoutWindow.objects.filter(start__lt=end, end__gt=start)
     filters = {
         "ci": request.GET.get("ci", "").strip(),
         "group": request.GET.get("group", "").strip(),
@@ -247,20 +219,14 @@ def change_calendar(request):
         # The CI picker gives "name (Class)"; an unknown name shows nothing rather than everything.
         found, _problems = resolve_cis(split_names(filters["ci"])[:1])
         ci_id = found[0].pk if found else 0
-    if ci_id is not None:
-        through = Change.configuration_items.through
-        changes = changes.filter(
-            pk__in=through.objects.filter(configurationitem_id=ci_id).values("change_id")
-        )
-        blackouts = blackouts.filter(
-            Q(configuration_items=ci_id) | Q(configuration_items__isnull=True)
-        ).distinct()
-    if filters["group"]:
-        changes = changes.filter(assignment_group__name=filters["group"])
-    if filters["risk"] in Risk.values:
-        changes = changes.filter(risk=filters["risk"])
-    changes = list(changes.select_related("assignment_group").order_by("planned_start", "id")[:500])
-    blackouts = list(blackouts.order_by("start")[:200])
+    changes, blackouts = selectors.calendar(
+        user,
+        start=start,
+        end=end,
+        ci_id=ci_id,
+        group=filters["group"],
+        risk=filters["risk"] if filters["risk"] in Risk.values else "",
+    )
 
     weeks = []
     day = first
@@ -291,7 +257,7 @@ def change_calendar(request):
         "weeks": weeks,
         "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
         "filters": filters,
-        "groups": list(AssignmentGroup.objects.filter(active=True).values_list("name", flat=True)),
+        "groups": active_group_names(),
         "risks": Risk.choices,
         "blackout_form": BlackoutWindowForm() if has_role(user, CHANGE_MANAGER) else None,
         "can_manage_blackouts": has_role(user, CHANGE_MANAGER),

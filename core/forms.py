@@ -156,6 +156,32 @@ class VersionedFormMixin(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
 
+class TicketForm(VersionedFormMixin, forms.ModelForm):
+    """Base of every ticket kind's create/edit form: the assignment pair, picked by name as you type (the
+    assignee among agents; core.services checks they belong to the group), and the record's CIs, shown as
+    they are when editing. Each kind's form adds its fields and its Meta (model, fields, widgets)."""
+
+    assignment_group = PickModelChoiceField(
+        queryset=AssignmentGroup.objects.filter(active=True),
+        source="group",
+        to_field_name="name",
+        required=False,
+    )
+    assigned_to = PickModelChoiceField(
+        queryset=agent_users(),
+        source="agent",
+        to_field_name="username",
+        required=False,
+        help_text="Must be a member of the assignment group.",
+    )
+    configuration_items = ConfigurationItemsField(label="Configuration items")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["configuration_items"] = self.instance.configuration_items.all()
+
+
 class CommentForm(forms.Form):
     body = forms.CharField(
         label="Comment", max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}), strip=True

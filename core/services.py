@@ -13,10 +13,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from accounts.roles import has_role
 from core.limits import TEXT_MAX_LENGTH
 
 from . import events, locking
@@ -94,6 +95,14 @@ def _display(value: Any) -> Any:
     if isinstance(value, models.Model):
         return getattr(value, "username", None) or getattr(value, "number", None) or str(value)
     return str(value)
+
+
+def require_role(actor, *roles: str, message: str) -> None:
+    """The role gate of a service that not everyone may call: a person must hold one of `roles`, else
+    PermissionDenied with `message`. A None actor is the system (Celery, imports, approval handlers),
+    which the gate lets through: who started that work was checked when it was started."""
+    if actor is not None and not has_role(actor, *roles):
+        raise PermissionDenied(message)
 
 
 def validate_assignment(ticket: TicketBase) -> None:

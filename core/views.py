@@ -1,23 +1,26 @@
-"""Pages shared by the whole suite: home routing, health, attachment downloads."""
+"""Pages shared by the whole suite: home routing, health, attachment downloads, pickers, the approvals
+inbox and the satisfaction survey report."""
 
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 
 import redis
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import FileResponse, Http404, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from rest_framework import exceptions
 
 from accounts.authentication import ExpiringTokenAuthentication
-from accounts.roles import is_workspace_user
+from accounts.roles import AGENT, CHANGE_MANAGER, has_role, is_workspace_user
 
-from . import capabilities, pickers, selectors
+from . import capabilities, inbox, pickers, selectors, surveys
 from .models import Attachment, TicketBase
 
 WORKER_HEARTBEAT_KEY = "itsm:worker:heartbeat"
@@ -156,3 +159,50 @@ def picker(request, source: str):
         raise Http404("No such picker")
     results = pickers.search(source, request.user, request.GET.get("q", ""))
     return JsonResponse({"results": [choice.as_dict() for choice in results]})
+
+
+def _record_url(approval) -> str:
+    try:
+        return approval.record.get_absolute_url()
+    except (AttributeError, NoReverseMatch):
+        return ""
+
+
+@login_required
+def approval_list(request):
+    """Everything waiting for the user's decision, across requests and changes."""
+    rows = [
+        {"approval": a, "record_url": _record_url(a), "decide_url": reverse("approval-decide", args=[a.pk])}
+        for a in inbox.inbox(request.user)
+    ]
+    return render(request, "core/approval_list.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+def approval_decide(request, pk: int):
+    approval, error = inbox.decide_from_post(request.user, pk, request.POST)
+    if request.headers.get("HX-Request") == "true":
+        return render(
+            request,
+            "core/partials/approval_item.html",
+            {
+                "approval": approval,
+                "record_url": _record_url(approval),
+                "decide_url": reverse("approval-decide", args=[approval.pk]),
+                "error": error,
+            },
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"You {approval.get_state_display().lower()} {approval.record.number}.")
+    return redirect("approval-list")
+
+
+@login_required
+def survey_report(request):
+    """Satisfaction results for managers and agents: average, distribution, latest comments, by kind."""
+    if not has_role(request.user, AGENT, CHANGE_MANAGER):
+        raise Http404("No such page")  # SPEC §2: what a user may not see is a 404
+    return render(request, "core/survey_report.html", surveys.survey_results())

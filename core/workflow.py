@@ -111,3 +111,11 @@ class Workflow:
         for name in self.clears.get((previous, to), ()):
             changes[name] = None if name.endswith("_at") else ""
         return changes
+
+
+def move_flag(value: Any) -> bool:
+    """A yes/no a move carries for its service rather than for a field (`override_conflicts`,
+    `resolve_incidents`): a JSON boolean from the API, "true"/"on"/"1"/"yes" from a form."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)

@@ -39,12 +39,13 @@ from core.choices import ActivityKind
 from core.models import Activity
 from core.services import activity_annotation, record_activity
 
-from .choices import IncidentState as S
 from .models import Incident, IncidentUpstream
+from .services import incident_create, incident_update
+from .workflow import INCIDENT_WORKFLOW
 
 logger = logging.getLogger(__name__)
 
-OPEN_STATES = (S.NEW, S.IN_PROGRESS, S.ON_HOLD)
+OPEN_STATES = tuple(INCIDENT_WORKFLOW.open_states)
 
 
 @dataclass(frozen=True)
@@ -253,8 +254,6 @@ def _group(
     *,
     actor,
 ) -> Incident | None:
-    from .services import incident_create
-
     # An existing group is joined only through its suspected cause, or a CI upstream of it on a member's
     # path (the cause then moves up, _move_cause): sharing some other upstream CI with one member is
     # the coincidence a dense CMDB makes likely (bench/correlation_bench.py).
@@ -402,8 +401,6 @@ def _move_cause(parent: Incident, cause_id: int, members: int, *, actor) -> None
 
 def detach(child: Incident, *, actor) -> Incident:
     """Take a child out of its group by hand: it keeps no parent and is never grouped again."""
-    from .services import incident_update
-
     if not child.parent_id:
         raise ValidationError({"parent": f"{child.number} is not part of a major incident."})
     with transaction.atomic():

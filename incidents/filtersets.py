@@ -7,7 +7,8 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import AssignmentGroup
 from core.filtersets import BooleanFilter, CharInFilter, DateTimeFilter, NumberInFilter, TicketFilterSet
-from sla.models import TimerState
+from core.models import Activity
+from sla.models import Timer, TimerState
 from sla.selectors import breaching_soon, filter_by_sla_state
 
 from .models import Incident
@@ -47,8 +48,6 @@ class IncidentFilterSet(TicketFilterSet):
 
     def filter_reopened(self, queryset, name, value):
         """Incidents that left `resolved` for a working state at least once (their timeline says so)."""
-        from core.models import Activity
-
         reopens = Activity.objects.filter(
             content_type=ContentType.objects.get_for_model(Incident),
             object_id=OuterRef("pk"),
@@ -60,8 +59,6 @@ class IncidentFilterSet(TicketFilterSet):
     def filter_sla(self, queryset, name, value):
         """Incidents with a timer of SLA definition `value`, narrowed by `sla_state` and the window
         [`sla_after`, `sla_before`) of the instant it stopped or breached."""
-        from sla.models import Timer
-
         timers = Timer.objects.filter(
             content_type=ContentType.objects.get_for_model(Incident),
             object_id=OuterRef("pk"),

@@ -2,9 +2,8 @@
 
 from django import forms
 
-from accounts.models import AssignmentGroup
-from core.forms import ConfigurationItemsField, UsernameFormField, VersionedFormMixin, agent_users
-from core.pickers import PickModelChoiceField, picker
+from core.forms import TicketForm, UsernameFormField
+from core.pickers import picker
 from problems.models import Problem
 
 from .models import Category, Incident
@@ -35,26 +34,12 @@ class NumberField(forms.CharField):
         return record
 
 
-class IncidentForm(VersionedFormMixin, forms.ModelForm):
+class IncidentForm(TicketForm):
     """Fields an agent sets when opening or editing an incident. Priority is shown, never edited: it
     follows impact and urgency (SPEC §3 matrix)."""
 
     caller = UsernameFormField(required=False, help_text="Defaults to you.")
     category = forms.ModelChoiceField(queryset=Category.objects.filter(active=True), required=False)
-    assignment_group = PickModelChoiceField(
-        queryset=AssignmentGroup.objects.filter(active=True),
-        source="group",
-        to_field_name="name",
-        required=False,
-    )
-    assigned_to = PickModelChoiceField(
-        queryset=agent_users(),
-        source="agent",
-        to_field_name="username",
-        required=False,
-        help_text="Must be a member of the assignment group.",
-    )
-    configuration_items = ConfigurationItemsField(label="Configuration items")
     parent = NumberField(
         model=Incident, label="Parent incident", help_text="Its number or words of its title"
     )
@@ -82,6 +67,5 @@ class IncidentForm(VersionedFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial["caller"] = self.instance.caller.username if self.instance.caller_id else ""
-            self.initial["configuration_items"] = self.instance.configuration_items.all()
             self.initial["parent"] = self.instance.parent.number if self.instance.parent_id else ""
             self.initial["problem"] = self.instance.problem.number if self.instance.problem_id else ""

@@ -14,9 +14,9 @@ from django.utils import timezone
 from core import services as core_services
 from core.ticket_services import register_ticket_services
 
+from . import selectors
 from .choices import IncidentState as S
 from .models import Incident
-from .workflow import INCIDENT_WORKFLOW
 
 
 def _check_parent(incident: Incident | None, parent: Incident | None) -> None:
@@ -105,7 +105,7 @@ def incident_transition(
     def resolve_children(parent: Incident) -> None:
         if not parent.lock_facts.get("has_open_children", True):
             return
-        for child in parent.children.filter(state__in=INCIDENT_WORKFLOW.open_states).order_by("pk"):
+        for child in selectors.open_children(parent):
             incident_transition(
                 child,
                 to=S.RESOLVED,
@@ -136,8 +136,7 @@ def close_resolved_incidents(*, now=None) -> int:
     """Close incidents resolved more than INCIDENT_AUTO_CLOSE_DAYS ago (run by Celery beat)."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.INCIDENT_AUTO_CLOSE_DAYS)
     closed = 0
-    ids = Incident.objects.filter(state=S.RESOLVED, resolved_at__lte=cutoff).values_list("pk", flat=True)
-    for pk in list(ids[:1000]):
+    for pk in list(selectors.resolved_before(cutoff)[:1000]):
         with transaction.atomic():
             incident = (
                 Incident.objects.select_for_update(skip_locked=True).filter(pk=pk, state=S.RESOLVED).first()

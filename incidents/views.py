@@ -5,79 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Subquery
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 
 from core.ticket_views import (
     DEFAULT_COLUMNS,
+    URGENT_FIRST,
     Column,
     SavedView,
     TicketCreateView,
     TicketDetailView,
     TicketEditView,
     TicketListView,
-    default_saved_views,
-    open_states,
+    ci_control,
+    yes_no_control,
 )
 from problems.models import Problem
 from problems.services import link_incidents
-from sla import selectors as sla_selectors
-from sla.models import Timer, TimerState
 
+from . import correlation, selectors
 from .filtersets import IncidentFilterSet
 from .forms import IncidentForm, NumberField
-from .models import Category, Incident
-
-OPEN_STATES = open_states(Incident)
-
-
-def breaching_soon(queryset, user):
-    """Open incidents with a running SLA timer due within sla.selectors.BREACHING_SOON (overdue ones
-    first), soonest first:
-    the earliest due time is annotated so the view can sort on it."""
-    due = (
-        Timer.objects.filter(
-            content_type=ContentType.objects.get_for_model(Incident),
-            object_id=OuterRef("pk"),
-            state=TimerState.RUNNING,
-        )
-        .order_by("due_at")
-        .values("due_at")[:1]
-    )
-    soon = sla_selectors.breaching_soon(queryset.filter(state__in=OPEN_STATES))
-    return soon.annotate(sla_due=Subquery(due))
-
-
-def incident_saved_views() -> list[SavedView]:
-    views = default_saved_views(Incident)
-    all_view = views.pop()  # "All" stays last
-    views += [
-        SavedView(
-            "breaching_soon",
-            "Breaching soon",
-            breaching_soon,
-            ordering=("sla_due", "id"),
-            help_text="Open incidents with a running SLA timer due within 4 hours, soonest first.",
-        ),
-        SavedView(
-            "at_risk",
-            "At risk",
-            lambda qs, user: sla_selectors.at_risk(qs.filter(state__in=OPEN_STATES)),
-            ordering=("priority", "-opened_at", "-id"),
-            help_text="Open incidents predicted to breach a running SLA before they are resolved.",
-        ),
-        SavedView(
-            "major",
-            "Major incidents",
-            lambda qs, user: qs.filter(major=True, state__in=OPEN_STATES),
-            ordering=("priority", "-opened_at", "-id"),
-        ),
-        all_view,
-    ]
-    return views
+from .models import Incident
 
 
 class IncidentListView(TicketListView):
@@ -93,12 +43,29 @@ class IncidentListView(TicketListView):
     list_select_related = ("assignment_group", "assigned_to", "caller", "category")
     bulk_actions = [*TicketListView.bulk_actions, ("add_to_problem", "Add to problem")]
 
-    def get_saved_views(self):
-        return incident_saved_views()
+    def extra_saved_views(self):
+        return [
+            SavedView(
+                "breaching_soon",
+                "Breaching soon",
+                lambda qs, user: selectors.breaching_soon(qs),
+                ordering=("sla_due", "id"),
+                help_text="Open incidents with a running SLA timer due within 4 hours, soonest first.",
+            ),
+            SavedView(
+                "at_risk",
+                "At risk",
+                lambda qs, user: selectors.at_risk(qs),
+                ordering=URGENT_FIRST,
+                help_text="Open incidents predicted to breach a running SLA before they are resolved.",
+            ),
+            SavedView(
+                "major", "Major incidents", lambda qs, user: selectors.open_major(qs), ordering=URGENT_FIRST
+            ),
+        ]
 
-    def filter_controls(self, params):
-        controls = super().filter_controls(params)
-        controls[5:5] = [
+    def extra_filter_controls(self):
+        return [
             {
                 "name": "caller",
                 "label": "Caller",
@@ -110,17 +77,11 @@ class IncidentListView(TicketListView):
                 "name": "category",
                 "label": "Category",
                 "type": "select",
-                "choices": list(Category.objects.filter(active=True).values_list("name", "label")),
+                "choices": selectors.active_categories(),
             },
-            {"name": "ci", "label": "CI", "type": "text", "placeholder": "Type a CI's name", "picker": "ci"},
-            {
-                "name": "major",
-                "label": "Major",
-                "type": "select",
-                "choices": [("true", "Yes"), ("false", "No")],
-            },
+            ci_control(),
+            yes_no_control("major", "Major"),
         ]
-        return controls
 
     def bulk_extra_fields(self):
         return {
@@ -178,29 +139,19 @@ class IncidentDetailView(TicketDetailView):
         return context
 
     def get_extra_context(self, record: Incident) -> dict[str, Any]:
-        from cmdb import selectors as cmdb_selectors
-
         user = self.request.user
-        cis = []
-        for ci in record.configuration_items.select_related("ci_class").order_by("name")[:20]:
-            impacted = cmdb_selectors.impact(ci.pk, max_depth=4, user=user)
-            cis.append(
-                {
-                    "ci": ci,
-                    "url": _ci_url(ci.pk),
-                    "impact_count": len(impacted),
-                    "services": [row["ci"] for row in impacted if row["is_business_service"]][:5],
-                }
-            )
-        children = record.children.select_related("assigned_to").order_by("number")
+        children = selectors.children(record, user)
         return {
             "problem_url": _url("problem-detail", number=record.problem.number)
             if record.problem_id
             else None,
-            "linked_cis": cis,
+            "linked_cis": [
+                {**row, "url": _url("ci-detail", pk=row["ci"].pk)}
+                for row in selectors.ci_impacts(record, user)
+            ],
             "children": list(children[:50]),
             "children_count": children.count(),
-            "children_open": children.filter(state__in=OPEN_STATES).count(),
+            "children_open": children.filter(state__in=selectors.OPEN_STATES).count(),
             **_correlation_context(record),
         }
 
@@ -208,39 +159,17 @@ class IncidentDetailView(TicketDetailView):
 def _correlation_context(record: Incident) -> dict[str, Any]:
     """The correlation panel: the group the incident heads or belongs to, and, on a parent, the CIs an
     agent may pick as the cause instead (the CIs upstream of every member, nearest first)."""
-    from cmdb.models import ConfigurationItem
-
-    from .correlation import correlation_of
-    from .models import IncidentUpstream
-
-    group = correlation_of(record)
+    group = correlation.correlation_of(record)
     head = group.pop("head", None)
     if head is None:
         return {"correlation": None}
-    choices: list = []
-    if head.pk == record.pk and group["members"]:
-        member_ids = list(record.children.values_list("pk", flat=True))
-        shared = (
-            IncidentUpstream.objects.filter(incident_id__in=member_ids)
-            .values_list("ci_id", "incident_id", "distance")
-            .order_by()
-        )
-        reach: dict[int, set] = {}
-        nearest: dict[int, int] = {}
-        for ci_id, incident_id, distance in shared:
-            reach.setdefault(ci_id, set()).add(incident_id)
-            nearest[ci_id] = max(nearest.get(ci_id, 0), distance)
-        common = [pk for pk, found in reach.items() if len(found) == len(member_ids)]
-        names = dict(ConfigurationItem.objects.filter(pk__in=common).values_list("pk", "name"))
-        choices = sorted(
-            ((pk, names[pk]) for pk in common if pk in names), key=lambda c: (nearest[c[0]], c[1])
-        )
+    is_head = head.pk == record.pk
     return {
         "correlation": group,
         "correlation_head": head,
         "correlation_cause": head.suspected_cause,
-        "correlation_is_head": head.pk == record.pk,
-        "correlation_choices": choices,
+        "correlation_is_head": is_head,
+        "correlation_choices": selectors.cause_choices(record) if is_head and group["members"] else [],
         "correlation_url": reverse("incident-correlation", kwargs={"number": record.number}),
     }
 
@@ -253,10 +182,6 @@ class IncidentCorrelationView(IncidentDetailView):
         return redirect(reverse("incident-detail", kwargs={"number": number.upper()}))
 
     def post(self, request, number: str):
-        from cmdb.models import ConfigurationItem
-
-        from . import correlation
-
         record = self.get_record(number)
         try:
             if request.POST.get("action") == "detach":
@@ -264,7 +189,7 @@ class IncidentCorrelationView(IncidentDetailView):
                 messages.success(request, f"{record.number} detached from its major incident.")
             elif request.POST.get("action") == "cause":
                 raw = request.POST.get("ci", "")
-                ci = ConfigurationItem.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+                ci = selectors.configuration_item(raw) if raw else None
                 if raw and ci is None:
                     raise ValidationError({"ci": "Pick a CI from the list."})
                 correlation.set_cause(record, actor=request.user, ci=ci)
@@ -283,10 +208,6 @@ def _url(name: str, **kwargs) -> str | None:
         return reverse(name, kwargs=kwargs)
     except NoReverseMatch:
         return None
-
-
-def _ci_url(pk: int) -> str | None:
-    return _url("ci-detail", pk=pk)
 
 
 class IncidentCreateView(TicketCreateView):

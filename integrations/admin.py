@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import AlertLink, InboundEmail, OutboundEmail, Webhook, WebhookDelivery
+from .netguard import check_target
 
 
 @admin.register(Webhook)
@@ -10,8 +11,6 @@ class WebhookAdmin(admin.ModelAdmin):
     exclude = ["created_by"]
 
     def save_model(self, request, obj, form, change):
-        from .netguard import check_target
-
         check_target(obj.url)  # the same SSRF guard as the API
         if not change:
             obj.created_by = request.user

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import AssignmentGroup
+from cmdb.models import ConfigurationItem
 from core.choices import ActivityKind
 from core.perf.orm import remember_related
 from core.services import record_activity
@@ -196,8 +197,6 @@ class Lookups:
 
     @staticmethod
     def _read(alerts: list[Alert]) -> tuple[dict[str, Any], list]:
-        from cmdb.models import ConfigurationItem
-
         firing = [alert for alert in alerts if alert.status == "firing"]
         group_names = {name for alert in firing for name in _group_names(alert)}
         ci_names = {name for alert in firing for name in _ci_names(alert)}

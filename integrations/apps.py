@@ -1,14 +1,16 @@
 from django.apps import AppConfig
 
+from core import events
+from core.breaker import BROKER
+
 
 class IntegrationsConfig(AppConfig):
     name = "integrations"
     verbose_name = "Integrations"
 
     def ready(self) -> None:
-        from core import events
-        from core.breaker import BROKER
-
+        # Imported here, not at the top: both import models, which are loaded only after every app's
+        # config (Django's app loading order, not a cycle).
         from . import listeners, tasks
 
         events.on_change(listeners.persist_outbox)

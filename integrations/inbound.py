@@ -28,6 +28,7 @@ from core import services as core_services
 from core.attachments import clean_filename, type_allowed
 from core.limits import TEXT_MAX_LENGTH
 from core.models import TicketBase
+from incidents.services import incident_create
 
 from . import conf
 from .mailparse import MailParseError, ParsedMail, fallback_message_id, parse, strip_quoted
@@ -245,8 +246,6 @@ def _add_reply(row: InboundEmail, mail: ParsedMail, ticket: TicketBase, sender: 
 
 
 def _open_incident(row: InboundEmail, mail: ParsedMail, sender: User) -> None:
-    from incidents.services import incident_create
-
     incident = incident_create(
         actor=sender,
         caller=sender,

@@ -12,7 +12,7 @@ import logging
 from core.events import Event
 from core.models import TicketBase
 
-from . import notifications, webhooks
+from . import notifications, tasks, webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,8 @@ def enqueue_outbox(event: Event) -> None:
     email_ids, delivery_ids = getattr(event, _OUTBOX_ATTR, ((), ()))
     if not (email_ids or delivery_ids):
         return
-    from .tasks import deliver_webhook, enqueue_many, send_email
-
     # One broker connection for all of the event's messages.
-    enqueue_many([(send_email, pk) for pk in email_ids] + [(deliver_webhook, str(pk)) for pk in delivery_ids])
+    tasks.enqueue_many(
+        [(tasks.send_email, pk) for pk in email_ids]
+        + [(tasks.deliver_webhook, str(pk)) for pk in delivery_ids]
+    )

@@ -19,8 +19,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.roles import AGENT, has_role
 from core.events import Event
 
@@ -134,8 +136,6 @@ def recipients_for(template: str, event: Event) -> list[Recipient]:
             if has_role(user, AGENT):
                 _add(found, user, "agent", actor)
     elif template == "approval_requested":
-        from accounts.models import User
-
         for user in User.objects.filter(username__in=event.data.get("approvers", [])):
             _add(found, user, "agent")
     elif template in ("sla_warning", "sla_breached"):
@@ -194,8 +194,6 @@ def _state_label(ticket, state: str) -> str:
 
 def portal_url(ticket) -> str:
     """Where a requester opens the ticket: its portal page (the portal home for kinds it does not show)."""
-    from django.urls import reverse
-
     if getattr(ticket, "NUMBER_PREFIX", "") in PORTAL_PREFIXES:
         return reverse("portal:ticket-detail", kwargs={"number": ticket.number})
     return reverse("portal:home")

@@ -32,6 +32,7 @@ from accounts.models import AssignmentGroup
 from cmdb.models import ConfigurationItem
 from core import services as core_services
 from core.choices import ActivityKind
+from core.exceptions import IllegalTransition
 from core.selectors import can_see_all
 from incidents import services as incident_services
 from incidents.choices import HoldReason, IncidentState, ResolutionCode
@@ -390,7 +391,6 @@ def _after_write(incident: Incident, body: dict, actor) -> None:
         if not resolution:
             raise SNError("Invalid value", "close_code: required to resolve (e.g. Solved (Permanently)).")
         fields.update(resolution_code=resolution, resolution_notes=_text(body, "close_notes"))
-    from core.exceptions import IllegalTransition
 
     try:
         incident_services.incident_transition(incident, to=to, actor=actor, fields=fields)

@@ -6,13 +6,15 @@ import logging
 import time
 from datetime import timedelta
 
-from celery import shared_task
+from celery import current_app, shared_task
+from django.core.cache import cache
 from django.db import DatabaseError
 from django.utils import timezone
 
 from core.breaker import BROKER
 
 from . import conf, notifications, webhooks
+from .imap import poll_mailbox
 from .models import DeliveryStatus, OutboundEmail, WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -38,7 +40,6 @@ def enqueue_many(jobs: list[tuple]) -> int:
     to the outbox sweep (their rows stay pending). Returns how many were queued."""
     if not jobs or not BROKER.available():
         return 0
-    from celery import current_app
 
     sent = 0
     try:
@@ -130,10 +131,6 @@ IMAP_POLL_LOCK_SECONDS = 600  # a killed worker's lock expires by itself
 def poll_imap() -> dict:
     """Beat, every minute. One poll at a time across workers: a slow poll (a big batch, a slow server)
     overlapping the next would fetch the same mails twice (harmless, ingest is idempotent, but wasted)."""
-    from django.core.cache import cache
-
-    from .imap import poll_mailbox
-
     if not conf.get("IMAP_HOST"):
         return {"skipped": "IMAP_HOST is not set"}
     if not cache.add(IMAP_POLL_LOCK, "1", IMAP_POLL_LOCK_SECONDS):

@@ -27,6 +27,7 @@ from core.events import Event
 from . import conf
 from .models import DeliveryStatus, Webhook, WebhookDelivery
 from .netguard import check_target
+from .tickets import ticket_models
 
 logger = logging.getLogger(__name__)
 
@@ -154,8 +155,6 @@ def attempt_delivery(delivery_id) -> str:
 
 def event_names() -> list[str]:
     """Every name a subscription may list (for the API schema's enum)."""
-    from .tickets import ticket_models
-
     kinds = sorted(model.KIND for model in ticket_models().values())
     names = ["*", *SLA_EVENTS]
     for kind in kinds:
@@ -165,8 +164,6 @@ def event_names() -> list[str]:
 
 def validate_events(events) -> list[str]:
     """Each entry is "*", "<kind>.*", a ticket event "<kind>.<action>", or an SLA event."""
-    from .tickets import ticket_models
-
     kinds = {model.KIND for model in ticket_models().values()}
     if not isinstance(events, list) or not events:
         raise ValidationError({"events": 'List at least one event, e.g. ["incident.created"] or ["*"].'})

@@ -22,6 +22,11 @@ urlpatterns = [
     ),  # keep right after the API: what no API route matches is a JSON 404
     path("portal/", include("portal.urls")),
     path("incidents/", include("incidents.urls")),
+    # The approvals inbox and the survey report serve every kind (core); they keep their addresses under
+    # /requests/, listed before that app's `<number>/` so "approvals" is never read as a number.
+    path("requests/approvals/", core_views.approval_list, name="approval-list"),
+    path("requests/approvals/<int:pk>/decide/", core_views.approval_decide, name="approval-decide"),
+    path("requests/surveys/", core_views.survey_report, name="survey-report"),
     path("requests/", include("requests_app.urls")),
     path("problems/", include("problems.urls")),
     path("changes/", include("changes.urls")),

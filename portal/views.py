@@ -19,16 +19,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from core import approvals as core_approvals
-from core import selectors
+from core import inbox, selectors
 from core import services as core_services
 from core.ticket_views import apply_service_error
 from incidents.models import Incident
 from incidents.services import incident_create
-from requests_app import inbox
 from requests_app import selectors as request_selectors
+from requests_app.forms import VariablesForm
 from requests_app.models import OPEN_REQUEST_STATES, Request
 from requests_app.services import request_create
-from requests_app.variables import VariablesForm, display_rows
+from requests_app.variables import display_rows
 
 from . import services
 from .forms import CancelForm, CommentForm, ReopenForm, ReportProblemForm, SurveyForm
@@ -424,7 +424,7 @@ def approval_decide(request, pk: int):
     if _is_htmx(request):
         return render(
             request,
-            "requests_app/partials/approval_item.html",
+            "core/partials/approval_item.html",
             {
                 "approval": approval,
                 "record_url": _record_url(approval),

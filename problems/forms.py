@@ -4,27 +4,13 @@ import re
 
 from django import forms
 
-from accounts.models import AssignmentGroup
-from core.forms import ConfigurationItemsField, VersionedFormMixin, agent_users
-from core.pickers import PickModelChoiceField, picker
+from core.forms import ConfigurationItemsField, TicketForm
+from core.pickers import picker
 
 from .models import Problem
 
 
-class ProblemForm(VersionedFormMixin, forms.ModelForm):
-    assignment_group = PickModelChoiceField(
-        queryset=AssignmentGroup.objects.filter(active=True),
-        source="group",
-        to_field_name="name",
-        required=False,
-    )
-    assigned_to = PickModelChoiceField(
-        queryset=agent_users(),
-        source="agent",
-        to_field_name="username",
-        required=False,
-        help_text="Must be a member of the assignment group.",
-    )
+class ProblemForm(TicketForm):
     configuration_items = ConfigurationItemsField(label="Affected configuration items")
 
     class Meta:
@@ -45,11 +31,6 @@ class ProblemForm(VersionedFormMixin, forms.ModelForm):
             "root_cause": forms.Textarea(attrs={"rows": 3}),
             "workaround": forms.Textarea(attrs={"rows": 3}),
         }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.initial["configuration_items"] = self.instance.configuration_items.all()
 
 
 class LinkIncidentsForm(forms.Form):

@@ -1,5 +1,6 @@
 """Problems: the unknown cause of one or more incidents (SPEC §3)."""
 
+from django import forms
 from django.db import models
 
 from core.limits import TEXT_MAX_LENGTH
@@ -39,8 +40,6 @@ class Problem(TicketBase):
     def move_form_field(cls, name: str):
         """Form field for the move option that is not a model field (core.forms.TransitionForm hook)."""
         if name == "resolve_incidents":
-            from django import forms
-
             return forms.BooleanField(
                 required=False, label="Also resolve the linked open incidents", initial=True
             )

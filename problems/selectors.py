@@ -16,6 +16,11 @@ def visible_problems(user) -> QuerySet:
     return core_selectors.visible_tickets(Problem, user)
 
 
+def open_known_errors(queryset: QuerySet) -> QuerySet:
+    """The known errors still being worked (the list's "Known errors" view)."""
+    return queryset.filter(known_error=True, state__in=Problem.workflow.open_states)
+
+
 def known_errors_for_cis(ci_ids: Iterable[int], *, user=None) -> QuerySet:
     """Open known errors (not closed or canceled) on any of `ci_ids`, newest first.
 

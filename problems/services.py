@@ -5,23 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.roles import AGENT, has_role
+from accounts.roles import AGENT
 from core import services as core_services
 from core.choices import ActivityKind
 from core.ticket_services import register_ticket_services
+from core.workflow import move_flag
 from incidents.services import incident_transition
 from incidents.workflow import INCIDENT_WORKFLOW
+from knowledge import services as kb_services
 
 from .choices import ProblemState as S
 from .models import Problem
 
 
 def _require_agent(actor) -> None:
-    if actor is not None and not has_role(actor, AGENT):
-        raise PermissionDenied("Only agents work problems.")
+    core_services.require_role(actor, AGENT, message="Only agents work problems.")
 
 
 def problem_create(
@@ -99,7 +100,7 @@ def problem_transition(
     gets its own timeline row and SLA stop)."""
     _require_agent(actor)
     fields = dict(fields or {})
-    resolve_incidents = _as_bool(fields.pop("resolve_incidents", False))
+    resolve_incidents = move_flag(fields.pop("resolve_incidents", False))
     follow_up = None
     if to == S.RESOLVED and resolve_incidents:
 
@@ -115,12 +116,6 @@ def problem_transition(
         expected_version=expected_version,
         after_apply=follow_up,
     )
-
-
-def _as_bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
 
 
 def resolve_linked_incidents(problem: Problem, *, actor) -> list:
@@ -161,14 +156,7 @@ def link_incidents(problem: Problem, incidents: Iterable, *, actor) -> list:
             continue
         core_services.update_ticket(incident, actor=actor, changes={"problem": problem})
         linked.append(incident)
-    if linked:
-        core_services.record_activity(
-            problem,
-            kind=ActivityKind.LINK,
-            actor=actor,
-            body="Linked incidents " + ", ".join(i.number for i in linked),
-            data={"kind": "incident", "action": "linked", "numbers": [i.number for i in linked]},
-        )
+    _record_links(problem, linked, action="linked", actor=actor)
     return linked
 
 
@@ -182,15 +170,22 @@ def unlink_incidents(problem: Problem, incidents: Iterable, *, actor) -> list:
             continue
         core_services.update_ticket(incident, actor=actor, changes={"problem": None})
         unlinked.append(incident)
-    if unlinked:
-        core_services.record_activity(
-            problem,
-            kind=ActivityKind.LINK,
-            actor=actor,
-            body="Unlinked incidents " + ", ".join(i.number for i in unlinked),
-            data={"kind": "incident", "action": "unlinked", "numbers": [i.number for i in unlinked]},
-        )
+    _record_links(problem, unlinked, action="unlinked", actor=actor)
     return unlinked
+
+
+def _record_links(problem: Problem, incidents: list, *, action: str, actor) -> None:
+    """One LINK row on the problem's timeline naming every incident (un)linked at once; none for none."""
+    if not incidents:
+        return
+    numbers = [i.number for i in incidents]
+    core_services.record_activity(
+        problem,
+        kind=ActivityKind.LINK,
+        actor=actor,
+        body=f"{action.capitalize()} incidents " + ", ".join(numbers),
+        data={"kind": "incident", "action": action, "numbers": numbers},
+    )
 
 
 @transaction.atomic
@@ -200,8 +195,6 @@ def publish_known_error(problem: Problem, *, actor):
     Only for a known error with a workaround; an already published one is refused (edit the article
     instead). The article names the problem as its source record; the problem keeps its number.
     """
-    from knowledge import services as kb_services
-
     _require_agent(actor)
     problem = core_services.lock(problem)
     if not problem.known_error:

@@ -8,26 +8,24 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 
-from core import selectors
+from changes import selectors as change_selectors
 from core.ticket_views import (
     DEFAULT_COLUMNS,
+    URGENT_FIRST,
     Column,
+    SavedView,
     TicketCreateView,
     TicketDetailView,
     TicketEditView,
     TicketListView,
-    default_saved_views,
-    open_states,
+    yes_no_control,
 )
-from core.ticket_views import SavedView as View_
-from incidents.models import Incident
+from incidents import selectors as incident_selectors
 
-from . import services
+from . import selectors, services
 from .filtersets import ProblemFilterSet
 from .forms import LinkIncidentsForm, ProblemForm
 from .models import Problem
-
-OPEN_STATES = open_states(Problem)
 
 
 class ProblemListView(TicketListView):
@@ -35,32 +33,18 @@ class ProblemListView(TicketListView):
     filterset_class = ProblemFilterSet
     columns = [*DEFAULT_COLUMNS, Column("known_error", "Known error", render="bool")]
 
-    def get_saved_views(self):
-        views = default_saved_views(Problem)
-        all_view = views.pop()
-        views += [
-            View_(
+    def extra_saved_views(self):
+        return [
+            SavedView(
                 "known_errors",
                 "Known errors",
-                lambda qs, user: qs.filter(known_error=True, state__in=OPEN_STATES),
-                ordering=("priority", "-opened_at", "-id"),
-            ),
-            all_view,
+                lambda qs, user: selectors.open_known_errors(qs),
+                ordering=URGENT_FIRST,
+            )
         ]
-        return views
 
-    def filter_controls(self, params):
-        controls = super().filter_controls(params)
-        controls.insert(
-            5,
-            {
-                "name": "known_error",
-                "label": "Known error",
-                "type": "select",
-                "choices": [("true", "Yes"), ("false", "No")],
-            },
-        )
-        return controls
+    def extra_filter_controls(self):
+        return [yes_no_control("known_error", "Known error")]
 
 
 class ProblemDetailView(TicketDetailView):
@@ -77,10 +61,10 @@ class ProblemDetailView(TicketDetailView):
     ]
 
     def get_extra_context(self, record: Problem, link_form=None) -> dict[str, Any]:
-        incidents = selectors.visible_tickets(Incident, self.request.user).filter(problem=record)
+        user = self.request.user
         return {
-            "linked_incidents": list(incidents.select_related("assigned_to").order_by("number")[:100]),
-            "linked_changes": list(record.changes.order_by("number")[:50]),
+            "linked_incidents": list(incident_selectors.linked_to_problem(record, user)[:100]),
+            "linked_changes": list(change_selectors.linked_to_problem(record, user)[:50]),
             "link_form": link_form or LinkIncidentsForm(),
             "can_publish": record.known_error
             and bool(record.workaround.strip())
@@ -95,17 +79,12 @@ class ProblemLinkIncidentsView(ProblemDetailView):
         record = self.get_record(number)
         form = LinkIncidentsForm(request.POST)
         if form.is_valid():
-            numbers = form.cleaned_data["incidents"]
-            found = {
-                i.number: i
-                for i in selectors.visible_tickets(Incident, request.user).filter(number__in=numbers)
-            }
-            missing = [n for n in numbers if n not in found]
+            found, missing = incident_selectors.by_numbers(request.user, form.cleaned_data["incidents"])
             if missing:
                 form.add_error("incidents", f"No such incident: {', '.join(missing)}.")
             else:
                 try:
-                    linked = services.link_incidents(record, [found[n] for n in numbers], actor=request.user)
+                    linked = services.link_incidents(record, found, actor=request.user)
                 except ValidationError as error:
                     form.add_error("incidents", error.messages)
                 else:

@@ -20,8 +20,9 @@ from core import services as core_services
 from core.ticket_services import register_ticket_services
 
 from .choices import ApprovalRule, RequestState, TaskState
+from .forms import VariablesForm
 from .models import CatalogItem, Request, Task
-from .variables import VariablesForm, api_data
+from .variables import api_data
 from .workflow import REQUEST_MANUAL_MOVES
 
 

@@ -1,4 +1,5 @@
-"""Request, task and approval pages of the agent workspace, mounted at /requests/."""
+"""Request and task pages of the agent workspace, mounted at /requests/ (the approvals inbox and the survey
+report there are core's: itsm/urls.py)."""
 
 from django.urls import include, path
 
@@ -8,9 +9,6 @@ from . import views
 from .models import Request, Task
 
 urlpatterns = [
-    path("approvals/", views.approval_list, name="approval-list"),
-    path("approvals/<int:pk>/decide/", views.approval_decide, name="approval-decide"),
-    path("surveys/", views.survey_report, name="survey-report"),
     path(
         "tasks/",
         include(ticket_urlpatterns(Task, list_view=views.TaskListView, detail_view=views.TaskDetailView)),

@@ -1,23 +1,13 @@
-"""The request and task pages of the agent workspace (thin subclasses of core.ticket_views), the approvals
-inbox shared by agents, managers and CAB members, and the satisfaction survey report."""
+"""The request and task pages of the agent workspace: thin subclasses of core.ticket_views. (The approvals
+inbox and the satisfaction survey report serve every kind: core.views.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.db.models import Avg, Count, Q
-from django.http import Http404
-from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
-from django.views.decorators.http import require_POST
-
-from accounts.roles import AGENT, CHANGE_MANAGER, has_role
 from core import approvals as core_approvals
 from core.ticket_views import DEFAULT_COLUMNS, Column, TicketDetailView, TicketListView
 
-from . import inbox
 from .filtersets import RequestFilterSet, TaskFilterSet
 from .models import Request, Task
 from .variables import display_rows
@@ -78,75 +68,3 @@ class TaskDetailView(TicketDetailView):
             "variables": display_rows(request.catalog_item, request.variables),
             "siblings": request.tasks.exclude(pk=record.pk).order_by("order", "id"),
         }
-
-
-def _record_url(approval) -> str:
-    try:
-        return approval.record.get_absolute_url()
-    except (AttributeError, NoReverseMatch):
-        return ""
-
-
-@login_required
-def approval_list(request):
-    """Everything waiting for the user's decision, across requests and changes."""
-    rows = [
-        {"approval": a, "record_url": _record_url(a), "decide_url": reverse("approval-decide", args=[a.pk])}
-        for a in inbox.inbox(request.user)
-    ]
-    return render(request, "requests_app/approval_list.html", {"rows": rows})
-
-
-@login_required
-@require_POST
-def approval_decide(request, pk: int):
-    approval, error = inbox.decide_from_post(request.user, pk, request.POST)
-    if request.headers.get("HX-Request") == "true":
-        return render(
-            request,
-            "requests_app/partials/approval_item.html",
-            {
-                "approval": approval,
-                "record_url": _record_url(approval),
-                "decide_url": reverse("approval-decide", args=[approval.pk]),
-                "error": error,
-            },
-        )
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, f"You {approval.get_state_display().lower()} {approval.record.number}.")
-    return redirect("approval-list")
-
-
-@login_required
-def survey_report(request):
-    """Satisfaction results for managers and agents: average, distribution, latest comments, by kind."""
-    from portal.models import SatisfactionSurvey
-
-    if not has_role(request.user, AGENT, CHANGE_MANAGER):
-        raise Http404("No such page")  # SPEC §2: what a user may not see is a 404
-    surveys = SatisfactionSurvey.objects.all()
-    summary = surveys.aggregate(count=Count("id"), average=Avg("rating"))
-    distribution = {
-        row["rating"]: row["n"] for row in surveys.values("rating").annotate(n=Count("id")).order_by("rating")
-    }
-    bars = [
-        {
-            "rating": r,
-            "count": distribution.get(r, 0),
-            "percent": round(100 * distribution.get(r, 0) / (summary["count"] or 1)),
-        }
-        for r in range(5, 0, -1)
-    ]
-    by_kind = (
-        surveys.values("content_type__model")
-        .annotate(n=Count("id"), average=Avg("rating"), low=Count("id", filter=Q(rating__lte=2)))
-        .order_by("content_type__model")
-    )
-    latest = surveys.select_related("respondent").exclude(comment="")[:20]
-    return render(
-        request,
-        "requests_app/survey_report.html",
-        {"summary": summary, "bars": bars, "by_kind": by_kind, "latest": latest},
-    )

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 from accounts import services, throttling
 from accounts.models import ApiToken, AssignmentGroup
 from accounts.roles import is_admin
+from core.api.mixins import ServiceWritesMixin
 from core.api.parsers import BoundedJSONParser
 
 from .serializers import (
@@ -74,7 +75,7 @@ class TokenView(APIView):
         )
 
 
-class UserViewSet(viewsets.ModelViewSet):
+class UserViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     """Users (admin only). Deleting deactivates, so tickets keep their history."""
 
     serializer_class = UserSerializer
@@ -83,17 +84,8 @@ class UserViewSet(viewsets.ModelViewSet):
     lookup_field = "username"
     lookup_value_regex = r"[\w.@+-]+"
     filterset_fields = ["is_active", "department"]
-
-    def perform_create(self, serializer):
-        serializer.instance = services.user_save(actor=self.request.user, data=serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.user_save(
-            actor=self.request.user, instance=serializer.instance, data=serializer.validated_data
-        )
-
-    def perform_destroy(self, instance):
-        services.user_save(actor=self.request.user, instance=instance, data={"is_active": False})
+    save_service = staticmethod(services.user_save)
+    retire_data = {"is_active": False}
 
 
 class GroupViewSet(viewsets.ModelViewSet):

@@ -14,6 +14,7 @@ from automation import services
 from automation.kinds import KINDS
 from automation.models import Macro, Rule
 from core import selectors as core_selectors
+from core.api.mixins import ServiceWritesMixin
 
 from .serializers import (
     AppliedMacroSerializer,
@@ -45,26 +46,8 @@ class AgentReadAdminWrite(permissions.BasePermission):
 READ_ACTIONS = {"preview", "preview_unsaved"}
 
 
-class _AuditedViewSet(viewsets.ModelViewSet):
+class _AuditedViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
     permission_classes = [AgentReadAdminWrite]
-    save_service = None
-    delete_service = None
-    instance_kw = ""
-
-    def perform_create(self, serializer):
-        serializer.instance = type(self).save_service(
-            actor=self.request.user, data=dict(serializer.validated_data)
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = type(self).save_service(
-            actor=self.request.user,
-            data=dict(serializer.validated_data),
-            **{self.instance_kw: serializer.instance},
-        )
-
-    def perform_destroy(self, instance):
-        type(self).delete_service(instance, actor=self.request.user)
 
 
 class RuleViewSet(_AuditedViewSet):

@@ -6,10 +6,11 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from accounts.roles import AGENT, CAB_MEMBER, CHANGE_MANAGER, has_role
-from changes import services
+from changes import selectors, services
 from changes.conflicts import detect_conflicts
 from changes.filtersets import BlackoutWindowFilterSet, ChangeFilterSet
-from changes.models import BlackoutWindow, Change, ChangeTemplate
+from changes.models import Change
+from core.api.mixins import ServiceWritesMixin
 from core.api.viewsets import TicketViewSet
 from core.approvals import Approval
 
@@ -53,26 +54,19 @@ class IsChangeStaff(BasePermission):
         return has_role(request.user, CHANGE_MANAGER)
 
 
-class ChangeTemplateViewSet(viewsets.ModelViewSet):
-    """Pre-approved standard change templates (`/api/v1/changes/templates/`)."""
+class ChangeTemplateViewSet(ServiceWritesMixin, viewsets.ModelViewSet):
+    """Pre-approved standard change templates (`/api/v1/changes/templates/`). Deleting retires one
+    (`active: false`): the changes raised from it keep their template."""
 
     serializer_class = ChangeTemplateSerializer
     permission_classes = [IsChangeStaff]
     filterset_fields = ["active", "risk"]
+    save_service = staticmethod(services.template_save)
+    instance_kw = "template"
+    retire_data = {"active": False}
 
     def get_queryset(self):
-        return ChangeTemplate.objects.select_related("assignment_group").order_by("name")
-
-    def perform_create(self, serializer):
-        serializer.instance = services.template_save(actor=self.request.user, data=serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.template_save(
-            actor=self.request.user, template=serializer.instance, data=serializer.validated_data
-        )
-
-    def perform_destroy(self, instance):
-        services.template_save(actor=self.request.user, template=instance, data={"active": False})
+        return selectors.templates()
 
 
 class BlackoutWindowViewSet(viewsets.ModelViewSet):
@@ -83,7 +77,7 @@ class BlackoutWindowViewSet(viewsets.ModelViewSet):
     filterset_class = BlackoutWindowFilterSet
 
     def get_queryset(self):
-        return BlackoutWindow.objects.select_related("created_by").prefetch_related("configuration_items")
+        return selectors.blackout_windows()
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

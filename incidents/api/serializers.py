@@ -43,13 +43,8 @@ class IncidentSerializer(TicketSerializer):
         detail_only_fields = ["contracts"]  # the record's answer; a list row does not carry them
         fields = [
             *TicketSerializer.common_fields,
-            "impact",
-            "urgency",
-            "caller",
-            "category",
-            "parent",
-            "problem",
-            "major",
+            # What an edit may write (the model declares it once), then what moves set, then contracts.
+            *[name for name in Incident.EDITABLE_FIELDS if name not in TicketSerializer.common_fields],
             "hold_reason",
             "resolution_code",
             "resolution_notes",

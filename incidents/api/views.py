@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from accounts.roles import is_workspace_user
 from core.api.viewsets import TicketViewSet
-from incidents import correlation
+from incidents import correlation, selectors
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
 from problems.models import Problem
@@ -36,13 +36,17 @@ class IncidentViewSet(TicketViewSet):
         return super().get_queryset().defer("search_vector")
 
     # --- correlation (SPEC §7) ---------------------------------------------------------------------
+    def _correlation_answer(self) -> Response:
+        """The group as it stands now: the record is read again (after a write, as that write left it)."""
+        answer = correlation.correlation_of(self.get_object())
+        answer.pop("head", None)
+        return Response(answer)
+
     @extend_schema(responses={200: None})
     @action(detail=True, methods=["get"])
     def correlation(self, request, number=None):
         """The incident's group: parent number, suspected cause CI id, reason and member numbers."""
-        answer = correlation.correlation_of(self.get_object())
-        answer.pop("head", None)
-        return Response(answer)
+        return self._correlation_answer()
 
     def _agent_only(self, request):
         if not is_workspace_user(request.user):
@@ -58,29 +62,22 @@ class IncidentViewSet(TicketViewSet):
             correlation.detach(record, actor=request.user)
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from exc
-        answer = correlation.correlation_of(Incident.objects.get(pk=record.pk))
-        answer.pop("head", None)
-        return Response(answer)
+        return self._correlation_answer()
 
     @extend_schema(request=None, responses={200: None})
     @action(detail=True, methods=["post"], url_path="correlation/cause")
     def correlation_cause(self, request, number=None):
         """Confirm the suspected cause (no body) or replace it: `{"suspected_cause": CI id}`."""
-        from cmdb.models import ConfigurationItem
-
         record = self.get_object()
         self._agent_only(request)
         ci = None
         raw = request.data.get("suspected_cause")
         if raw not in (None, ""):
-            try:
-                ci = ConfigurationItem.objects.get(pk=int(raw))
-            except (TypeError, ValueError, ConfigurationItem.DoesNotExist):
-                raise ValidationError({"suspected_cause": f"No CI with id {raw!r}."}) from None
+            ci = selectors.configuration_item(raw)
+            if ci is None:
+                raise ValidationError({"suspected_cause": f"No CI with id {raw!r}."})
         try:
             correlation.set_cause(record, actor=request.user, ci=ci)
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from exc
-        answer = correlation.correlation_of(Incident.objects.get(pk=record.pk))
-        answer.pop("head", None)
-        return Response(answer)
+        return self._correlation_answer()

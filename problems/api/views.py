@@ -6,9 +6,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from changes.models import Change
-from core import selectors
 from core.api.viewsets import TicketViewSet, etag_for
+from incidents import selectors as incident_selectors
 from incidents.models import Incident
+from knowledge.api.serializers import ArticleSerializer
 from problems import services
 from problems.filtersets import ProblemFilterSet
 from problems.models import Problem
@@ -32,31 +33,28 @@ class ProblemViewSet(TicketViewSet):
         data = IncidentNumbersSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         numbers = [n.upper() for n in data.validated_data["incidents"]]
-        found = {
-            i.number: i for i in selectors.visible_tickets(Incident, request.user).filter(number__in=numbers)
-        }
-        missing = [n for n in numbers if n not in found]
+        found, missing = incident_selectors.by_numbers(request.user, numbers)
         if missing:
             raise ValidationError({"incidents": f"No such incident: {', '.join(missing)}."})
-        return [found[n] for n in numbers]
+        return found
 
-    def _respond(self, record):
+    def _apply_to_incidents(self, request, service) -> Response:
+        """Link or unlink the incidents the body names (`service` is problems.services.link_incidents or
+        unlink_incidents) and answer with the problem as it now is."""
+        record = self.get_object()
+        service(record, self._incidents(request), actor=request.user)
         record = self.get_queryset().get(pk=record.pk)
         return Response(self.get_serializer(record).data, headers={"ETag": etag_for(record)})
 
     @extend_schema(request=IncidentNumbersSerializer, responses=ProblemSerializer)
     @action(detail=True, methods=["post"])
     def link_incidents(self, request, number=None):
-        record = self.get_object()
-        services.link_incidents(record, self._incidents(request), actor=request.user)
-        return self._respond(record)
+        return self._apply_to_incidents(request, services.link_incidents)
 
     @extend_schema(request=IncidentNumbersSerializer, responses=ProblemSerializer)
     @action(detail=True, methods=["post"])
     def unlink_incidents(self, request, number=None):
-        record = self.get_object()
-        services.unlink_incidents(record, self._incidents(request), actor=request.user)
-        return self._respond(record)
+        return self._apply_to_incidents(request, services.unlink_incidents)
 
     @extend_schema(request=None, responses={201: dict})
     @action(detail=True, methods=["post"])
@@ -64,15 +62,5 @@ class ProblemViewSet(TicketViewSet):
         """Publish the workaround as a knowledge article and answer with the article."""
         record = self.get_object()
         article = services.publish_known_error(record, actor=request.user)
-        try:
-            from knowledge.api.serializers import ArticleSerializer
-
-            data = ArticleSerializer(article, context={"request": request}).data
-        except ImportError:
-            data = {
-                "number": article.number,
-                "title": article.title,
-                "body": article.body,
-                "state": article.state,
-            }
+        data = ArticleSerializer(article, context={"request": request}).data
         return Response(data, status=status.HTTP_201_CREATED)
