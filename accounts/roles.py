@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.contrib.auth.models import Group
+
 if TYPE_CHECKING:
     from .models import User
 
@@ -61,7 +63,5 @@ def is_workspace_user(user: User) -> bool:
 
 def ensure_role_groups() -> None:
     """Create any missing role group (the migration creates them; a flushed test database needs them back)."""
-    from django.contrib.auth.models import Group
-
     existing = set(Group.objects.filter(name__in=ALL_ROLES).values_list("name", flat=True))
     Group.objects.bulk_create([Group(name=name) for name in ALL_ROLES if name not in existing])

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Func, JSONField, Q, Value
 from django.utils import timezone
 
 from accounts import tokens
@@ -140,8 +140,6 @@ def save_list_columns(*, user: User, kind: str, columns: list[str] | None) -> No
     One UPDATE of the user's own row, of this one key: the JSON is merged in SQL so two tabs saving
     different lists do not undo each other. No audit row: it is a view preference, not data.
     """
-    from django.db.models import F, Func, JSONField, Value
-
     if columns:
         merged = Func(
             F("list_columns"), Value({kind: list(columns)}, JSONField()), function="", arg_joiner=" || "

@@ -1,5 +1,7 @@
 """The CI classes SPEC §3 requires, with a starting attribute schema each (admins can extend them)."""
 
+from .models import CIClass
+
 DEFAULT_CLASSES = {
     "business_service": (
         "Business service",
@@ -77,7 +79,5 @@ DEFAULT_CLASSES = {
 
 def ensure_default_classes() -> None:
     """Create any missing default class (migration 0002 does it; a flushed test database needs them back)."""
-    from .models import CIClass
-
     for name, (label, schema) in DEFAULT_CLASSES.items():
         CIClass.objects.get_or_create(name=name, defaults={"label": label, "attribute_schema": schema})

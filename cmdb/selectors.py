@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING, TypedDict
 from django.db import connection
 from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Collate, Upper
+from django.shortcuts import get_object_or_404
 
 from accounts.roles import is_workspace_user
+from core.models import TicketBase
 from core.numbers import parse_id
 from core.pg import has_extension
+from core.selectors import visible_tickets
 
 from .models import IMPACT_TYPES, CIChange, CIClass, ConfigurationItem, Relationship, RelationshipType
 
@@ -57,8 +60,6 @@ def visible_cis(user: User) -> QuerySet[ConfigurationItem]:
 
 def get_visible_ci(user: User, pk) -> ConfigurationItem:
     """The CI or Http404: a CI the user may not see does not exist for them."""
-    from django.shortcuts import get_object_or_404
-
     return get_object_or_404(visible_cis(user), pk=pk)
 
 
@@ -306,8 +307,6 @@ def ci_history(ci: ConfigurationItem) -> QuerySet[CIChange]:
 def open_tickets_for_ci(ci: ConfigurationItem, *, user: User, limit: int = 50) -> list:
     """Open tickets of every kind (not final, not resolved) that reference `ci` and that `user` may see,
     newest first; one query per ticket kind."""
-    from core.selectors import visible_tickets
-
     tickets: list = []
     for model in ticket_models():
         closed = set(model.workflow.final_states) | set(model.workflow.done_states)
@@ -332,8 +331,6 @@ def open_tickets_for_ci_any_user(ci: ConfigurationItem) -> list:
 def ticket_models() -> list:
     """Every concrete TicketBase subclass that links CIs, found through ConfigurationItem's reverse M2M
     relations, so a new ticket app needs no change here."""
-    from core.models import TicketBase
-
     found = []
     for rel in ConfigurationItem._meta.related_objects:
         model = rel.related_model

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from .choices import ContractEventKind, NoticeStage, Renewal
 from .models import Contract, ContractEvent, ContractNotice
+from .services import contract_renew
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +88,6 @@ def send_notice(contract: Contract, *, today: datetime.date) -> bool:
 def send_expired(contract: Contract, *, today: datetime.date) -> bool:
     """On the end date: an automatic contract renews for the same term length; a manual one that was not
     renewed is announced as ended."""
-    from .services import contract_renew
-
     with transaction.atomic():
         if not _claim(contract, NoticeStage.EXPIRED):
             return False

@@ -15,6 +15,7 @@ from django.db import transaction
 
 from .choices import ContractEventKind, LicenseMetric
 from .models import Contract, ContractEvent, License, Software, Vendor
+from .software import software_key
 
 VENDOR_FIELDS = ("name", "website", "support_email", "support_phone", "notes")
 CONTRACT_FIELDS = (
@@ -173,8 +174,6 @@ def contract_renew(
 @transaction.atomic
 def software_save(*, actor, fields: dict[str, Any], software: Software | None = None) -> Software:
     """Add a title to the catalog (or rename one); (name, publisher) is unique once normalised."""
-    from .software import software_key
-
     software = software or Software()
     for name in ("name", "publisher"):
         if name in fields:

@@ -1,11 +1,11 @@
 from django.apps import AppConfig
 
+from core.perf import strict_json
+
 
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "Shared ticket core"
 
     def ready(self):
-        from core.perf import strict_json
-
         strict_json.install()

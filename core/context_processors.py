@@ -2,7 +2,16 @@
 
 from django.urls import NoReverseMatch, reverse
 
-from accounts.roles import ADMIN, AGENT, CAB_MEMBER, CHANGE_MANAGER, CMDB_MANAGER, KNOWLEDGE_MANAGER, has_role
+from accounts.roles import (
+    ADMIN,
+    AGENT,
+    CAB_MEMBER,
+    CHANGE_MANAGER,
+    CMDB_MANAGER,
+    KNOWLEDGE_MANAGER,
+    has_role,
+    is_workspace_user,
+)
 
 # (label, url name, tabler icon, roles that see it; empty = every workspace user)
 NAVIGATION = [
@@ -29,8 +38,6 @@ NAVIGATION = [
 def layout_for(user) -> str:
     """The layout a page (an error page, say) extends for this user: the workspace, the portal or the
     sign-in card."""
-    from accounts.roles import is_workspace_user
-
     if user is None or not user.is_authenticated:
         return "registration/base_auth.html"
     return "base.html" if is_workspace_user(user) else "portal/base.html"

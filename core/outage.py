@@ -13,6 +13,7 @@ re-raises what its handler does not know). This is the one place that leans on t
 from __future__ import annotations
 
 import logging
+import sys
 
 import redis.exceptions
 from django.core.signals import got_request_exception
@@ -46,8 +47,6 @@ def dependency_of(exc: BaseException) -> str | None:
 
 
 def _note_outage(sender, request=None, **kwargs) -> None:
-    import sys
-
     exc = sys.exc_info()[1]
     dependency = dependency_of(exc) if exc is not None else None
     if request is not None and dependency is not None:

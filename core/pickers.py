@@ -26,8 +26,11 @@ from django.db.models import Q, Value
 from django.db.models.functions import Collate, Upper
 from django.urls import reverse
 
+from accounts.models import AssignmentGroup
 from accounts.roles import AGENT, is_workspace_user
 from core.extensions import provided
+from core.numbering import format_number
+from core.selectors import visible_tickets
 
 LIMIT = 10
 MAX_QUERY_LENGTH = 100
@@ -88,8 +91,6 @@ def search_agents(user, text: str) -> list[Choice]:
 
 def search_groups(user, text: str) -> list[Choice]:
     """Active assignment groups whose name starts with `text` (one query, `group_name_prefix_idx`)."""
-    from accounts.models import AssignmentGroup
-
     queryset = _prefix_filter(AssignmentGroup.objects.filter(active=True), ("name",), text)
     rows = queryset.order_by("name").values_list("name", "description")[:LIMIT]
     return [Choice(name, name, _first_line(description)) for name, description in rows]
@@ -117,9 +118,6 @@ def ticket_search(model, user, text: str):
     """The tickets of `model` the user may see matching `text`: a number (INC0000042, or just 42), else
     every word as a prefix of a word of the title or description (the stored `search_vector` and its GIN
     index). One query."""
-    from core.numbering import format_number
-    from core.selectors import visible_tickets
-
     queryset = visible_tickets(model, user)
     upper = text.upper()
     if re.fullmatch(r"[A-Z]{2,4}\d+", upper):

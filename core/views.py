@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.db import connection
+from django.db import connection, connections
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -44,8 +44,6 @@ _health_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="health")
 def _check_database() -> tuple[str, dict[str, str]]:
     """(state, missing): "missing" names what the database lacks and what is lost without it
     (core.capabilities), {} if nothing."""
-    from django.db import connections
-
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")

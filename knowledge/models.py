@@ -115,7 +115,7 @@ class Article(models.Model):
 
         core.views.attachment_download calls it for attachments on articles.
         """
-        from .selectors import visible_articles
+        from .selectors import visible_articles  # cycle: knowledge.selectors imports this module
 
         return visible_articles(user).filter(pk=self.pk).exists()
 

@@ -27,6 +27,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 
+from cmdb.selectors import visible_cis
 from core.models import TicketBase
 from core.numbering import format_number
 from core.numbers import parse_id
@@ -146,8 +147,6 @@ def _ticket_group(
 def _ci_group(user, text: str, limit: int, texts: tuple[str, ...] = ()) -> Group | None:
     if not apps.is_installed("cmdb"):
         return None
-    from cmdb.selectors import visible_cis
-
     match = Q(serial_number__iexact=text)
     for variant in texts or (text,):
         match |= Q(name__icontains=variant)

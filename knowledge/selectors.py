@@ -34,6 +34,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from core.numbering import format_number
+from core.templatetags.itsm_ui import strip_markdown
 
 from . import lexicon
 from .choices import ArticleState, Audience
@@ -147,8 +148,6 @@ def search_articles(
 def highlight(raw: str | None) -> SafeString:
     """Escape a ts_headline snippet and only then turn its markers into <mark> tags. The body is Markdown:
     a snippet shows its words, not its syntax (`**towards you**` reads "towards you")."""
-    from core.templatetags.itsm_ui import strip_markdown
-
     text = escape(strip_markdown(raw or ""))
     return mark_safe(text.replace(HL_START, "<mark>").replace(HL_STOP, "</mark>"))  # noqa: S308
 

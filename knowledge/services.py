@@ -19,6 +19,7 @@ from core import events
 from core.choices import ActivityKind
 from core.exceptions import StaleVersion
 from core.services import record_activity
+from incidents.services import incident_transition
 
 from .choices import ArticleState, Audience
 from .models import Article, ArticleLink, ArticleVersion, ArticleVote, Category
@@ -310,8 +311,6 @@ def link_article(record, article: Article, *, actor, solved: bool = False) -> Ar
 def resolve_incident_with_article(incident, article: Article, *, actor, note: str = ""):
     """Resolve an incident with an article as its resolution: "this solved it" link plus the incident's
     own resolve move (code `solved`, notes naming the article), so its follow-ups (children) run too."""
-    from incidents.services import incident_transition
-
     link_article(incident, article, actor=actor, solved=True)
     notes = f"Resolved with knowledge article {article.number}: {article.title}"
     if note:

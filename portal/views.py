@@ -6,8 +6,10 @@ may not see is a 404 on every page here, exactly as in the API.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from itertools import chain
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.postgres.search import SearchQuery
@@ -16,6 +18,7 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core import approvals as core_approvals
@@ -23,11 +26,13 @@ from core import inbox, selectors
 from core import services as core_services
 from core.ticket_views import apply_service_error
 from incidents.models import Incident
-from incidents.services import incident_create
+from incidents.services import incident_create, incident_transition
+from knowledge import selectors as kb
+from knowledge.choices import ArticleState
 from requests_app import selectors as request_selectors
 from requests_app.forms import VariablesForm
 from requests_app.models import OPEN_REQUEST_STATES, Request
-from requests_app.services import request_create
+from requests_app.services import request_create, request_transition
 from requests_app.variables import display_rows
 
 from . import services
@@ -45,8 +50,6 @@ def _model_for(number: str):
 
 
 def _articles(user, text: str, limit: int = 5) -> list:
-    from knowledge import selectors as kb
-
     return kb.suggest(user, text, limit=limit)
 
 
@@ -202,11 +205,6 @@ def can_cancel(record, user) -> bool:
 
 def reopen_until(record):
     """Until when a resolved incident can be reopened from the portal (its auto-close), else None."""
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.utils import timezone
-
     if not isinstance(record, Incident) or record.state != "resolved" or record.resolved_at is None:
         return None
     until = record.resolved_at + timedelta(days=settings.INCIDENT_AUTO_CLOSE_DAYS)
@@ -313,8 +311,6 @@ def ticket_comment(request, number: str):
 def ticket_reopen(request, number: str):
     """The requester says the fix did not work: their comment, then the incident back to in progress,
     while it is resolved and not yet closed by itself."""
-    from incidents.services import incident_transition
-
     record = selectors.get_visible_ticket(_model_for(number), request.user, number)
     if not _is_requester_of(record, request.user):
         raise Http404("Only the person the ticket is for can reopen it.")
@@ -356,12 +352,8 @@ def ticket_cancel(request, number: str):
     note = f"Canceled by the requester: {reason}" if reason else "Canceled by the requester."
     try:
         if isinstance(record, Request):
-            from requests_app.services import request_transition
-
             request_transition(record, to="canceled", actor=request.user, note=note)
         else:
-            from incidents.services import incident_transition
-
             incident_transition(record, to="canceled", actor=request.user, note=note)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -442,9 +434,6 @@ def approval_decide(request, pk: int):
 @login_required
 def knowledge(request):
     """Search the knowledge base (ranked by the knowledge app) or browse the latest published articles."""
-    from knowledge import selectors as kb
-    from knowledge.choices import ArticleState
-
     text = (request.GET.get("q") or "").strip()[:200]
     if text:
         results = kb.suggest(request.user, text, limit=20)

@@ -19,7 +19,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from urllib.parse import quote_plus, urlencode
 
-from django.db.models import Count, Q, Sum
+from django.apps import apps
+from django.db.models import Avg, Count, Q, Sum
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.formats import localize
@@ -27,10 +28,13 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from accounts.models import AssignmentGroup
+from accounts.roles import AGENT, CHANGE_MANAGER, has_role
 from changes.choices import ChangeType, CloseCode
 from changes.models import Change
 from cmdb.models import ConfigurationItem
+from core.models import TicketBase
 from core.selectors import can_see_all, visible_tickets
+from portal.models import SatisfactionSurvey
 from sla.models import SLADefinition
 
 from . import rollups
@@ -677,12 +681,6 @@ def csat_table(user, f: Filters) -> Table | None:
     Average rating, and the share of satisfied answers (4 or 5). Only kinds whose every record the user may
     see are counted; the group filter does not apply (a survey rates the whole ticket).
     """
-    from django.apps import apps
-    from django.db.models import Avg
-
-    from core.models import TicketBase
-    from portal.models import SatisfactionSurvey
-
     kinds = {
         model._meta.model_name: model
         for model in apps.get_models()
@@ -737,8 +735,6 @@ TABLES: dict[str, Callable[..., Table | None]] = {
 
 
 def can_view_dashboards(user) -> bool:
-    from accounts.roles import AGENT, CHANGE_MANAGER, has_role
-
     return bool(user and user.is_authenticated and user.is_active) and has_role(user, AGENT, CHANGE_MANAGER)
 
 

@@ -8,6 +8,7 @@ core.approvals rows; a request reacts to each decision through the handler reque
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -74,8 +75,6 @@ class CatalogItem(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
         if (
             self.approval in (ApprovalRule.GROUP, ApprovalRule.MANAGER_THEN_GROUP)
             and not self.approval_group_id
@@ -106,8 +105,6 @@ class CatalogVariable(models.Model):
         return f"{self.item}: {self.label}"
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
         is_choice = self.type in (VariableType.CHOICE, VariableType.MULTI_CHOICE)
         if not isinstance(self.choices, list) or not all(isinstance(c, str) and c for c in self.choices):
             raise ValidationError({"choices": "Give the choices as a list of non-empty strings."})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from core import selectors as core_selectors
 
@@ -26,8 +26,6 @@ def catalog_categories() -> QuerySet:
 
 def search_items(text: str, *, limit: int = 5) -> list[CatalogItem]:
     """Catalog items whose name, description or category matches what the user is typing."""
-    from django.db.models import Q
-
     words = [w for w in (text or "").split() if len(w) > 1][:6]
     if not words:
         return []

@@ -267,7 +267,7 @@ def process_timer(timer_id: int, *, now: datetime | None = None, breach_others: 
         # check to run marks them all in one statement, and hands their stages out in chunks.
         others = [pk for pk in breach_due_timers(now) if pk != timer_id]
         if others:
-            from .tasks import enqueue_breach_stages
+            from .tasks import enqueue_breach_stages  # cycle: sla.tasks imports this module
 
             transaction.on_commit(lambda: enqueue_breach_stages(others))
     else:

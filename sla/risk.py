@@ -26,6 +26,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.models import TicketBase
+
 from .models import DurationStat, Target, Timer, TimerState
 
 HISTORY_DAYS = 90
@@ -37,8 +39,6 @@ NO_GROUP = -1
 
 
 def _ticket_models() -> list:
-    from core.models import TicketBase
-
     found, stack = [], list(TicketBase.__subclasses__())
     while stack:
         model = stack.pop()

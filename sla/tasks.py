@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.db import DatabaseError
 from django.utils import timezone
 
 from core.breaker import BROKER
 
-from . import escalations
+from . import escalations, risk
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +79,6 @@ def enqueue_many(jobs: list[tuple[str, tuple, dict]]) -> int:
     stops at the first failure (the sweep catches up) and never raises. Returns how many were sent."""
     if not jobs or not BROKER.available():
         return 0
-    from celery import current_app
-
     sent = 0
     try:
         with current_app.producer_or_acquire() as producer:
@@ -116,14 +114,10 @@ def sweep() -> dict:
 @shared_task(name="sla.refresh_duration_stats", **TASK_OPTIONS)
 def refresh_duration_stats() -> int:
     """Hourly: rebuild how long similar tickets took to reach each timer's stop (sla.risk)."""
-    from . import risk
-
     return risk.refresh_duration_stats()
 
 
 @shared_task(name="sla.refresh_at_risk", **TASK_OPTIONS)
 def refresh_at_risk() -> int:
     """Every minute: mark the running timers predicted to breach (sla.risk)."""
-    from . import risk
-
     return risk.refresh_at_risk()

@@ -6,7 +6,12 @@ moment. Every setting comes from the environment (itsm/settings/base.py, README 
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+import ldap
 from django.conf import settings
+from django_auth_ldap import config as ldap_config
+from django_auth_ldap.config import LDAPSearch
 
 
 def ldap_enabled() -> bool:
@@ -48,8 +53,6 @@ GROUP_TYPES = ("groupOfNames", "nested_groupOfNames", "active_directory", "neste
 
 def ldap_group_type():
     """django-auth-ldap's group type object for LDAP_GROUP_TYPE (ValueError naming the choices if unknown)."""
-    from django_auth_ldap import config as ldap_config
-
     types = {
         "groupOfNames": ldap_config.GroupOfNamesType,
         "nested_groupOfNames": ldap_config.NestedGroupOfNamesType,
@@ -68,9 +71,6 @@ def ldap_group_type():
 def django_auth_ldap_settings() -> dict:
     """django-auth-ldap's settings, built from ours. Attributes are not mapped by django-auth-ldap
     (USER_ATTR_MAP empty): accounts.identity.services does it, with the length limits of our fields."""
-    import ldap
-    from django_auth_ldap.config import LDAPSearch
-
     options = {
         ldap.OPT_NETWORK_TIMEOUT: settings.LDAP_TIMEOUT,
         ldap.OPT_TIMEOUT: settings.LDAP_TIMEOUT,
@@ -101,8 +101,6 @@ def end_session_origin() -> str | None:
     """The SSO provider's origin when sign-out goes on to its end-session endpoint. The sign-out form
     posts to us and we redirect there; the CSP's `form-action` governs that redirect too, so it must
     name this origin (core.middleware.SecurityHeadersMiddleware adds it)."""
-    from urllib.parse import urlsplit
-
     endpoint = settings.OIDC_OP_END_SESSION_ENDPOINT
     if not (endpoint and oidc_enabled()):
         return None

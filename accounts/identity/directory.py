@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import ldap
+import requests
 from django.conf import settings
 from django_auth_ldap.backend import _LDAPUser
 
 from accounts.models import User
 
 from . import config, names, services
+from .ldap import DirectoryBackend, first_value, profile_of
 
 COUNT_LIMIT = 1000  # "test connection" counts users up to this many, then says "at least"
 
@@ -112,8 +114,6 @@ class UserLookup:
 def look_up_user(username: str) -> UserLookup:
     """What signing in as `username` would give (profile, roles, groups, manager), without a password and
     without creating or changing anyone."""
-    from .ldap import DirectoryBackend, first_value, profile_of
-
     if not config.ldap_enabled():
         return UserLookup(False, "Directory sign-in is not configured: LDAP_SERVER_URI is empty.")
     problem = names.directory_name_problem(username)
@@ -164,8 +164,6 @@ def check_provider() -> CheckResult:
     """Ask the SSO provider what it says of itself: its discovery document must name our configured issuer
     and endpoints, and its JWKS must hold at least one key. Nothing is signed in; the client secret is not
     sent anywhere."""
-    import requests
-
     if not config.oidc_enabled():
         return CheckResult(
             False, "Single sign-on is not configured: OIDC_RP_CLIENT_ID or an endpoint is empty."

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from core.api.fields import GroupNameField, JSONObjectField, NamedRelatedField, UsernameField
 
 from ..models import CIChange, CIClass, ConfigurationItem, Relationship, RelationshipType
+from ..selectors import visible_cis
 
 
 class CIBriefSerializer(serializers.ModelSerializer):
@@ -82,8 +83,6 @@ class RelationshipSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            from ..selectors import visible_cis
-
             # A CI the user may not see is "does not exist" here too.
             self.fields["source"].queryset = visible_cis(request.user)
             self.fields["target"].queryset = visible_cis(request.user)

@@ -56,7 +56,7 @@ def import_file(
     Without a preset or a mapping, another tool's export that cmdb.formats recognises (NetBox CSV, GLPI
     inventory JSON) is imported as such, and its report names the format."""
     if not preset and not mapping:
-        from ..formats import import_recognised
+        from ..formats import import_recognised  # cycle: cmdb.formats runs its files through Importer
 
         recognised = import_recognised(
             data, format=format, actor=actor, dry_run=dry_run, encoding=encoding, source=source

@@ -6,8 +6,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import AssignmentGroup
+from accounts.selectors import active_group_named, active_group_with_pk
 from core.extensions import provided
 from core.perf.orm import is_loaded
+from core.selectors import visible_tickets
 
 
 class NamedRelatedField(serializers.SlugRelatedField):
@@ -45,8 +47,6 @@ class GroupNameField(NamedRelatedField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        from accounts.selectors import active_group_named
-
         if isinstance(data, bool) or not isinstance(data, str | int):
             self.fail("invalid")
         group = active_group_named(str(data))
@@ -57,8 +57,6 @@ class GroupNameField(NamedRelatedField):
     def get_attribute(self, instance):
         """The record's group from the same per-process cache when the record has not loaded it (a ticket
         just written by a service): rendering a write's answer then costs no query for it."""
-        from accounts.selectors import active_group_with_pk
-
         (name,) = self.source_attrs[-1:] or ("",)
         pk = getattr(instance, f"{name}_id", None) if len(self.source_attrs) == 1 else None
         if pk is not None and not is_loaded(instance, name):
@@ -78,8 +76,6 @@ class VisibleTicketField(NamedRelatedField):
         super().__init__(**kwargs)
 
     def get_queryset(self):
-        from core.selectors import visible_tickets
-
         request = self.context.get("request")
         return visible_tickets(self.model, request.user if request else None)
 

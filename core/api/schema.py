@@ -18,6 +18,8 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import alpha_operation_sorter
 from rest_framework import serializers
 
+from core.api.serializers import TransitionSerializer
+
 DETAIL_ERROR = {
     "type": "object",
     "properties": {"detail": {"type": "string"}},
@@ -54,8 +56,6 @@ ERRORS = {
 
 def _transition_serializer(model) -> type[serializers.Serializer]:
     """A transition body whose `to` lists the states of `model`'s workflow (one class per kind)."""
-    from core.api.serializers import TransitionSerializer
-
     cached = _TRANSITION_SERIALIZERS.get(model)
     if cached is None:
         states = sorted(model.workflow.states)

@@ -13,6 +13,7 @@ from typing import Any
 
 from django import template
 from django.forms.utils import flatatt
+from django.http import QueryDict
 from django.utils.html import format_html
 
 register = template.Library()
@@ -88,8 +89,6 @@ def querystring_replace(context: template.Context, **kwargs: Any) -> str:
     request = context.get("request")
     query = request.GET.copy() if request is not None else None
     if query is None:
-        from django.http import QueryDict
-
         query = QueryDict(mutable=True)
     for key, value in kwargs.items():
         if value is None or value == "":

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.timesince import timesince
 
 from accounts.models import AssignmentGroup
 from core.templatetags.itsm_ui import priority_badge, sla_badge, state_badge
@@ -56,8 +58,6 @@ class Column:
         if self.render == "datetime":
             if value is None:
                 return ""
-            from django.utils import timezone
-
             local = timezone.localtime(value)
             return format_html(
                 '<time datetime="{}" title="{}">{}</time>',
@@ -90,8 +90,6 @@ def relative_time(value) -> str:
     """ "3 hours ago", with the absolute time and its zone on hover (and for screen readers in `datetime`)."""
     if value is None:
         return ""
-    from django.utils import timezone
-    from django.utils.timesince import timesince
 
     local = timezone.localtime(value)
     now = timezone.now()

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from .. import selectors, services
@@ -230,8 +231,6 @@ class TicketAssignToMeView(TicketDetailView):
         return redirect(self.url("detail", number=number.upper()))
 
     def post(self, request, number: str):
-        from django.utils.http import url_has_allowed_host_and_scheme
-
         record = self.get_record(number)
         target = request.POST.get("next") or ""
         if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):

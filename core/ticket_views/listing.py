@@ -10,6 +10,8 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.functional import cached_property
 from django.views import View
 
@@ -42,9 +44,6 @@ def date_input(raw: str) -> tuple[str, str]:
     zone (the one the filter reads a typed value in): a plain date when it falls on midnight, else a
     `datetime-local` input with the time.
     """
-    from django.utils import timezone
-    from django.utils.dateparse import parse_date, parse_datetime
-
     raw = (raw or "").strip()
     if not raw or parse_date(raw) is not None:
         return "date", raw

@@ -16,6 +16,7 @@ from core import services as core_services
 from core.api.parsers import BoundedJSONParser
 from core.api.serializers import AttachmentSerializer, AttachmentUploadSerializer, TransitionSerializer
 from core.api.viewsets import StaleVersion
+from core.selectors import attachments as attachments_of
 
 from .. import selectors, services
 from ..permissions import can_author
@@ -162,8 +163,6 @@ class ArticleViewSet(
         filter_backends=[],
     )
     def attachments(self, request, number=None):
-        from core.selectors import attachments as attachments_of
-
         article = self.get_object()
         context = {"request": request}
         if request.method == "GET":
