@@ -88,7 +88,7 @@ def run_schemathesis(
         "FUZZ_KNOWN": json.dumps(known),
     }
     finished = subprocess.run(
-        command, capture_output=True, text=True, timeout=900, cwd=report_dir, env=environment
+        command, capture_output=True, text=True, timeout=600 + 300 * examples, cwd=report_dir, env=environment
     )
     output = finished.stdout + finished.stderr
     (report_dir / "schemathesis-output.txt").write_text(output)  # the whole report, for a failed run
