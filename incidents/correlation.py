@@ -32,12 +32,13 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.roles import WORKSPACE_ROLES
 from cmdb.models import IMPACT_TYPES, ConfigurationItem
 from cmdb.selectors import upstream_paths, upstream_walk_sql  # noqa: F401 (upstream_paths: re-exported)
 from core import events
 from core.choices import ActivityKind
 from core.models import Activity
-from core.services import activity_annotation, record_activity
+from core.services import activity_annotation, record_activity, require_role
 
 from .models import Incident, IncidentUpstream
 from .services import incident_create, incident_update
@@ -399,8 +400,12 @@ def _move_cause(parent: Incident, cause_id: int, members: int, *, actor) -> None
     parent.suspected_cause_id = cause_id
 
 
+ONLY_AGENTS = "Only agents can change a major incident's group."
+
+
 def detach(child: Incident, *, actor) -> Incident:
     """Take a child out of its group by hand: it keeps no parent and is never grouped again."""
+    require_role(actor, *WORKSPACE_ROLES, message=ONLY_AGENTS)
     if not child.parent_id:
         raise ValidationError({"parent": f"{child.number} is not part of a major incident."})
     with transaction.atomic():
@@ -418,6 +423,7 @@ def detach(child: Incident, *, actor) -> Incident:
 
 def set_cause(parent: Incident, *, actor, ci: ConfigurationItem | None = None) -> Incident:
     """Confirm the suspected cause (`ci` None or the same CI) or replace it with another CI."""
+    require_role(actor, *WORKSPACE_ROLES, message=ONLY_AGENTS)
     if not parent.major or not parent.children.exists():
         raise ValidationError({"suspected_cause": f"{parent.number} is not the parent of a group."})
     with transaction.atomic():

@@ -3,6 +3,7 @@
 import threading
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 
 from cmdb.models import CIClass, ConfigurationItem, Relationship
@@ -297,3 +298,27 @@ def test_joining_a_group_costs_a_fixed_number_of_statements(
     assert all("integrations_outboundemail" in s or "SAVEPOINT" in s for s in sql[6:]), sql[6:]
     assert "cmdb_relationship" in sql[1] and "FOR UPDATE OF ci" in sql[1]  # every hop and the lock
     assert "INSERT INTO incidents_incidentupstream" in sql[2]
+
+
+def test_only_agents_change_a_group_and_the_service_says_so(
+    agent, requester, api_client, topology, django_capture_on_commit_callbacks
+):
+    """The role gate lives in the correlation services (README: role checks live in the services); the API
+    answers 404 for what the caller may not see before 403 for what they may not do."""
+    with django_capture_on_commit_callbacks(execute=True):
+        mine = incident_create(
+            actor=requester, short_description="app1 slow", configuration_items=[topology["app1"]]
+        )
+        incident_create(actor=agent, short_description="app3 slow", configuration_items=[topology["app3"]])
+    mine.refresh_from_db()
+    assert mine.parent_id
+    response = api_client(requester).post(f"/api/v1/incidents/{mine.number}/correlation/detach/")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Only agents can change a major incident's group."}
+    parent = mine.parent
+    response = api_client(requester).post(f"/api/v1/incidents/{parent.number}/correlation/cause/")
+    assert response.status_code == 404  # the parent is not the requester's
+    with pytest.raises(PermissionDenied):
+        correlation.set_cause(parent, actor=requester)
+    mine.refresh_from_db()
+    assert mine.parent_id == parent.pk and not mine.correlation_detached
