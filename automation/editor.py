@@ -13,7 +13,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from accounts.models import AssignmentGroup, User
+from accounts.models import User
+from accounts.selectors import active_group_names
 from integrations.models import Webhook
 
 from .kinds import KINDS, FieldSpec
@@ -58,10 +59,7 @@ def options_for(spec: FieldSpec | None) -> list[tuple[Any, str]] | None:
     if spec.type == "bool":
         return [(True, "Yes"), (False, "No")]
     if spec.type == "group":
-        return [
-            (name, name)
-            for name in AssignmentGroup.objects.filter(active=True).values_list("name", flat=True)
-        ]
+        return [(name, name) for name in active_group_names()]
     if spec.type == "user":
         users = User.objects.filter(is_active=True).order_by("username").values_list("username", flat=True)
         return [(name, name) for name in users[:PICKER_LIMIT]]
@@ -131,7 +129,7 @@ def action_row(kind: str, data: dict | None = None, key: str | None = None) -> d
             }
             for name in move_fields
         ],
-        "groups": list(AssignmentGroup.objects.filter(active=True).values_list("name", flat=True)),
+        "groups": active_group_names(),
         "strategies": [(s, STRATEGY_LABELS[s]) for s in STRATEGIES],
         "targets": [(t, t.capitalize()) for t in NOTIFY_TARGETS]
         + [

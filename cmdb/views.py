@@ -17,8 +17,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.models import AssignmentGroup
 from accounts.roles import is_workspace_user
+from accounts.selectors import active_group_names
 
 from . import selectors
 from .filtersets import CIFilterSet
@@ -56,9 +56,7 @@ def ci_list(request):
         "classes": list(classes.values_list("name", "label")),
         "statuses": CIStatus.choices,
         "environments": Environment.choices,
-        "groups": list(
-            AssignmentGroup.objects.filter(active=True).order_by("name").values_list("name", flat=True)
-        ),
+        "groups": active_group_names(),
         "can_edit": can_edit_cmdb(request.user),
         "page_sizes": PAGE_SIZES,
     }
