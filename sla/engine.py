@@ -303,7 +303,7 @@ def _after_commit(jobs: list[tuple[str, tuple, dict]]) -> None:
         return
 
     def publish() -> None:
-        from .tasks import enqueue_many
+        from .tasks import enqueue_many  # cycle: sla.tasks imports sla.escalations, which imports this module
 
         enqueue_many(jobs)
 

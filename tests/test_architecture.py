@@ -28,6 +28,8 @@ ABOVE_CORE = {
     "integrations",
     "reports",
     "portal",
+    "contracts",
+    "automation",
 }
 PROJECT_APPS = {"accounts", "core", *ABOVE_CORE}
 
@@ -99,3 +101,51 @@ def test_the_rules_catch_an_offence():
     assert any(_is_services(name) for name in names)
     assert "sla" in {name.split(".")[0] for name in names}
     assert not _is_services("core.service_desk")
+
+
+TICKET_APPS = ("incidents", "requests_app", "problems", "changes")
+TICKET_APP_FILES = (
+    "models.py",
+    "choices.py",
+    "workflow.py",
+    "services.py",
+    "selectors.py",
+    "filtersets.py",
+    "forms.py",
+    "views.py",
+    "urls.py",
+    "api",
+    "admin.py",
+    "demo.py",
+)
+
+
+@pytest.mark.parametrize("app", TICKET_APPS)
+def test_every_ticket_app_has_the_same_files(app):
+    """Knowing one ticket app means knowing them all: the same modules, in the same places."""
+    missing = [name for name in TICKET_APP_FILES if not (ROOT / app / name).exists()]
+    assert not missing, f"{app} lacks {', '.join(missing)}"
+
+
+@pytest.mark.parametrize("app", PROJECT_APPS)
+def test_imports_inside_functions_say_why(app):
+    """An import inside a function is either in AppConfig.ready() (where modules that load models may first
+    be imported) or names the import cycle it breaks in a comment on its line or the line above."""
+    offences = []
+    for path in _modules(app):
+        if path.name == "apps.py":
+            continue
+        lines = path.read_text().splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Import | ast.ImportFrom):
+                    here = lines[inner.lineno - 1] + (lines[inner.lineno - 2] if inner.lineno > 1 else "")
+                    if "cycle" not in here:
+                        offences.append(
+                            f"{path.relative_to(ROOT)}:{inner.lineno}: {lines[inner.lineno - 1].strip()}"
+                        )
+    assert not sorted(set(offences)), "an import inside a function with no word on its cycle:\n" + "\n".join(
+        sorted(set(offences))
+    )
