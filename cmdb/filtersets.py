@@ -3,7 +3,7 @@
 import django_filters as filters
 from django.db.models import Q, QuerySet
 
-from core.filtersets import CharInFilter, FilterSet, NumberInFilter
+from core.filtersets import CharInFilter, FilterSet, IdInFilter
 from core.numbers import parse_id
 
 from .models import CIStatus, ConfigurationItem, Environment, Relationship, RelationshipType
@@ -48,9 +48,9 @@ class CIFilterSet(FilterSet):
 
 
 class RelationshipFilterSet(FilterSet):
-    ci = NumberInFilter(method="filter_ci", label="Either end")
-    source = NumberInFilter(field_name="source_id")
-    target = NumberInFilter(field_name="target_id")
+    ci = IdInFilter(method="filter_ci", label="Either end")
+    source = IdInFilter(field_name="source_id")
+    target = IdInFilter(field_name="target_id")
     type = filters.MultipleChoiceFilter(choices=RelationshipType.choices)
 
     class Meta:

@@ -2,8 +2,9 @@
 
 import django_filters as filters
 from django.db.models import Q
+from drf_spectacular.utils import extend_schema_field
 
-from core.filtersets import CharInFilter, FilterSet, NumberInFilter
+from core.filtersets import CharInFilter, FilterSet, IdInFilter, IntegerFilter
 
 from . import selectors
 from .choices import ContractType, LicenseMetric, Renewal
@@ -11,12 +12,14 @@ from .models import Contract, License, Software, Vendor
 
 
 class ContractFilterSet(FilterSet):
-    vendor = NumberInFilter(field_name="vendor_id", label="Vendor")
+    vendor = IdInFilter(field_name="vendor_id", label="Vendor")
     type = filters.MultipleChoiceFilter(choices=ContractType.choices)
     renewal = filters.ChoiceFilter(choices=Renewal.choices)
     owner = CharInFilter(field_name="owner__username")
-    ci = NumberInFilter(field_name="configuration_items", label="Covers CI", distinct=True)
-    expiring_within = filters.NumberFilter(method="filter_expiring", label="Ends within (days)", min_value=0)
+    ci = IdInFilter(field_name="configuration_items", label="Covers CI", distinct=True)
+    expiring_within = extend_schema_field({"type": "integer", "minimum": 0, "maximum": 36500})(
+        IntegerFilter(method="filter_expiring", label="Ends within (days)", min_value=0, max_value=36500)
+    )
     q = filters.CharFilter(method="filter_text", label="Search")
     search = filters.CharFilter(method="filter_text", label="Search")
     ordering = filters.OrderingFilter(
@@ -30,7 +33,7 @@ class ContractFilterSet(FilterSet):
     def filter_expiring(self, queryset, name, value):
         if value is None:
             return queryset
-        return selectors.expiring_within(queryset, min(int(value), 36500))
+        return selectors.expiring_within(queryset, value)
 
     def filter_text(self, queryset, name, value):
         text = (value or "").strip()[:200]
@@ -65,7 +68,7 @@ class SoftwareFilterSet(FilterSet):
 
 
 class LicenseFilterSet(FilterSet):
-    software = NumberInFilter(field_name="software_id")
+    software = IdInFilter(field_name="software_id")
     metric = filters.ChoiceFilter(choices=LicenseMetric.choices)
     contract = CharInFilter(field_name="contract__number")
 

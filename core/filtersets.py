@@ -14,8 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
 
+from .choices import Priority
 from .extensions import provided
+from .numbers import MAX_ID, parse_id
 from .perf.filter_cache import PrebuiltFiltersMixin
 
 NUMBER_PATTERN = re.compile(r"^[A-Z]{2,4}\d{7}$")
@@ -65,8 +68,38 @@ class CharInFilter(filters.BaseInFilter, filters.CharFilter):
     """Comma-separated or repeated values."""
 
 
-class NumberInFilter(filters.BaseInFilter, filters.NumberFilter):
-    pass
+class ChoiceInFilter(filters.BaseInFilter, filters.ChoiceFilter):
+    """Comma-separated or repeated values of a choice (`?impact=1,2`); one outside the choices is a 400 naming
+    the parameter, and the schema lists them."""
+
+
+class IdField(forms.IntegerField):
+    """A record's id: ASCII digits from 1 to the largest id a column holds (core.numbers.parse_id), else a
+    400 naming the parameter (django-filter's NumberFilter took `1e210` or `0.5` and refused or matched
+    nothing, against a schema that said "any number")."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        parsed = parse_id(str(value).strip())
+        if parsed is None:
+            raise ValidationError(f"Enter a record id: a whole number from 1 to {MAX_ID}.", code="invalid")
+        return parsed
+
+
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
+@extend_schema_field(ID_SCHEMA)
+class IdFilter(filters.NumberFilter):
+    """One record id (see IdField)."""
+
+    field_class = IdField
+
+
+@extend_schema_field(ID_SCHEMA)
+class IdInFilter(filters.BaseInFilter, IdFilter):
+    """Comma-separated or repeated record ids (see IdField)."""
 
 
 class UTCIsoDateTimeField(IsoDateTimeField):
@@ -148,11 +181,11 @@ class FilterSet(MultiValueMixin, PrebuiltFiltersMixin, filters.FilterSet):
 
 class TicketFilterSet(FilterSet):
     state = CharInFilter(field_name="state")
-    priority = NumberInFilter(field_name="priority")
+    priority = ChoiceInFilter(field_name="priority", choices=Priority.choices)
     assignment_group = CharInFilter(field_name="assignment_group__name")
     assigned_to = CharInFilter(field_name="assigned_to__username")
     opened_by = CharInFilter(field_name="opened_by__username")
-    ci = NumberInFilter(field_name="configuration_items", distinct=False, method="filter_ci")
+    ci = IdInFilter(field_name="configuration_items", distinct=False, method="filter_ci")
     opened_after = DateTimeFilter(field_name="opened_at", lookup_expr="gte")
     opened_before = DateTimeFilter(field_name="opened_at", lookup_expr="lt")
     unassigned = BooleanFilter(field_name="assigned_to", lookup_expr="isnull")

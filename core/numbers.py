@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import re
 
-_ASCII_DIGITS = re.compile(
-    r"[0-9]{1,18}"
-)  # 18 digits always fit PostgreSQL's bigint (and so every id column)
+_ASCII_DIGITS = re.compile(r"[0-9]{1,19}")  # PostgreSQL's bigint (every id column) has 19 digits at most
 MAX_ID = 2**63 - 1
 
 
@@ -21,4 +19,4 @@ def parse_id(text: str | int | None) -> int | None:
     if text is None or not _ASCII_DIGITS.fullmatch(text):
         return None
     value = int(text)
-    return value or None
+    return value if 0 < value <= MAX_ID else None

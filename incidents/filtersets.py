@@ -6,11 +6,19 @@ from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
 
 from accounts.models import AssignmentGroup
-from core.filtersets import BooleanFilter, CharInFilter, DateTimeFilter, NumberInFilter, TicketFilterSet
+from core.filtersets import (
+    BooleanFilter,
+    CharInFilter,
+    ChoiceInFilter,
+    DateTimeFilter,
+    IdFilter,
+    TicketFilterSet,
+)
 from core.models import Activity
 from sla.models import Timer, TimerState
 from sla.selectors import breaching_soon, filter_by_sla_state
 
+from .choices import Impact, Urgency
 from .models import Incident
 
 
@@ -21,8 +29,8 @@ class IncidentFilterSet(TicketFilterSet):
     assignment_group = CharInFilter(field_name="assignment_group__name", method="filter_assignment_group")
     caller = CharInFilter(field_name="caller__username")
     category = CharInFilter(field_name="category__name")
-    impact = NumberInFilter(field_name="impact")
-    urgency = NumberInFilter(field_name="urgency")
+    impact = ChoiceInFilter(field_name="impact", choices=Impact.choices)
+    urgency = ChoiceInFilter(field_name="urgency", choices=Urgency.choices)
     major = BooleanFilter(field_name="major")
     problem = CharInFilter(field_name="problem__number")
     parent = CharInFilter(field_name="parent__number")
@@ -33,7 +41,7 @@ class IncidentFilterSet(TicketFilterSet):
     resolved_after = DateTimeFilter(field_name="resolved_at", lookup_expr="gte")
     resolved_before = DateTimeFilter(field_name="resolved_at", lookup_expr="lt")
     reopened = BooleanFilter(method="filter_reopened")
-    sla_definition = filters.NumberFilter(method="filter_sla")
+    sla_definition = IdFilter(method="filter_sla")
     sla_state = filters.ChoiceFilter(choices=[("met", "met"), ("breached", "breached")], method="filter_noop")
     sla_after = DateTimeFilter(method="filter_noop")
     sla_before = DateTimeFilter(method="filter_noop")

@@ -12,13 +12,13 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import ExpiringTokenAuthentication
-from core.numbers import parse_id
+from core.api.parsers import BoundedJSONParser
+from core.numbers import MAX_ID, parse_id
 from core.selectors import visible_tickets
 from incidents.choices import IncidentState
 from incidents.models import Incident
@@ -30,11 +30,17 @@ QUERY_FIELDS = {"number": "number", "state": "state", "active": "active", "sys_i
                 "caller_id": "caller__username", "assignment_group": "assignment_group__name"}  # fmt: skip
 ORDER_FIELDS = {"number": "number", "sys_created_on": "opened_at", "sys_updated_on": "updated_at",
                 "opened_at": "opened_at", "priority": "priority"}  # fmt: skip
+# What `sysparm_query` takes, as the schema says it: clauses joined by ^, each `field=value` (a value is
+# anything but ^) on QUERY_FIELDS or ORDERBY / ORDERBYDESC on ORDER_FIELDS; empty clauses are skipped.
+QUERY_CLAUSE = "(?:(?:{})=[^^]*|ORDERBY(?:DESC)?(?:{}))".format(
+    "|".join(QUERY_FIELDS), "|".join(ORDER_FIELDS)
+)
+QUERY_PATTERN = rf"^{QUERY_CLAUSE}?(?:\^{QUERY_CLAUSE}?)*$"
 
 
 class ServiceNowView(APIView):
     authentication_classes = [BasicAuthentication, ExpiringTokenAuthentication, SessionAuthentication]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     renderer_classes = [JSONRenderer]
 
     def handle_exception(self, exc):
@@ -80,9 +86,17 @@ class IncidentTableView(ServiceNowView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("sysparm_query", str, description="e.g. number=INC0000042 (^ joins conditions)"),
-            OpenApiParameter("sysparm_limit", int),
-            OpenApiParameter("sysparm_offset", int),
+            OpenApiParameter(
+                "sysparm_query",
+                {"type": "string", "pattern": QUERY_PATTERN},
+                description="e.g. number=INC0000042 (^ joins conditions)",
+            ),
+            OpenApiParameter(
+                "sysparm_limit",
+                {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+                description=f"at most {MAX_LIMIT} rows are served",
+            ),
+            OpenApiParameter("sysparm_offset", {"type": "integer", "minimum": 0, "maximum": MAX_ID}),
             OpenApiParameter("sysparm_fields", str, description="comma-separated field names"),
         ],
         responses={200: dict},
@@ -101,7 +115,7 @@ class IncidentTableView(ServiceNowView):
                     raise sn.SNError("Invalid query", f"sysparm_query: cannot order by {name!r}.")
                 ordering = [("-" if desc else "") + ORDER_FIELDS[name]]
                 continue
-            match = re.fullmatch(r"(\w+)=(.*)", clause)
+            match = re.fullmatch(r"(\w+)=(.*)", clause, re.DOTALL)
             if not match or match.group(1) not in QUERY_FIELDS:
                 raise sn.SNError(
                     "Invalid query",
@@ -123,6 +137,7 @@ class IncidentTableView(ServiceNowView):
 
     @staticmethod
     def _filter(queryset, name: str, value: str):
+        value = value.replace("\x00", "")  # PostgreSQL cannot compare NUL; a query string never makes a 500
         if name == "number":
             return queryset.filter(number=value.upper())
         if name == "state":

@@ -1,8 +1,6 @@
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
-from core.numbers import parse_id
-
 
 class StandardPagination(PageNumberPagination):
     """`{"count", "next", "previous", "results"}`; `?page_size=` up to 500 (SPEC §5).
@@ -17,9 +15,13 @@ class StandardPagination(PageNumberPagination):
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param, "").strip()
-        if raw and parse_id(raw) is None:  # empty means the default, as for every other parameter
-            raise ValidationError({self.page_size_query_param: ["Enter a whole number from 1 to 500."]})
-        return super().get_page_size(request)
+        if not raw:  # empty means the default, as for every other parameter
+            return self.page_size
+        digits = raw.lstrip("0")
+        if not digits or not digits.isascii() or not digits.isdigit():
+            raise ValidationError({self.page_size_query_param: ["Enter a whole number, 1 or more."]})
+        # Any larger number is served at the cap, however many digits it has (the schema sets no maximum).
+        return self.max_page_size if len(digits) > 3 else min(int(digits), self.max_page_size)
 
     def get_schema_operation_parameters(self, view):
         """DRF's `page` and `page_size`, with the bounds the API enforces (a page or page size below 1 is

@@ -3,7 +3,8 @@
 Python's json module recurses once per nesting level, so a body of a thousand `[` raised RecursionError deep in
 the parser (a 500, on every JSON endpoint including the unauthenticated token endpoint), and nothing bounded a
 body's size. Here a body over API_JSON_MAX_BYTES is a 413 and one nested deeper than API_JSON_MAX_DEPTH a 400,
-both as the API's usual JSON errors. Files travel as multipart uploads, which have their own limits.
+both as the API's usual JSON errors; a string with a NUL character, which PostgreSQL cannot store, is a 400
+too. Files travel as multipart uploads, which have their own limits.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# An escaped NUL (`\u0000`) that is not itself the tail of an escaped backslash (`\\u0000` is text).
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 _NOT_BRACKET = re.compile(rb"[^\[\]{}]")
 
 
@@ -47,4 +50,7 @@ class BoundedJSONParser(JSONParser):
             raise exceptions.ParseError(
                 f"JSON parse error - nested deeper than {settings.API_JSON_MAX_DEPTH} levels."
             )
+        if _ESCAPED_NUL.search(raw):
+            # PostgreSQL stores no NUL in text or jsonb: refused here, once, instead of a 500 at the insert.
+            raise exceptions.ParseError("JSON parse error - strings may not contain NUL characters (\\u0000).")
         return super().parse(io.BytesIO(raw), media_type, parser_context)

@@ -2,6 +2,8 @@
 parameter means "not filtered" everywhere, the bounds the schema states are the ones enforced, and the JSON
 the schema documents as an object or a list is refused when it is not one."""
 
+import re
+
 import pytest
 
 from cmdb.models import CIClass
@@ -182,3 +184,98 @@ def test_servicenow_codes_are_checked_even_without_the_move_that_uses_them(api_c
     )
     assert response.status_code == 400
     assert response.json()["error"]["detail"].startswith(f"{field}: {value!r}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/api/v1/incidents/?page_size=72932979905145631408128", 200),  # served at the cap
+        ("/api/v1/groups/?page_size=0500", 200),
+        ("/api/v1/approvals/?page_size=0", 400),
+        ("/api/v1/incidents/?page_size=²", 400),
+        ("/api/v1/incidents/?sla_definition=1.182732096286036e%2B210", 400),
+        ("/api/v1/incidents/?sla_definition=12", 200),
+        ("/api/v1/requests/?catalog_item=1e50", 400),
+        ("/api/v1/requests/?catalog_item=3,4", 200),
+        ("/api/v1/incidents/?urgency=-1818336921,4897", 400),
+        ("/api/v1/incidents/?urgency=1,3&priority=2", 200),
+        ("/api/v1/contracts/?expiring_within=99999999999999999999", 400),
+        ("/api/v1/contracts/?expiring_within=30", 200),
+    ],
+)
+def test_numeric_query_values_are_what_the_schema_says(api_client, agent, url, status):
+    """The long fuzz run's findings: a page size of any length is served at the cap; ids, choices and day
+    counts are integers within the bounds the schema states (a decimal filter took `1e210` and refused it
+    against a schema that said "any number")."""
+    response = api_client(agent).get(url)
+    assert response.status_code == status, response.json()
+    if status == 400:
+        assert set(response.json()) == {url.split("?")[1].split("=")[0]}
+
+
+@pytest.mark.django_db
+def test_the_schema_states_the_bounds_of_id_and_choice_filters(api_client, agent):
+    schema = api_client(agent).get("/api/v1/schema/?format=json").json()
+
+    def parameter(path, name):
+        return next(p for p in schema["paths"][path]["get"]["parameters"] if p["name"] == name)["schema"]
+
+    assert parameter("/api/v1/incidents/", "sla_definition") == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2**63 - 1,
+    }
+    assert parameter("/api/v1/requests/", "catalog_item")["items"]["minimum"] == 1
+    assert parameter("/api/v1/incidents/", "urgency")["items"]["enum"] == [1, 2, 3]
+    assert parameter("/api/v1/contracts/", "expiring_within")["maximum"] == 36500
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("sysparm_query=number=INC0000001^ORDERBYDESCpriority", 200),
+        ("sysparm_query=%5E%5Estate=2", 200),
+        ("sysparm_query=number=a%0Ab", 200),  # a value is anything but ^, new lines included
+        ("sysparm_query=number=a%00b", 200),  # NUL cannot reach PostgreSQL
+        ("sysparm_query=%0Eo%C2%89", 400),  # not field=value: the documented pattern refuses it too
+        ("sysparm_limit=9223372036854775807", 200),  # the schema's maximum, served at 500 rows
+        ("sysparm_limit=9223372036854775808", 400),
+        ("sysparm_offset=-1", 400),
+    ],
+)
+def test_servicenow_queries_are_what_the_schema_says(api_client, agent, query, status):
+    response = api_client(agent).get(f"/api/now/table/incident?{query}")
+    assert response.status_code == status, response.json()
+    schema = api_client(agent).get("/api/v1/schema/?format=json").json()
+    parameters = schema["paths"]["/api/now/table/incident"]["get"]["parameters"]
+    pattern = next(p for p in parameters if p["name"] == "sysparm_query")["schema"]["pattern"]
+    assert bool(re.search(pattern, "number=INC1^ORDERBYpriority")) and not re.search(pattern, "foo=1")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/integrations/alertmanager/", "/api/now/table/incident", "/api/v1/incidents/"],
+)
+def test_a_nul_character_in_a_json_string_is_a_400_not_a_database_error(api_client, agent, url):
+    """The long fuzz run: an alert's startsAt with \\u0000 reached PostgreSQL (which stores no NUL) as a 500."""
+    body = (
+        '{"version": "4", "alerts": [{"status": "firing", "labels": {"alertname": "x"}, '
+        '"startsAt": "a\\u0000b"}], "short_description": "x\\u0000"}'
+    )
+    response = api_client(agent).post(url, body, content_type="application/json")
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
+    text = '{"short_description": "a backslash and u0000 is text: \\\\u0000"}'
+    assert (
+        api_client(agent).post("/api/v1/incidents/", text, content_type="application/json").status_code == 201
+    )
+
+
+@pytest.mark.django_db
+def test_the_servicenow_endpoint_bounds_json_nesting_like_the_rest(api_client, agent):
+    body = '{"short_description": "x", "u_deep": ' + "[" * 2000 + "]" * 2000 + "}"
+    response = api_client(agent).post("/api/now/table/incident", body, content_type="application/json")
+    assert response.status_code == 400
