@@ -171,6 +171,15 @@ def _dates(body: dict) -> None:
                 body[start], body[end] = body[start][:10], body[end][:10]
 
 
+def _hours(body: dict) -> None:
+    """A calendar's working-hour ranges end after they start (00:00 is the end of the day)."""
+    for row in body.get("hours") or []:
+        if not isinstance(row, dict) or not all(isinstance(row.get(k), str) for k in ("start", "end")):
+            continue
+        if row["end"] not in ("00:00", "00:00:00") and row["end"] <= row["start"]:
+            row["start"], row["end"] = "09:00", "17:00"
+
+
 @schemathesis.hook
 def before_call(ctx, case, kwargs):
     meta = case.meta
@@ -195,5 +204,6 @@ def before_call(ctx, case, kwargs):
         _RENEWALS.append(path)  # each renewal ends after the one before
         case.body["end_date"] = _future(3650 + 400 * len(_RENEWALS))[:10]
     _dates(case.body)
+    _hours(case.body)
     _rules(case.method.upper(), case.body)
     _names(case.method.upper(), path, case.path_parameters or {}, case.body)
