@@ -279,3 +279,17 @@ def test_the_servicenow_endpoint_bounds_json_nesting_like_the_rest(api_client, a
     body = '{"short_description": "x", "u_deep": ' + "[" * 2000 + "]" * 2000 + "}"
     response = api_client(agent).post("/api/now/table/incident", body, content_type="application/json")
     assert response.status_code == 400
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [
+        ("0291-10-14T21:17:42+23:30", 200),  # RFC 3339 allows it; PostgreSQL gets it in UTC
+        ("2026-12-06T10:00:00-23:59", 200),
+        ("0001-01-01T00:30:00+01:00", 400),  # before year 1 once in UTC
+    ],
+)
+def test_date_time_filters_take_every_rfc_3339_offset(api_client, agent, value, status):
+    response = api_client(agent).get("/api/v1/incidents/", {"sla_after": value, "opened_after": value})
+    assert response.status_code == status, response.json()
