@@ -26,7 +26,10 @@ EXAMPLES = int(os.environ.get("FUZZ_BENCH_EXAMPLES", "20"))
 
 def _counts(report: str) -> dict[str, int]:
     """The report's "N generated, N found N unique failures, N skipped" line, as numbers."""
-    found = re.search(r"(\d+) generated(?:, (\d+) found (\d+) unique failures?)?(?:, \d+ passed)?(?:, (\d+) skipped)?", report)
+    found = re.search(
+        r"(\d+) generated(?:, (\d+) found (\d+) unique failures?)?(?:, \d+ passed)?(?:, (\d+) skipped)?",
+        report,
+    )
     if found is None:
         return {}
     generated, _found, unique, skipped = (int(value or 0) for value in found.groups())

@@ -127,7 +127,7 @@ def test_every_ticket_app_has_the_same_files(app):
     assert not missing, f"{app} lacks {', '.join(missing)}"
 
 
-@pytest.mark.parametrize("app", PROJECT_APPS)
+@pytest.mark.parametrize("app", sorted(PROJECT_APPS))
 def test_imports_inside_functions_say_why(app):
     """An import inside a function is either in AppConfig.ready() (where modules that load models may first
     be imported) or names the import cycle it breaks in a comment on its line or the line above."""

@@ -52,5 +52,7 @@ class BoundedJSONParser(JSONParser):
             )
         if _ESCAPED_NUL.search(raw):
             # PostgreSQL stores no NUL in text or jsonb: refused here, once, instead of a 500 at the insert.
-            raise exceptions.ParseError("JSON parse error - strings may not contain NUL characters (\\u0000).")
+            raise exceptions.ParseError(
+                "JSON parse error - strings may not contain NUL characters (\\u0000)."
+            )
         return super().parse(io.BytesIO(raw), media_type, parser_context)
