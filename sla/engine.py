@@ -554,9 +554,12 @@ def stop_response_timers(record: TicketBase, *, actor=None, note: str) -> None:
 
 
 def on_state_changed(record: TicketBase, *, frm: str, to: str, actor=None) -> None:
+    # The ticket's locked read tells when it has no timers at all (core.locking): nothing to read, and
+    # the answer already knows the set is empty.
+    if known_empty(record, "sla_timers"):
+        return
     now = timezone.now()
-    # The ticket's locked read tells when it has no timers at all (core.locking): nothing to read.
-    timers = [] if known_empty(record, "sla_timers") else list(timers_for(record))
+    timers = list(timers_for(record))
     for timer in timers:
         for kind in state_change_kinds(timer.definition, record.workflow, frm, to, _status(timer)):
             apply_event(timer, kind, now, actor=actor, record=record, note=f"State {frm} → {to}.")

@@ -86,11 +86,28 @@ def remember_related(record: models.Model, name: str, rows: Iterable = ()) -> No
     """Note that a just-created record's related set `name` (many-to-many or reverse relation) holds
     exactly `rows`, as a prefetch would, so the listeners and serializers that read it don't query for
     what this transaction itself wrote. Any later add/set/remove through the manager drops this cache, as
-    it drops a real prefetch."""
-    queryset = getattr(record, name).get_queryset()
-    queryset._result_cache = list(rows)
+    it drops a real prefetch.
+
+    An empty set is held by an empty queryset (`none()`) of the related model, copied from one built once
+    per relation: building the related manager's own filtered queryset costs more than the rest of this
+    (a generic relation's resolves its content-type join every time), and a set known to be empty stays
+    empty under any further filter, so nothing chained on it needs that filter."""
+    rows = list(rows)
+    queryset = getattr(record, name).get_queryset() if rows else _empty_set(type(record), name)
+    queryset._result_cache = rows
     queryset._prefetch_done = True
     record.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
+
+
+_empty_sets: dict[tuple[type[models.Model], str], models.QuerySet] = {}
+
+
+def _empty_set(model: type[models.Model], name: str) -> models.QuerySet:
+    prototype = _empty_sets.get((model, name))
+    if prototype is None:
+        related = model._meta.get_field(name).related_model
+        prototype = _empty_sets[(model, name)] = related._default_manager.none()
+    return prototype.all()
 
 
 def known_empty(record: models.Model, name: str) -> bool:

@@ -9,10 +9,11 @@ SQL is PREPAREd once per connection (core.perf.postgresql's `execute_prepared`) 
 EXECUTE; the row becomes an instance the way Django's `ModelIterable` does it, with the compiler's
 converters and annotations, but no select_related (the querysets given here have none).
 
-Internals relied on (Django 5.2): `SQLCompiler.as_sql` fills `select`, `klass_info` and
-`annotation_col_map`; `results_iter(results=...)` applies the field converters to given rows;
-`Model.from_db`. Every parameter of the compiled SQL becomes `$n` in the prepared statement, so a
-compiled `%%` (a literal percent) is turned back into `%`.
+Internals relied on (Django 5.2): `SQLCompiler.as_sql` fills `select`, `col_count`, `klass_info` and
+`annotation_col_map`; `get_converters` gives the field converters, applied to each row as
+`apply_converters` does (worked out once per statement here, not once per row); `Model.from_db`.
+Every parameter of the compiled SQL becomes `$n` in the prepared statement, so a compiled `%%` (a
+literal percent) is turned back into `%`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ class _Compiled:
         self.start, self.end = fields[0], fields[-1] + 1
         self.init_list = [column[0].target.attname for column in compiler.select[self.start : self.end]]
         self.annotations = dict(compiler.annotation_col_map)
+        # What results_iter would work out for every row: the column converters, fixed for a statement.
+        selected = [column[0] for column in compiler.select[: compiler.col_count]]
+        self.converters = list(compiler.get_converters(selected).items())
 
 
 _compiled: dict[Hashable, _Compiled] = {}
@@ -65,7 +69,13 @@ def prepared_get(key: Hashable, build: Callable[[], QuerySet], field: str, value
         row = cursor.fetchone()
     if row is None:
         return None
-    row = next(iter(compiled.compiler.results_iter(results=[[row]])))
+    if compiled.converters:
+        row = list(row)
+        for position, (converters, expression) in compiled.converters:
+            value = row[position]
+            for converter in converters:
+                value = converter(value, expression, connection)
+            row[position] = value
     record = compiled.model.from_db(
         compiled.compiler.using, compiled.init_list, row[compiled.start : compiled.end]
     )
