@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.contenttypes.fields import GenericRelation
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -91,15 +93,41 @@ def remember_related(record: models.Model, name: str, rows: Iterable = ()) -> No
     An empty set is held by an empty queryset (`none()`) of the related model, copied from one built once
     per relation: building the related manager's own filtered queryset costs more than the rest of this
     (a generic relation's resolves its content-type join every time), and a set known to be empty stays
-    empty under any further filter, so nothing chained on it needs that filter."""
+    empty under any further filter, so nothing chained on it needs that filter. A generic relation's
+    rows (a ticket's SLA timers) get the manager's filter, chained on one by content type built once."""
     rows = list(rows)
-    queryset = getattr(record, name).get_queryset() if rows else _empty_set(type(record), name)
+    if not rows:
+        queryset = _empty_set(type(record), name)
+    elif isinstance(record._meta.get_field(name), GenericRelation):
+        queryset = _generic_set(record, name)
+    else:
+        queryset = getattr(record, name).get_queryset()
     queryset._result_cache = rows
     queryset._prefetch_done = True
     record.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
 
 
 _empty_sets: dict[tuple[type[models.Model], str], models.QuerySet] = {}
+
+
+_generic_sets: dict[tuple[type[models.Model], str], tuple[models.QuerySet, str]] = {}
+
+
+def _generic_set(record: models.Model, name: str) -> models.QuerySet:
+    """The rows of the generic relation `name` of `record`, filtered as its related manager filters them
+    (content type, object id), from a queryset filtered by the content type once per relation: the
+    manager resolves the content type join on every access."""
+    model = type(record)
+    found = _generic_sets.get((model, name))
+    if found is None:
+        field = model._meta.get_field(name)
+        content_type = ContentType.objects.get_for_model(model, for_concrete_model=field.for_concrete_model)
+        prototype = field.related_model._default_manager.filter(
+            **{f"{field.content_type_field_name}__pk": content_type.pk}
+        )
+        found = _generic_sets[(model, name)] = (prototype, field.object_id_field_name)
+    prototype, object_id = found
+    return prototype.filter(**{object_id: record.pk})
 
 
 def _empty_set(model: type[models.Model], name: str) -> models.QuerySet:
