@@ -6,6 +6,8 @@
 - `remember_related`: mark a just-created record's related set as prefetched with what this transaction
   wrote, so listeners and serializers do not read it back. Sets `QuerySet._result_cache`,
   `_prefetch_done` and `Model._prefetched_objects_cache`, as Django's own prefetch does.
+- `prefetched_rows`: the queryset a prefetch or `remember_related` left for a related set, for the API's
+  answer to render without building the related manager (`_prefetched_objects_cache`).
 - `known_empty`: whether a related set is marked as prefetched and empty (`_prefetched_objects_cache`,
   `QuerySet._result_cache`), so the SLA engine skips reading the timers of a ticket that has none.
 - `carry_loaded_relations`: hand a re-read record the related rows an earlier read loaded, so the API
@@ -136,6 +138,12 @@ def _empty_set(model: type[models.Model], name: str) -> models.QuerySet:
         related = model._meta.get_field(name).related_model
         prototype = _empty_sets[(model, name)] = related._default_manager.none()
     return prototype.all()
+
+
+def prefetched_rows(record: models.Model, name: str) -> models.QuerySet | None:
+    """The queryset a prefetch (or `remember_related`) left for the related set `name` of `record`, or None:
+    what `getattr(record, name).all()` returns then, without building the related manager."""
+    return getattr(record, "_prefetched_objects_cache", {}).get(name)
 
 
 def known_empty(record: models.Model, name: str) -> bool:
