@@ -42,6 +42,10 @@ AUTOMATION_USERNAME = "automation"
 # Rule levels: 1 = triggered by a person's (or an integration's) write, 2 = triggered by a level-1 rule.
 MAX_LEVEL = 2
 
+# The triggers an event fires (every one but the time trigger), as a set: every ticket write asks, and
+# `Trigger.values` builds its list anew on each call.
+EVENT_TRIGGERS = frozenset(Trigger.values) - {Trigger.TIME}
+
 _level: ContextVar[int] = ContextVar("automation_level", default=0)
 _chain: ContextVar[tuple[int, ...]] = ContextVar("automation_chain", default=())
 
@@ -104,7 +108,7 @@ def on_event(event: Event) -> None:
     if not isinstance(record, TicketBase) or record.KIND not in KINDS:
         return
     trigger = _trigger_of(event)
-    if trigger not in Trigger.values or trigger == Trigger.TIME:
+    if trigger not in EVENT_TRIGGERS:
         return
     level = _level.get() + 1
     if level > MAX_LEVEL:

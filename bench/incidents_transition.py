@@ -6,7 +6,8 @@ Without an SLA: create N incidents, then resolve each (p50/p95 of each). With an
 every incident (a resolution timer that pauses on hold): create N more (each starts a timer), put each on
 hold (pauses it), resume it (restarts it) and resolve it (stops it). N = INCIDENT_BENCH_TRANSITIONS
 (2,000 by default, the issue's figure). In process, the SQL statements of one create and one resolve
-(each with and without the SLA) tell where the time goes.
+without the SLA, and of one create with the SLA and its hold, resume and resolve, tell where the time
+goes.
 
 Run: `pytest bench/incidents_transition.py -s -p no:xdist`; appends JSON lines to
 bench/results/incidents.json (`incidents_api_transition`, `incidents_transition_statements`).
@@ -111,7 +112,8 @@ def test_transition_against_create_latency():
 
 @pytest.mark.django_db(transaction=True)
 def test_statements_per_transition():
-    """The SQL statements of one API create and one API resolve, in process, with and without an SLA."""
+    """The SQL statements of one API create and its moves, in process: without an SLA a resolve; with an SLA
+    that applies (a running timer) the latency run's hold, resume and resolve of one incident."""
     from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
 
@@ -119,26 +121,30 @@ def test_statements_per_transition():
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
 
-    def statements(method: str, url: str, body: dict) -> list[str]:
+    def statements(url: str, body: dict) -> tuple[list[str], dict]:
         with CaptureQueriesContext(connection) as captured:
-            response = getattr(client, method)(url, body, format="json")
+            response = client.post(url, body, format="json")
             assert response.status_code in (200, 201), response.content[:500]
-        return [query["sql"] for query in captured.captured_queries]
+        return [query["sql"] for query in captured.captured_queries], response.json()
 
     counts = {}
-    for label in ("", "_sla"):
+    for label, moves in (
+        ("", [("resolve", RESOLVE)]),
+        ("_sla", [("hold", HOLD), ("resume", RESUME), ("resolve", RESOLVE)]),
+    ):
         if label:
             add_matching_sla_definition(agent)
-        for _ in range(3):  # warm caches
+        for _ in range(3):  # warm the caches and prepare the statements of every step
             number = client.post("/api/v1/incidents/", CREATE, format="json").json()["number"]
-            client.post(f"/api/v1/incidents/{number}/transition/", RESOLVE, format="json")
-        create = statements("post", "/api/v1/incidents/", CREATE)
-        number = client.get("/api/v1/incidents/?page_size=1").json()["results"][0]["number"]
-        resolve = statements("post", f"/api/v1/incidents/{number}/transition/", RESOLVE)
+            for _, body in moves:
+                client.post(f"/api/v1/incidents/{number}/transition/", body, format="json")
+        create, row = statements("/api/v1/incidents/", CREATE)
         counts[f"create{label}"] = len(create)
-        counts[f"resolve{label}"] = len(resolve)
-        print(f"\n--- resolve{label}: {len(resolve)} statements")
-        for sql in resolve:
-            print("  ", sql[:160])
+        for name, body in moves:
+            move, _ = statements(f"/api/v1/incidents/{row['number']}/transition/", body)
+            counts[f"{name}{label}"] = len(move)
+            print(f"\n--- {name}{label}: {len(move)} statements (create{label}: {len(create)})")
+            for sql in move:
+                print("  ", sql[:160])
     drop_queued_tasks()
     record("incidents_transition_statements", **counts)

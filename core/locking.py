@@ -80,10 +80,22 @@ def note_locked(record: TicketBase, *, trusted_once: bool = False) -> TicketBase
         for name in CHECKED_SETS:
             if not getattr(record, f"lock_has_{name}"):
                 remember_related(record, name)
-        facts = {name: getattr(record, name) for name in type(record).lock_annotations()}
+        facts = {name: getattr(record, name) for name in _annotation_names(type(record))}
     record.lock_facts = facts
     record.locked_in = current_transaction_token() if trusted_once else None
     return record
+
+
+_names: dict[type[TicketBase], tuple[str, ...]] = {}
+
+
+def _annotation_names(model: type[TicketBase]) -> tuple[str, ...]:
+    """The names of `model.lock_annotations()`, built once per model (building the expressions is the
+    dear part, and only the names are needed after the read)."""
+    names = _names.get(model)
+    if names is None:
+        names = _names[model] = tuple(model.lock_annotations())
+    return names
 
 
 def take_locked(record: TicketBase) -> bool:

@@ -27,6 +27,7 @@ from .exceptions import StaleVersion
 from .models import Activity, Attachment, TicketBase
 from .perf.orm import full_clean_trusting_loaded as _full_clean
 from .perf.orm import remember_related
+from .perf.prepared_writes import Insert, Update, save_together
 
 # Keys merged into the data of every timeline row written while set: the automation engine names the rule
 # or macro on whose behalf a service writes, so each effect on the timeline says where it came from.
@@ -48,7 +49,23 @@ def record_activity(
     data: dict | None = None,
 ) -> Activity:
     """Append one row to a record's timeline (tickets, CIs and articles alike)."""
-    return Activity.objects.create(
+    activity = activity_row(record, kind=kind, actor=actor, body=body, public=public, data=data)
+    activity.save(force_insert=True)
+    return activity
+
+
+def activity_row(
+    record: models.Model,
+    *,
+    kind: str,
+    actor=None,
+    body: str = "",
+    public: bool = True,
+    data: dict | None = None,
+) -> Activity:
+    """The timeline row `record_activity` appends, not yet saved (for a caller that writes it together with
+    other rows, core.perf.prepared_writes)."""
+    return Activity(
         content_type=ContentType.objects.get_for_model(record),
         object_id=record.pk,
         kind=kind,
@@ -322,16 +339,17 @@ def _transition(
     ticket.refresh_derived_fields()
     _full_clean(ticket, exclude=["number", "search_vector"])
     ticket.version += 1
-    # The row is locked: writing only the columns the move changed leaves it as a full save would.
+    # The row is locked: writing only the columns the move changed leaves it as a full save would. The
+    # UPDATE and the move's timeline row go to the database as one statement.
     changed = [f.name for f in columns if getattr(ticket, f.attname) != before[f.attname]]
-    ticket.save(update_fields=[*changed, "updated_at"])
-    record_activity(
+    entry = activity_row(
         ticket,
         kind=ActivityKind.STATE_CHANGE,
         actor=actor,
         body=note,
         data={"from": previous, "to": to, **{k: _display(v) for k, v in fields.items()}},
     )
+    save_together([Update(ticket, (*changed, "updated_at")), Insert(entry)])
     events.publish(
         f"{ticket.KIND}.state_changed",
         record=ticket,

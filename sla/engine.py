@@ -16,7 +16,9 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import transaction
+from django.db.models import OuterRef
 from django.utils import timezone
 
 from accounts.roles import AGENT, has_role
@@ -25,12 +27,15 @@ from core.choices import ActivityKind
 from core.config_cache import ConfigCache
 from core.models import Activity, TicketBase
 from core.perf.orm import known_empty
-from core.services import record_activities, record_activity, remember_related
+from core.perf.prepared_get import prepared_filter
+from core.perf.prepared_writes import Insert, Update, save_together
+from core.services import activity_row, record_activities, record_activity, remember_related
 
 from .calendar import Calendar
 from .models import (
     BREACH_STAGE,
     BusinessCalendar,
+    Escalation,
     Holiday,
     SLADefinition,
     Target,
@@ -232,6 +237,10 @@ def apply_event(
 
     A timer stopped after its due time but before Celery noticed is breached, not met: the breach is
     recorded at the due time first, and its escalation stage enqueued.
+
+    A timer read with its history (`timers_with_history`) is replayed from that history and the new
+    event, and its event, its columns and its timeline row are written in one statement; any other
+    timer reads its events back after writing the new one.
     """
     record = record if record is not None else timer.record
     if (
@@ -242,12 +251,47 @@ def apply_event(
     ):
         # The replay below leaves the timer breached with next_check_at at its breach time, and
         # schedule_checks publishes the check that runs the breach stage (the sweep, if that is lost).
+        # (Written on its own, before the event: two events in one statement get their ids, which
+        # order events of the same instant, in no promised order.)
         TimerEvent.objects.create(timer=timer, kind=TimerEvent.Kind.BREACH, at=timer.due_at)
-    TimerEvent.objects.create(timer=timer, kind=kind, at=at, data=data or {})
-    recompute(timer)
-    _timeline(record, timer, kind, actor=actor, note=note)
-    schedule_checks(timer)
+        if getattr(timer, "history", None) is not None:
+            timer.history.append((TimerEvent.Kind.BREACH, timer.due_at))
+    if getattr(timer, "history", None) is None:
+        TimerEvent.objects.create(timer=timer, kind=kind, at=at, data=data or {})
+        recompute(timer)
+        _timeline(record, timer, kind, actor=actor, note=note)
+        schedule_checks(timer)
+        return timer
+    ensure_breach_event(timer)
+    # Stable: an event of the same instant as a stored one stays after it, as its higher id orders it.
+    timer.history = sorted([*timer.history, (kind, at)], key=lambda event: event[1])
+    definition = timer.definition
+    _set_columns(timer, replay(timer.history, _calendar(definition), definition.duration), fired=timer.fired)
+    save_together(
+        [
+            Insert(TimerEvent(timer=timer, kind=kind, at=at, data=data or {})),
+            Update(timer, REPLAYED_COLUMNS),
+            Insert(activity_row(record, **_timeline_entry(timer, kind, actor=actor, note=note))),
+        ]
+    )
+    schedule_checks(timer, fired=timer.fired)
     return timer
+
+
+# The columns `_set_columns` writes: all a replay changes (the timer row is locked, so the others stay as
+# read).
+REPLAYED_COLUMNS = (
+    "state",
+    "started_at",
+    "running_since",
+    "paused_since",
+    "elapsed_seconds",
+    "paused_seconds",
+    "stopped_at",
+    "breached_at",
+    "due_at",
+    "next_check_at",
+)
 
 
 def recompute(timer: Timer) -> Clock:
@@ -262,7 +306,14 @@ def recompute(timer: Timer) -> Clock:
 
 def ensure_breach_event(timer: Timer) -> None:
     """The bulk breach only sets `breached_at`; log the matching event before anything replays it."""
-    if timer.breached_at is not None and not timer.events.filter(kind=TimerEvent.Kind.BREACH).exists():
+    if timer.breached_at is None:
+        return
+    history = getattr(timer, "history", None)
+    if history is not None:
+        if all(kind != TimerEvent.Kind.BREACH for kind, _ in history):
+            TimerEvent.objects.create(timer=timer, kind=TimerEvent.Kind.BREACH, at=timer.breached_at)
+            history.append((TimerEvent.Kind.BREACH, timer.breached_at))
+    elif not timer.events.filter(kind=TimerEvent.Kind.BREACH).exists():
         TimerEvent.objects.create(timer=timer, kind=TimerEvent.Kind.BREACH, at=timer.breached_at)
 
 
@@ -553,10 +604,55 @@ def stop_response_timers(record: TicketBase, *, actor=None, note: str) -> None:
             apply_event(timer, TimerEvent.Kind.STOP, now, actor=actor, record=record, note=note)
 
 
+def timers_with_history(record: TicketBase) -> list[Timer]:
+    """The ticket's timers under lock as `timers_for` reads them, each with its events' (kind, at) in
+    replay order (`history`) and the stages it has run (`fired`), in the same statement, and with the
+    active definition of the per-process cache (its calendar already built).
+
+    The ticket's row must be locked already: every writer of a timer's events or escalations holds
+    that lock (the ticket services, sla.escalations' fire_stage and rebuild), so none can commit one
+    between this statement's snapshot, which its subqueries read, and the timer locks it takes.
+    """
+    content_type = ContentType.objects.get_for_model(record)
+    timers = prepared_filter(
+        ("sla_timers_with_history", content_type.pk),
+        lambda: _timers_with_history(content_type),
+        "object_id",
+        record.pk,
+    )
+    if not timers:
+        return timers
+    active = {definition.pk: definition for definition in _definitions.get(record.KIND)}
+    for timer in timers:
+        timer.history = list(zip(timer.history_kinds, timer.history_ats, strict=True))
+        timer.fired = set(timer.fired_stages)
+        if timer.definition_id in active:
+            timer.definition = active[timer.definition_id]
+    return timers
+
+
+def _timers_with_history(content_type: ContentType):
+    """The statement of `timers_with_history` (the same every time but the ticket's id, so it is compiled
+    once per process and prepared: core.perf.prepared_get)."""
+    events = TimerEvent.objects.filter(timer=OuterRef("pk")).order_by("at", "id")
+    return (
+        Timer.objects.filter(content_type=content_type)
+        .select_for_update()
+        .annotate(
+            history_kinds=ArraySubquery(events.values("kind")),
+            history_ats=ArraySubquery(events.values("at")),
+            fired_stages=ArraySubquery(Escalation.objects.filter(timer=OuterRef("pk")).values("stage")),
+        )
+    )
+
+
 def on_state_changed(record: TicketBase, *, frm: str, to: str, actor=None) -> None:
+    # The ticket's locked read tells when it has no timers at all (core.locking): nothing to read, and
+    # the answer already knows the set is empty.
+    if known_empty(record, "sla_timers"):
+        return
     now = timezone.now()
-    # The ticket's locked read tells when it has no timers at all (core.locking): nothing to read.
-    timers = [] if known_empty(record, "sla_timers") else list(timers_for(record))
+    timers = timers_with_history(record)
     for timer in timers:
         for kind in state_change_kinds(timer.definition, record.workflow, frm, to, _status(timer)):
             apply_event(timer, kind, now, actor=actor, record=record, note=f"State {frm} → {to}.")

@@ -1,7 +1,8 @@
 """Breaching and escalating: what Celery runs at due times and warning thresholds.
 
 - `breach_due_timers` marks every overdue running timer breached in one statement (UPDATE ... RETURNING,
-  skipping rows a ticket write holds locked), logging the breach event in the same statement.
+  skipping rows a ticket write holds locked); the breach event is logged later, by the breach stage or
+  the timer's next replay (sla.engine.ensure_breach_event).
 - `fire_stage` runs one stage (a warning threshold, or 100 for the breach) of one timer exactly once:
   the `Escalation(timer, stage)` row is inserted in the same transaction as the stage's actions, under a
   unique constraint, so a retry, a redelivered task or the sweep finding the same stage does nothing.
@@ -361,7 +362,12 @@ def run_due(now: datetime | None = None, *, budget: float = SWEEP_BUDGET) -> dic
 
 
 def rebuild(timer_id: int) -> None:
-    """Replay one timer from its events (used by the admin action)."""
+    """Replay one timer from its events (used by the admin action). Like every writer of a timer's events
+    (a replay may log a missing breach), it holds its ticket's lock first, then the timer's (the order of
+    fire_stage and of ticket writes): a move reads its timers' events in the statement that locks them
+    (sla.engine.timers_with_history), which is safe only while no one adds one without the ticket lock."""
     with transaction.atomic():
+        timer = Timer.objects.select_related("content_type").get(pk=timer_id)
+        _lock_record(timer)
         timer = Timer.objects.select_for_update().select_related("definition").get(pk=timer_id)
         recompute(timer)

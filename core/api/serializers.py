@@ -11,6 +11,7 @@ from core.extensions import provided
 from core.limits import TEXT_MAX_LENGTH
 from core.models import Activity, Attachment
 from core.perf.field_cache import PrebuiltFieldsMixin
+from core.perf.orm import prefetched_rows
 from core.selectors import can_see_all
 
 from .fields import GroupNameField, UsernameField, VisibleCIField
@@ -71,8 +72,9 @@ class AttachmentUploadSerializer(serializers.Serializer):
     public = serializers.BooleanField(default=True)
 
 
-class TransitionSerializer(serializers.Serializer):
-    """`{"to": state, ...fields the move needs}`; the extra fields are checked by the workflow."""
+class TransitionSerializer(PrebuiltFieldsMixin, serializers.Serializer):
+    """`{"to": state, ...fields the move needs}`; the extra fields are checked by the workflow. Its two
+    fields are built once (PrebuiltFieldsMixin): every API move instantiates it."""
 
     to = serializers.CharField()
     note = serializers.CharField(required=False, allow_blank=True, default="")
@@ -84,12 +86,16 @@ LISTED_RELATIONS = {"sla_timers": "_listed_sla_timers", "configuration_items": "
 
 class ListedRelationMixin:
     """A to-many field that reads the plain list a list response's prefetch put on the record when there
-    is one, else the relation (a single record's read, a create's answer)."""
+    is one, else the rows a prefetch or the write itself left on the record (a create's or a move's
+    answer: core.perf.orm.remember_related), else the relation (a single record's read)."""
 
     relation: str
 
     def get_attribute(self, instance):
         listed = getattr(instance, LISTED_RELATIONS[self.relation], None)
+        if listed is None:
+            # What `instance.<relation>.all()` would return, without building the related manager.
+            listed = prefetched_rows(instance, self.relation)
         return listed if listed is not None else super().get_attribute(instance)
 
 

@@ -39,7 +39,8 @@ def copy_field(field: serializers.Field) -> serializers.Field:
 
 
 class PrebuiltFieldsMixin:
-    """Mix into a ModelSerializer (before it) to build its fields once per class; see the module docstring."""
+    """Mix into a ModelSerializer or Serializer (before it) to build its fields once per class; see the module
+    docstring."""
 
     def get_fields(self) -> dict[str, Any]:
         cls = type(self)

@@ -6,6 +6,8 @@
 - `remember_related`: mark a just-created record's related set as prefetched with what this transaction
   wrote, so listeners and serializers do not read it back. Sets `QuerySet._result_cache`,
   `_prefetch_done` and `Model._prefetched_objects_cache`, as Django's own prefetch does.
+- `prefetched_rows`: the queryset a prefetch or `remember_related` left for a related set, for the API's
+  answer to render without building the related manager (`_prefetched_objects_cache`).
 - `known_empty`: whether a related set is marked as prefetched and empty (`_prefetched_objects_cache`,
   `QuerySet._result_cache`), so the SLA engine skips reading the timers of a ticket that has none.
 - `carry_loaded_relations`: hand a re-read record the related rows an earlier read loaded, so the API
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.contenttypes.fields import GenericRelation
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -86,11 +90,60 @@ def remember_related(record: models.Model, name: str, rows: Iterable = ()) -> No
     """Note that a just-created record's related set `name` (many-to-many or reverse relation) holds
     exactly `rows`, as a prefetch would, so the listeners and serializers that read it don't query for
     what this transaction itself wrote. Any later add/set/remove through the manager drops this cache, as
-    it drops a real prefetch."""
-    queryset = getattr(record, name).get_queryset()
-    queryset._result_cache = list(rows)
+    it drops a real prefetch.
+
+    An empty set is held by an empty queryset (`none()`) of the related model, copied from one built once
+    per relation: building the related manager's own filtered queryset costs more than the rest of this
+    (a generic relation's resolves its content-type join every time), and a set known to be empty stays
+    empty under any further filter, so nothing chained on it needs that filter. A generic relation's
+    rows (a ticket's SLA timers) get the manager's filter, chained on one by content type built once."""
+    rows = list(rows)
+    if not rows:
+        queryset = _empty_set(type(record), name)
+    elif isinstance(record._meta.get_field(name), GenericRelation):
+        queryset = _generic_set(record, name)
+    else:
+        queryset = getattr(record, name).get_queryset()
+    queryset._result_cache = rows
     queryset._prefetch_done = True
     record.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
+
+
+_empty_sets: dict[tuple[type[models.Model], str], models.QuerySet] = {}
+
+
+_generic_sets: dict[tuple[type[models.Model], str], tuple[models.QuerySet, str]] = {}
+
+
+def _generic_set(record: models.Model, name: str) -> models.QuerySet:
+    """The rows of the generic relation `name` of `record`, filtered as its related manager filters them
+    (content type, object id), from a queryset filtered by the content type once per relation: the
+    manager resolves the content type join on every access."""
+    model = type(record)
+    found = _generic_sets.get((model, name))
+    if found is None:
+        field = model._meta.get_field(name)
+        content_type = ContentType.objects.get_for_model(model, for_concrete_model=field.for_concrete_model)
+        prototype = field.related_model._default_manager.filter(
+            **{f"{field.content_type_field_name}__pk": content_type.pk}
+        )
+        found = _generic_sets[(model, name)] = (prototype, field.object_id_field_name)
+    prototype, object_id = found
+    return prototype.filter(**{object_id: record.pk})
+
+
+def _empty_set(model: type[models.Model], name: str) -> models.QuerySet:
+    prototype = _empty_sets.get((model, name))
+    if prototype is None:
+        related = model._meta.get_field(name).related_model
+        prototype = _empty_sets[(model, name)] = related._default_manager.none()
+    return prototype.all()
+
+
+def prefetched_rows(record: models.Model, name: str) -> models.QuerySet | None:
+    """The queryset a prefetch (or `remember_related`) left for the related set `name` of `record`, or None:
+    what `getattr(record, name).all()` returns then, without building the related manager."""
+    return getattr(record, "_prefetched_objects_cache", {}).get(name)
 
 
 def known_empty(record: models.Model, name: str) -> bool:

@@ -165,6 +165,56 @@ class TestEngine:
         timer = timers_of(incident).get(definition=p1)
         assert (timer.state, timer.started_at) == ("running", incident.opened_at)
 
+    def test_a_move_replays_the_events_it_read_with_its_timers(self, make_definition, open_incident, agent):
+        """A move reads its timers with their events and fired stages in the statement that locks them,
+        replays that history with the new event and writes event, timer and timeline row together
+        (sla.engine.timers_with_history): the columns are what replaying the stored events gives, on a
+        business calendar, through a reopen into a pause and a stop after the due time."""
+        from datetime import time
+
+        from sla.engine import REPLAYED_COLUMNS, recompute
+        from sla.models import BusinessCalendar, WorkingHours
+
+        office = BusinessCalendar.objects.create(name="Office", time_zone="Europe/Paris")
+        for day in range(7):
+            WorkingHours.objects.create(calendar=office, weekday=day, start=time(0, 1), end=time(23, 59))
+        response = make_definition("Response", target="response", duration=600, calendar=office)
+        resolution = make_definition("Resolution", calendar=office)
+        incident = open_incident()
+        resolve = {"resolution_code": "solved", "resolution_notes": "ok"}
+        moves = [
+            ("on_hold", {"hold_reason": "awaiting_caller"}),
+            ("in_progress", {}),
+            ("resolved", resolve),
+            ("in_progress", {}),  # reopened: the resolution timer resumes, the met response one stays met
+            ("on_hold", {"hold_reason": "awaiting_vendor"}),
+            ("in_progress", {}),
+        ]
+        for to, fields in moves:
+            incident = incident_transition(incident, to=to, actor=agent, fields=fields)
+            for timer in timers_of(incident):
+                stored = {name: getattr(timer, name) for name in REPLAYED_COLUMNS}
+                recompute(timer)
+                assert {name: getattr(timer, name) for name in REPLAYED_COLUMNS} == stored, (to, timer)
+        kinds = {t.definition: [e.kind for e in t.events.order_by("at", "id")] for t in timers_of(incident)}
+        assert kinds == {
+            response: ["start", "pause", "resume", "stop"],
+            resolution: ["start", "pause", "resume", "stop", "resume", "pause", "resume"],
+        }
+        # Overdue before anyone noticed: the stop logs the breach at the due time first.
+        timer = timers_of(incident).get(definition=resolution)
+        TimerEvent.objects.filter(timer=timer, kind="start").update(at=timer.started_at - timedelta(days=2))
+        recompute(timer)
+        assert timer.state == "running" and timer.due_at < timezone.now()
+        incident_transition(incident, to="resolved", actor=agent, fields=resolve)
+        timer = timers_of(incident).get(definition=resolution)
+        assert timer.state == "breached" and timer.breached_at == timer.due_at
+        assert [e.kind for e in timer.events.order_by("at", "id")][-2:] == ["breach", "stop"]
+        stored = {name: getattr(timer, name) for name in REPLAYED_COLUMNS}
+        recompute(timer)
+        assert {name: getattr(timer, name) for name in REPLAYED_COLUMNS} == stored
+        assert sla_rows(incident)[-1] == "stop"
+
     def test_applies_to_other_kinds_only_when_named(self, make_definition, open_incident):
         make_definition("Problems only", applies_to="problem")
         incident = open_incident()
